@@ -1,0 +1,87 @@
+// Package results holds the record a run leaves: one Result per non-blank
+// input row, with the status the row ended in, and the facts of the run.
+// The batch fills it, the output package writes it as a workbook, a CSV and
+// a QR sheet, and reads a workbook back for reprints.
+package results
+
+import (
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/qr"
+)
+
+// Status is what became of one input row.
+type Status string
+
+// The statuses a row can end in.
+const (
+	Created      Status = "created"       // the profile was created by this run
+	Exists       Status = "exists"        // a profile with the name was already in the tenant; nothing posted
+	Invalid      Status = "invalid"       // the row failed validation; nothing posted
+	Failed       Status = "failed"        // the service refused it, or retries ran out
+	NotAttempted Status = "not_attempted" // the run stopped, or --strict held it back, before the row was finished
+	Planned      Status = "planned"       // dry run: would be posted
+	Renewed      Status = "renewed"       // the profile existed and got a fresh token
+)
+
+// Statuses lists every status in the order summaries show them.
+var Statuses = []Status{Created, Renewed, Exists, Planned, Invalid, Failed, NotAttempted}
+
+// OK reports whether a row in this status needs nothing more.
+func (s Status) OK() bool {
+	return s == Created || s == Exists || s == Planned || s == Renewed
+}
+
+// Result is the outcome of one input row.
+type Result struct {
+	Row             int       // row number the person sees in the input
+	DisplayName     string    // as given in the input, trimmed
+	Description     string    // as given in the input
+	Status          Status    // what became of the row
+	ID              string    // the profile's id in the tenant
+	HTTPStatus      int       // status of the last response for this row
+	Attempts        int       // POST attempts made
+	ErrorCode       string    // the service's error code, or a local one
+	ErrorMessage    string    // readable message: validation problems or the service's inner message
+	ErrorRaw        string    // the service's message as sent, when it differs from ErrorMessage
+	RequestID       string    // the service's request-id of the last response
+	ClientRequestID string    // the client-request-id the job sent last
+	TokenExpiration time.Time // expiry of the enrollment token; zero when unknown
+	QRCodeContent   string    // the provisioning payload the QR code carries
+	QRCodeImage     []byte    // a PNG from the service, when it gave no content
+	QR              *qr.Code  // QRCodeContent encoded, filled by the workers
+	Extras          []string  // the input's extra columns, aligned with Run.ExtraHeaders
+}
+
+// Run describes one run of the job for the Summary sheet and the log.
+type Run struct {
+	Command      string    // "run", "validate", "qr", ...
+	Input        string    // input file
+	Sheet        string    // sheet read, for XLSX input
+	Start, End   time.Time // wall clock
+	GraphURL     string    // base URL, or "simulator"
+	Concurrency  int
+	Rate         float64 // requests per second; 0 = no client-side limit
+	DryRun       bool
+	Interrupted  bool          // stopped by a signal
+	Aborted      string        // why the run was aborted, if it was
+	ExtraHeaders []string      // headers of the input's extra columns
+	Requests     int           // HTTP requests sent
+	Throttled    int           // 429 responses seen
+	Paused       time.Duration // time every request was held back by Retry-After
+}
+
+// Counts returns how many results are in each status.
+func Counts(rs []Result) map[Status]int {
+	m := make(map[Status]int, len(Statuses))
+	for _, r := range rs {
+		m[r.Status]++
+	}
+	return m
+}
+
+// Printable reports whether the result has something to print on a QR sheet.
+func (r *Result) Printable() bool {
+	return (r.Status == Created || r.Status == Exists || r.Status == Renewed) &&
+		(r.QRCodeContent != "" || len(r.QRCodeImage) > 0)
+}
