@@ -5,6 +5,8 @@
 package results
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/qr"
@@ -84,4 +86,29 @@ func Counts(rs []Result) map[Status]int {
 func (r *Result) Printable() bool {
 	return (r.Status == Created || r.Status == Exists || r.Status == Renewed) &&
 		(r.QRCodeContent != "" || len(r.QRCodeImage) > 0)
+}
+
+// Summary is the text printed on stderr at the end of a run: counts by
+// status, then the run's traffic.
+func Summary(run Run, rs []Result) string {
+	var b strings.Builder
+	counts := Counts(rs)
+	fmt.Fprintf(&b, "%d row(s):", len(rs))
+	for _, s := range Statuses {
+		if counts[s] > 0 {
+			fmt.Fprintf(&b, " %s %d,", s, counts[s])
+		}
+	}
+	out := strings.TrimSuffix(b.String(), ",")
+	b.Reset()
+	b.WriteString(out)
+	b.WriteByte('\n')
+	elapsed := run.End.Sub(run.Start)
+	achieved := 0.0
+	if elapsed > 0 {
+		achieved = float64(run.Requests) / elapsed.Seconds()
+	}
+	fmt.Fprintf(&b, "%d request(s) in %s (%.1f/s), %d throttled (429), paused %s\n",
+		run.Requests, elapsed.Round(time.Millisecond), achieved, run.Throttled, run.Paused.Round(time.Millisecond))
+	return b.String()
 }
