@@ -1,0 +1,283 @@
+// Package input reads a CSV or XLSX file of enrollment profile definitions
+// into validated rows.
+//
+// Row 1 holds the headers. A header names a property of the resource
+// (profile.Properties) when it matches the property's name ignoring case,
+// spaces, underscores and hyphens, so "Display Name" is displayName. Every
+// other column is an extra column: never sent, copied into the results.
+//
+// Each non-blank row becomes a Row with the POST body built from its
+// non-empty cells, typed as the schema says, and every problem found in it.
+// Read fails only when the file cannot be used at all; problems with
+// single rows are reported on the rows, all of them in one pass.
+package input
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/enrollbatch/enrollbatch/profile"
+)
+
+// Problem is one thing wrong with the input, naming file, row and column.
+type Problem struct {
+	File    string // the input file as given to Read
+	Row     int    // row number a person sees; 0 for the file as a whole
+	Column  string // property name, or the header as written; may be empty
+	Message string // what is wrong and what to do about it
+}
+
+// Error formats the problem the way people read it, e.g.
+// `profiles.csv: row 7, tokenExpirationDateTime: "31.12.2026" is not a date (use 2026-12-31 or 2026-12-31T08:00:00+01:00)`.
+func (p Problem) Error() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		b.WriteString(": ")
+	}
+	if p.Row > 0 {
+		b.WriteString("row ")
+		b.WriteString(strconv.Itoa(p.Row))
+		if p.Column != "" {
+			b.WriteString(", ")
+		} else {
+			b.WriteString(": ")
+		}
+	}
+	if p.Column != "" {
+		b.WriteString(p.Column)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Row is one non-blank input row.
+type Row struct {
+	// Line is the row number a person sees: the sheet row in XLSX, the line
+	// where the record starts in CSV (blank lines count).
+	Line int
+	// DisplayName is the profile name, trimmed.
+	DisplayName string
+	// Description is the description, trimmed.
+	Description string
+	// TokenExpiration is the token's expiry; zero when not given or invalid.
+	TokenExpiration time.Time
+	// Body holds the JSON-ready POST properties: exactly the non-empty input
+	// properties that parsed, typed (string, bool, int32, []string, and
+	// RFC 3339 strings for dates). It has no @odata.type and no read-only
+	// properties.
+	Body map[string]any
+	// Extras are the values of the extra columns, aligned with
+	// File.ExtraHeaders.
+	Extras []string
+	// Problems lists every problem found in the row; empty means valid.
+	Problems []Problem
+}
+
+// Valid reports whether the row has no problems.
+func (r *Row) Valid() bool { return len(r.Problems) == 0 }
+
+// File is an input file, read and validated.
+type File struct {
+	Path      string // as given to Read
+	Sheet     string // sheet read, XLSX only
+	Format    string // "csv" or "xlsx"
+	Delimiter rune   // field delimiter, CSV only
+	// Headers are the header cells as written (trimmed).
+	Headers []string
+	// Columns maps a property name to the index of its column in Headers.
+	Columns map[string]int
+	// ExtraHeaders are the headers of the extra columns, in column order.
+	ExtraHeaders []string
+	// Warnings are things worth telling the person that do not make a row
+	// invalid: a header one typo away from a property, a read-only column.
+	Warnings []string
+	// Rows are the non-blank rows in input order.
+	Rows []Row
+
+	extraCols []int // column index of each extra header
+}
+
+// Options tune Read.
+type Options struct {
+	// Sheet is the XLSX sheet to read; empty means the first sheet.
+	Sheet string
+}
+
+// ErrNoDisplayName is wrapped by Read's error when the header row has no
+// displayName column.
+var ErrNoDisplayName = errors.New("no displayName column")
+
+// Read reads and validates the CSV or XLSX file at path (chosen by the
+// extension). It returns an error only when the file cannot be used at all:
+// unreadable, an unknown extension, no header row or no displayName column,
+// or a sheet that does not exist. The error names the path.
+func Read(path string, opts Options) (*File, error) {
+	var (
+		f   *File
+		err error
+	)
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".csv":
+		f, err = readCSV(path)
+	case ".xlsx", ".xlsm":
+		f, err = readXLSX(path, opts.Sheet)
+	case ".xls":
+		err = errors.New("old .xls workbooks are not supported; save the file as .xlsx or .csv")
+	default:
+		err = fmt.Errorf("unknown file type %q; use a .csv or .xlsx file", ext)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Problems returns every row's problems, in input order.
+func (f *File) Problems() []Problem {
+	var out []Problem
+	for i := range f.Rows {
+		out = append(out, f.Rows[i].Problems...)
+	}
+	return out
+}
+
+// normalize turns a header or property name into its comparison form:
+// lower case without spaces, underscores and hyphens.
+func normalize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '_' || r == '-' || r == '\ufeff' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
+}
+
+var normalized = func() map[string]profile.Property {
+	m := make(map[string]profile.Property, len(profile.Properties))
+	for _, p := range profile.Properties {
+		m[normalize(p.Name)] = p
+	}
+	return m
+}()
+
+// nearProperty returns the input property whose normalised name is one
+// typo (an insertion, deletion, substitution or swap of neighbours) away
+// from the normalised header.
+func nearProperty(norm string) (string, bool) {
+	if norm == "" {
+		return "", false
+	}
+	for _, p := range profile.Properties {
+		if !p.Input {
+			continue
+		}
+		if oneTypo(norm, normalize(p.Name)) {
+			return p.Name, true
+		}
+	}
+	return "", false
+}
+
+// oneTypo reports whether a and b differ by exactly one edit: an insertion,
+// a deletion, a substitution or a transposition of adjacent characters.
+func oneTypo(a, b string) bool {
+	return editDistance([]rune(a), []rune(b)) == 1
+}
+
+// editDistance is the optimal string alignment distance of a and b.
+func editDistance(a, b []rune) int {
+	if d := len(a) - len(b); d > 1 || d < -1 {
+		return 2 // more than one typo; no need to count exactly
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// setHeaders fills Headers, Columns, ExtraHeaders and the header warnings
+// from the header row, and fails when there is no displayName column.
+// Trailing empty headers are dropped.
+func (f *File) setHeaders(headers []string, colName func(int) string) error {
+	for len(headers) > 0 && strings.TrimSpace(headers[len(headers)-1]) == "" {
+		headers = headers[:len(headers)-1]
+	}
+	f.Headers = make([]string, len(headers))
+	f.Columns = make(map[string]int)
+	f.ExtraHeaders = []string{}
+	var typoDisplayName string
+	for i, h := range headers {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		f.Headers[i] = h
+		norm := normalize(h)
+		p, ok := normalized[norm]
+		switch {
+		case ok && p.Input:
+			if prev, dup := f.Columns[p.Name]; dup {
+				f.Warnings = append(f.Warnings, fmt.Sprintf(
+					"column %q (%s) repeats %s, already given in column %q (%s); only the first is used, this one is kept as an extra column",
+					h, colName(i), p.Name, f.Headers[prev], colName(prev)))
+				break
+			}
+			f.Columns[p.Name] = i
+			continue
+		case ok:
+			f.Warnings = append(f.Warnings, fmt.Sprintf(
+				"column %q is set by the service and never sent; it is kept as an extra column", h))
+		default:
+			if name, near := nearProperty(norm); near {
+				f.Warnings = append(f.Warnings, fmt.Sprintf("column %q is not a property; did you mean %s?", h, name))
+				if name == "displayName" && typoDisplayName == "" {
+					typoDisplayName = h
+				}
+			}
+		}
+		f.ExtraHeaders = append(f.ExtraHeaders, h)
+		f.extraCols = append(f.extraCols, i)
+	}
+	if _, ok := f.Columns["displayName"]; !ok {
+		if typoDisplayName != "" {
+			return fmt.Errorf("%w: column %q is not a property; did you mean displayName? Rename the header", ErrNoDisplayName, typoDisplayName)
+		}
+		return fmt.Errorf("%w: row 1 must hold the headers and one of them must be displayName (or \"Display Name\")", ErrNoDisplayName)
+	}
+	return nil
+}
+
+// columnLetters names a 0-based column index the way spreadsheets do: A,
+// B, ..., Z, AA.
+func columnLetters(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// columnNumber names a 0-based column index as a 1-based field number.
+func columnNumber(i int) string { return "field " + strconv.Itoa(i+1) }

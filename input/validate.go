@@ -1,0 +1,358 @@
+package input
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/enrollbatch/enrollbatch/profile"
+)
+
+// cellType is what a cell holds, as far as validation cares.
+type cellType int
+
+const (
+	textCell   cellType = iota // text (every CSV cell)
+	numberCell                 // an XLSX number without a date format
+	dateCell                   // an XLSX number with a date format, or an ISO date cell
+	boolCell                   // an XLSX boolean
+	errorCell                  // an XLSX error value such as #REF!
+)
+
+// cell is one input cell.
+type cell struct {
+	text string    // the value as the person sees it, trimmed
+	typ  cellType  // what the cell holds
+	num  float64   // the number of a number or bool cell
+	date time.Time // the time of a date cell
+}
+
+// rawRow is one input record before validation.
+type rawRow struct {
+	line     int
+	cells    []cell
+	problems []Problem // problems found while reading: ragged rows, bad quotes
+}
+
+// blank reports whether every cell of the row is empty.
+func (r rawRow) blank() bool {
+	for _, c := range r.cells {
+		if c.text != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// dateHint is how every date message ends.
+const dateHint = "(use 2026-12-31 or 2026-12-31T08:00:00+01:00)"
+
+var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// addRows validates the raw rows and appends the non-blank ones to f.Rows.
+func (f *File) addRows(raws []rawRow) {
+	seen := make(map[string]int) // profile.Key(displayName) -> line
+	for _, rr := range raws {
+		if rr.blank() && len(rr.problems) == 0 {
+			continue
+		}
+		row := f.validate(rr)
+		if row.DisplayName != "" {
+			key := profile.Key(row.DisplayName)
+			if first, dup := seen[key]; dup {
+				row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: "displayName",
+					Message: fmt.Sprintf("%q is already used in row %d; names must be unique in the file (case is ignored)", row.DisplayName, first)})
+			} else {
+				seen[key] = row.Line
+			}
+		}
+		f.Rows = append(f.Rows, row)
+	}
+}
+
+// validate turns one raw row into a Row with its body and problems.
+func (f *File) validate(rr rawRow) Row {
+	row := Row{Line: rr.line, Body: map[string]any{}, Extras: make([]string, len(f.extraCols))}
+	row.Problems = append(row.Problems, rr.problems...)
+	at := func(i int) cell {
+		if i < len(rr.cells) {
+			return rr.cells[i]
+		}
+		return cell{}
+	}
+	for k, i := range f.extraCols {
+		row.Extras[k] = at(i).text
+	}
+	bad := func(column, msg string) {
+		row.Problems = append(row.Problems, Problem{File: f.Path, Row: rr.line, Column: column, Message: msg})
+	}
+	given := map[string]bool{}
+	// Walk the schema, not the map, so problems come in a stable order.
+	for _, p := range profile.Properties {
+		i, ok := f.Columns[p.Name]
+		if !ok {
+			continue
+		}
+		c := at(i)
+		if c.text == "" {
+			continue
+		}
+		given[p.Name] = true
+		v, msg := convert(p, c)
+		if msg != "" {
+			bad(p.Name, msg)
+			continue
+		}
+		row.Body[p.Name] = v
+		switch p.Name {
+		case "displayName":
+			row.DisplayName = v.(string)
+		case "description":
+			row.Description = v.(string)
+		case "tokenExpirationDateTime":
+			row.TokenExpiration = c.date
+			if c.typ != dateCell {
+				row.TokenExpiration, _ = parseDate(c.text)
+			}
+		}
+	}
+	if !given["displayName"] && rr.cells != nil {
+		bad("displayName", "is empty; every profile needs a name")
+	}
+	f.crossCheck(&row, given, bad)
+	return row
+}
+
+// crossCheck applies the rules that tie properties together. A rule is
+// only checked when the values it depends on are valid.
+func (f *File) crossCheck(row *Row, given map[string]bool, bad func(column, msg string)) {
+	mode, modeOK := row.Body["enrollmentMode"].(string)
+	if !given["enrollmentMode"] {
+		modeOK = true // empty mode: the service's default, a dedicated device
+	}
+	aosp := strings.HasPrefix(mode, "corporateOwnedAOSP")
+	if given["enrollmentTokenUsageCount"] && modeOK && !aosp {
+		bad("enrollmentTokenUsageCount", "only AOSP profiles take a usage count; set enrollmentMode to corporateOwnedAOSPUserlessDevice or corporateOwnedAOSPUserAssociatedDevice, or leave this empty")
+	}
+	if tt, ok := row.Body["enrollmentTokenType"].(string); ok && modeOK {
+		switch {
+		case tt == "corporateOwnedDedicatedDeviceWithAzureADSharedMode" && mode != "" && mode != "corporateOwnedDedicatedDevice":
+			bad("enrollmentTokenType", fmt.Sprintf("%s is only for enrollmentMode corporateOwnedDedicatedDevice, not %s", tt, mode))
+		case tt == "deviceStaging" && mode != "corporateOwnedFullyManaged":
+			shown := mode
+			if shown == "" {
+				shown = "an empty enrollmentMode (a dedicated device)"
+			}
+			bad("enrollmentTokenType", fmt.Sprintf("deviceStaging is only for enrollmentMode corporateOwnedFullyManaged, not %s", shown))
+		}
+	}
+	wifi, wifiOK := row.Body["configureWifi"].(bool)
+	if !given["configureWifi"] {
+		wifiOK = true
+	}
+	if !wifiOK {
+		return
+	}
+	for _, name := range []string{"wifiSsid", "wifiPassword", "wifiSecurityType", "wifiHidden"} {
+		if given[name] && !wifi {
+			bad(name, "is only used when configureWifi is true; set configureWifi to true or leave this empty")
+		}
+	}
+	if wifi && !given["wifiSsid"] {
+		bad("wifiSsid", "is required when configureWifi is true; give the network name")
+	}
+}
+
+// shown quotes a value for a message, or hides it for a secret property.
+func shown(p profile.Property, s string) string {
+	if p.Secret {
+		return "the value"
+	}
+	if utf8.RuneCountInString(s) > 80 {
+		s = string([]rune(s)[:77]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// convert checks one non-empty cell against its property and returns the
+// JSON-ready value, or a message saying what is wrong.
+func convert(p profile.Property, c cell) (any, string) {
+	if c.typ == errorCell {
+		return nil, fmt.Sprintf("the cell holds the spreadsheet error %s; fix the formula or type the value", shown(p, c.text))
+	}
+	if !utf8.ValidString(c.text) {
+		return nil, "is not valid UTF-8 text; save the file as \"CSV UTF-8\" or as .xlsx"
+	}
+	switch p.Kind {
+	case profile.DateTime:
+		if c.typ == dateCell {
+			return c.date.Format(time.RFC3339Nano), ""
+		}
+		if c.typ == numberCell {
+			return nil, fmt.Sprintf("%s is a number, not a date; format the cell as a date or type the date as text %s", c.text, dateHint)
+		}
+		t, ok := parseDate(c.text)
+		if !ok {
+			return nil, fmt.Sprintf("%s is not a date %s", shown(p, c.text), dateHint)
+		}
+		return t.Format(time.RFC3339Nano), ""
+	case profile.Int32:
+		return convertInt(p, c)
+	case profile.Bool:
+		switch c.typ {
+		case boolCell, numberCell:
+			switch c.num {
+			case 1:
+				return true, ""
+			case 0:
+				return false, ""
+			}
+		default:
+			switch strings.ToLower(c.text) {
+			case "true", "yes", "1":
+				return true, ""
+			case "false", "no", "0":
+				return false, ""
+			}
+		}
+		return nil, fmt.Sprintf("%s is not a boolean (use true/false, yes/no or 1/0)", shown(p, c.text))
+	case profile.Enum:
+		for _, v := range p.Values {
+			if strings.EqualFold(v, c.text) {
+				return v, ""
+			}
+		}
+		return nil, fmt.Sprintf("%s is not one of %s", shown(p, c.text), strings.Join(p.Values, ", "))
+	case profile.GUID:
+		if !guidPattern.MatchString(c.text) {
+			return nil, fmt.Sprintf("%s is not a GUID (use the form 00000000-0000-0000-0000-000000000000)", shown(p, c.text))
+		}
+		return c.text, ""
+	case profile.StringList:
+		var list []string
+		for _, s := range strings.FieldsFunc(c.text, func(r rune) bool {
+			return r == ',' || r == ';' || r == '\n' || r == '\r'
+		}) {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		if len(list) == 0 {
+			return nil, "holds only separators; give values separated by commas, semicolons or line breaks, or leave it empty"
+		}
+		for _, s := range list {
+			if p.MaxLen > 0 && utf8.RuneCountInString(s) > p.MaxLen {
+				return nil, fmt.Sprintf("%s is longer than %d characters", shown(p, s), p.MaxLen)
+			}
+		}
+		return list, ""
+	case profile.String:
+		if n := utf8.RuneCountInString(c.text); p.MaxLen > 0 && n > p.MaxLen {
+			return nil, fmt.Sprintf("is %d characters long; at most %d are allowed", n, p.MaxLen)
+		}
+		if p.Name == "deviceNameTemplate" {
+			if msg := checkDeviceName(c.text); msg != "" {
+				return nil, msg
+			}
+		}
+		return c.text, ""
+	}
+	return nil, fmt.Sprintf("cannot be given as a column (%s)", p.Kind)
+}
+
+// convertInt checks a whole number against the property's bounds.
+func convertInt(p profile.Property, c cell) (any, string) {
+	var n int64
+	switch c.typ {
+	case numberCell:
+		if c.num != math.Trunc(c.num) || math.IsInf(c.num, 0) || math.IsNaN(c.num) || math.Abs(c.num) > 1<<53 {
+			return nil, fmt.Sprintf("%s is not a whole number", shown(p, c.text))
+		}
+		n = int64(c.num)
+	case textCell:
+		v, err := strconv.ParseInt(c.text, 10, 64)
+		if err != nil {
+			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+				n = math.MaxInt64
+				break
+			}
+			return nil, fmt.Sprintf("%s is not a whole number", shown(p, c.text))
+		}
+		n = v
+	default:
+		return nil, fmt.Sprintf("%s is not a whole number", shown(p, c.text))
+	}
+	lo, hi := p.Min, p.Max
+	if hi == 0 {
+		hi = math.MaxInt32
+	}
+	lo = max(lo, math.MinInt32)
+	if n < lo || n > hi {
+		return nil, fmt.Sprintf("%s is out of range (use a whole number from %d to %d)", shown(p, c.text), lo, hi)
+	}
+	return int32(n), ""
+}
+
+// parseDate accepts RFC 3339 with an offset, or YYYY-MM-DD as midnight UTC.
+func parseDate(s string) (time.Time, bool) {
+	if len(s) == len("2006-01-02") {
+		t, err := time.Parse("2006-01-02", s)
+		return t, err == nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// checkDeviceName allows only the documented {{...}} tokens.
+func checkDeviceName(s string) string {
+	allowed := strings.Join(profile.DeviceNameTokens, ", ")
+	rest := s
+	for {
+		open := strings.Index(rest, "{{")
+		closing := strings.Index(rest, "}}")
+		if open < 0 {
+			if closing >= 0 {
+				return fmt.Sprintf("%q has }} without {{; the tokens are %s", s, allowed)
+			}
+			return ""
+		}
+		if closing >= 0 && closing < open {
+			return fmt.Sprintf("%q has }} without {{; the tokens are %s", s, allowed)
+		}
+		end := strings.Index(rest[open+2:], "}}")
+		if end < 0 {
+			return fmt.Sprintf("%q has {{ without }}; the tokens are %s", s, allowed)
+		}
+		token := rest[open : open+2+end+2]
+		if !deviceToken(token) {
+			return fmt.Sprintf("%s is not a device name token (use %s, where x is a number of digits)", strconv.Quote(token), allowed)
+		}
+		rest = rest[open+2+end+2:]
+	}
+}
+
+// deviceToken reports whether token, braces included, is a documented one.
+func deviceToken(token string) bool {
+	if digits, ok := strings.CutPrefix(token, "{{RAND:"); ok {
+		digits = strings.TrimSuffix(digits, "}}")
+		if digits == "" {
+			return false
+		}
+		for _, r := range digits {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	for _, t := range profile.DeviceNameTokens {
+		if t == token && t != "{{RAND:x}}" {
+			return true
+		}
+	}
+	return false
+}
