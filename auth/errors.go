@@ -1,0 +1,192 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// ErrNoCredentials is matched (errors.Is) by every *NoCredentialsError: no sign-in method is configured, or the
+// configured one cannot be used on this machine (az missing or not signed in). The CLI exits 2 on it.
+var ErrNoCredentials = errors.New("no credentials found")
+
+// Attempt is one sign-in method that was considered and why it could not be used.
+type Attempt struct {
+	// Source names the method as people know it, e.g. "environment" or "Azure CLI".
+	Source string
+	// Reason says what is missing and what to do, e.g. "az not found on PATH; install it and run az login".
+	Reason string
+}
+
+// NoCredentialsError lists every sign-in method that was tried and what each needs.
+type NoCredentialsError struct {
+	// Mode is the sign-in mode that was asked for ("auto", "env", …).
+	Mode string
+	// Tried lists the methods in the order they were considered.
+	Tried []Attempt
+}
+
+// Error returns a multi-line message telling how to sign in.
+func (e *NoCredentialsError) Error() string {
+	var b strings.Builder
+	b.WriteString("no credentials found")
+	if e.Mode != "" && e.Mode != ModeAuto {
+		fmt.Fprintf(&b, " for --auth %s", e.Mode)
+	}
+	b.WriteString("; tried:")
+	for _, a := range e.Tried {
+		fmt.Fprintf(&b, "\n  %s: %s", a.Source, a.Reason)
+	}
+	b.WriteString("\nor run with --simulate to try the tool without a tenant")
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrNoCredentials) true.
+func (e *NoCredentialsError) Is(target error) bool { return target == ErrNoCredentials }
+
+// AuthError is a sign-in that Microsoft Entra ID (or Graph, for a static token) rejected: a wrong or expired
+// secret, an unknown app or tenant, a certificate the app does not know. Retrying does not help; the CLI exits 3.
+type AuthError struct {
+	// Source describes the credential, as TokenSource.Describe does.
+	Source string
+	// Code is the AADSTS code, e.g. "AADSTS7000215", when the authority gave one.
+	Code string
+	// Reason is the authority's explanation without trace and correlation ids.
+	Reason string
+	// Hint says what to check or change.
+	Hint string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+// Error names the credential, the AADSTS code and what to do.
+func (e *AuthError) Error() string {
+	var b strings.Builder
+	b.WriteString("sign-in rejected")
+	if e.Source != "" {
+		fmt.Fprintf(&b, " (%s)", e.Source)
+	}
+	b.WriteString(": ")
+	reason := e.Reason
+	if e.Code != "" && !strings.Contains(reason, e.Code) {
+		reason = strings.TrimSpace(e.Code + ": " + reason)
+	}
+	b.WriteString(reason)
+	if e.Hint != "" {
+		b.WriteString("; " + e.Hint)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// IsAuthFailure reports whether err is (or wraps) a rejected sign-in, such as an invalid client secret
+// (AADSTS7000215) or a static GRAPH_ACCESS_TOKEN that Graph refused. The CLI exits 3 on it.
+func IsAuthFailure(err error) bool {
+	var ae *AuthError
+	return errors.As(err, &ae)
+}
+
+// entraError is the error body of the Microsoft Entra token endpoint.
+type entraError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	Codes       []int  `json:"error_codes"`
+}
+
+var aadstsCode = regexp.MustCompile(`AADSTS\d+`)
+
+// hints say what to do for the AADSTS codes people meet most often when setting up an app.
+var hints = map[string]string{
+	"AADSTS7000215": "check AZURE_CLIENT_SECRET: use the secret's value, not its ID",
+	"AADSTS7000222": "the client secret has expired: create a new one for the app and update AZURE_CLIENT_SECRET",
+	"AADSTS700016":  "check AZURE_CLIENT_ID and AZURE_TENANT_ID: the app is not registered in that tenant",
+	"AADSTS90002":   "check AZURE_TENANT_ID: the tenant was not found",
+	"AADSTS900023":  "check AZURE_TENANT_ID: it must be the tenant's ID or domain name",
+	"AADSTS700027":  "upload the certificate to the app registration, or check AZURE_CLIENT_CERTIFICATE_PATH",
+	"AADSTS700024":  "the federated token has expired: check that AZURE_FEDERATED_TOKEN_FILE is refreshed",
+	"AADSTS70021":   "add a federated credential matching this workload's issuer and subject to the app",
+	"AADSTS7000229": "the app has no service principal in the tenant: grant admin consent for it",
+	"AADSTS53003":   "a Conditional Access policy blocked the sign-in: ask the tenant's administrator",
+}
+
+// classify turns an azidentity error into an *AuthError (rejected sign-in), a *NoCredentialsError (the method is not
+// usable here) or a wrapped error (transport trouble, cancellation, throttling by the authority). It never includes
+// request bodies, so secrets and assertions do not leak.
+func classify(source, sourceName string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("get token (%s): %w", source, err)
+	}
+	var afe *azidentity.AuthenticationFailedError
+	if errors.As(err, &afe) && afe.RawResponse != nil {
+		status := afe.RawResponse.StatusCode
+		var ee entraError
+		if body, rerr := runtime.Payload(afe.RawResponse); rerr == nil {
+			_ = json.Unmarshal(body, &ee)
+		}
+		code := aadstsCode.FindString(ee.Description)
+		if code == "" && len(ee.Codes) > 0 {
+			code = "AADSTS" + strconv.Itoa(ee.Codes[0])
+		}
+		if status >= 400 && status < 500 && status != 408 && status != 429 {
+			reason := firstSentences(ee.Description)
+			if reason == "" {
+				reason = ee.Error
+			}
+			if reason == "" {
+				reason = fmt.Sprintf("the authority answered %d", status)
+			}
+			return &AuthError{Source: source, Code: code, Reason: reason, Hint: hintFor(code), Err: err}
+		}
+		return fmt.Errorf("get token (%s): the authority answered %d; try again later: %w", source, status, err)
+	}
+	msg := err.Error()
+	code := aadstsCode.FindString(msg)
+	if sourceName == srcCLI {
+		switch {
+		case strings.Contains(msg, "executable not found"):
+			return &NoCredentialsError{Tried: []Attempt{{Source: srcCLI, Reason: "az not found on PATH; install it and run az login"}}}
+		case strings.Contains(msg, "az login"):
+			// az asks for a new login: not signed in, or the login expired (AADSTS700082 and friends).
+			reason := "not signed in; run az login (with --tenant for the Intune tenant)"
+			if code != "" {
+				reason = "the login is no longer valid (" + code + "); run az login again"
+			}
+			return &NoCredentialsError{Tried: []Attempt{{Source: srcCLI, Reason: reason}}}
+		}
+	}
+	if code != "" {
+		return &AuthError{Source: source, Code: code, Reason: firstSentences(msg[strings.Index(msg, code):]), Hint: hintFor(code), Err: err}
+	}
+	return fmt.Errorf("get token (%s): %w", source, err)
+}
+
+func hintFor(code string) string {
+	if h, ok := hints[code]; ok {
+		return h
+	}
+	return "check the app registration and the sign-in variables"
+}
+
+// firstSentences drops what Entra appends after the reason (trace and correlation ids, timestamps, links) and keeps
+// one line.
+func firstSentences(s string) string {
+	s = strings.TrimSpace(s)
+	for _, cut := range []string{"\r\n", "\n", " Trace ID:"} {
+		if i := strings.Index(s, cut); i >= 0 {
+			s = s[:i]
+		}
+	}
+	return strings.TrimSpace(s)
+}
