@@ -1,0 +1,127 @@
+package sim
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"strings"
+
+	"github.com/enrollbatch/enrollbatch/qr"
+)
+
+// Android provisioning values of Microsoft Intune's device policy
+// controller (Android Device Policy, "CloudDPC").
+const (
+	dpcComponent = "com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver"
+	dpcChecksum  = "I5YvS0O5hXY46mb01BlRjq4oJJGs2kuUcHvVkAPEXlg"
+	dpcDownload  = "https://play.google.com/managed/downloadManagingApp?identifier=setup"
+)
+
+// newGUID returns a random (version 4) GUID in its usual lower-case form.
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// tokenAlphabet is the alphabet of enrollment tokens (RFC 4648 base32).
+const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+// newToken returns a random 32-character enrollment token.
+func newToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = tokenAlphabet[b[i]&31]
+	}
+	return string(b[:])
+}
+
+// lower is the case folding of $filter comparisons.
+func lower(s string) string { return strings.ToLower(s) }
+
+// provisioning is the Android provisioning document a device reads from
+// the QR code during setup, in the order Intune writes its keys.
+type provisioning struct {
+	Component    string  `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME"`
+	Checksum     string  `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_SIGNATURE_CHECKSUM"`
+	Download     string  `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION"`
+	SkipEncrypt  bool    `json:"android.app.extra.PROVISIONING_SKIP_ENCRYPTION"`
+	LeaveApps    *bool   `json:"android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED,omitempty"`
+	WifiSSID     string  `json:"android.app.extra.PROVISIONING_WIFI_SSID,omitempty"`
+	WifiHidden   *bool   `json:"android.app.extra.PROVISIONING_WIFI_HIDDEN,omitempty"`
+	WifiSecurity string  `json:"android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE,omitempty"`
+	WifiPassword string  `json:"android.app.extra.PROVISIONING_WIFI_PASSWORD,omitempty"`
+	Extras       extras  `json:"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"`
+}
+
+type extras struct {
+	Token string `json:"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN"`
+}
+
+// provisioningContent builds the qrCodeContent of a profile from its token
+// and settings. It is derived on demand rather than stored: 20,000 profiles
+// would otherwise hold 12 MB of near-identical JSON.
+func provisioningContent(r *record) string {
+	p := &r.p
+	doc := provisioning{
+		Component: dpcComponent,
+		Checksum:  dpcChecksum,
+		Download:  dpcDownload,
+		Extras:    extras{Token: p.TokenValue},
+	}
+	if p.EnrollmentMode == "corporateOwnedDedicatedDevice" || p.EnrollmentMode == "" {
+		t := true
+		doc.LeaveApps = &t
+	}
+	if p.ConfigureWifi && p.WifiSsid != "" {
+		doc.WifiSSID = p.WifiSsid
+		h := p.WifiHidden
+		doc.WifiHidden = &h
+		doc.WifiSecurity = strings.ToUpper(p.WifiSecurityType)
+		if doc.WifiSecurity == "" {
+			doc.WifiSecurity = "NONE"
+		}
+		doc.WifiPassword = r.wifiPassword
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(doc) // cannot fail: strings and booleans only
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// qrPNG renders content as a QR code PNG: 4 pixels per module with the
+// 4-module quiet zone, black on white, as a decoder expects.
+func qrPNG(content string) ([]byte, error) {
+	c, err := qr.Encode(content)
+	if err != nil {
+		return nil, fmt.Errorf("render qr code image: %w", err)
+	}
+	const scale = 4
+	n := (c.Size() + 2*qr.QuietZone) * scale
+	img := image.NewPaletted(image.Rect(0, 0, n, n), color.Palette{color.White, color.Black})
+	for y := 0; y < n; y++ {
+		my := y/scale - qr.QuietZone
+		row := img.Pix[y*img.Stride : y*img.Stride+n]
+		for x := range row {
+			if c.Black(x/scale-qr.QuietZone, my) {
+				row[x] = 1
+			}
+		}
+	}
+	var b bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&b, img); err != nil {
+		return nil, fmt.Errorf("render qr code image: %w", err)
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,396 @@
+package sim
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// collectionSegment ends the collection's path, whatever the mount point.
+const collectionSegment = "/devicemanagement/androiddeviceownerenrollmentprofiles"
+
+// route is what a request asks for.
+type route struct {
+	op     Op
+	id     string // the profile id of item and action paths
+	base   string // scheme://host/mount, e.g. http://127.0.0.1:8080/beta
+	path   string // the request path up to and including the collection
+	bad    *apiError
+	method string
+}
+
+// parseRoute routes a request by its path and method.
+func parseRoute(r *http.Request) route {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	p := r.URL.Path
+	rt := route{method: r.Method}
+	i := strings.Index(strings.ToLower(p), collectionSegment)
+	if i < 0 {
+		rt.op = OpOther
+		rt.bad = errorf(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '%s'.", lastSegment(p))
+		return rt
+	}
+	rt.base = scheme + "://" + r.Host + p[:i]
+	rt.path = p[:i+len(collectionSegment)]
+	rest := strings.Trim(p[i+len(collectionSegment):], "/")
+	var segs []string
+	if rest != "" {
+		segs = strings.Split(rest, "/")
+	}
+	if len(segs) == 0 && strings.HasPrefix(p[i+len(collectionSegment):], "(") {
+		segs = []string{""}
+	}
+	allow := ""
+	switch len(segs) {
+	case 0:
+		allow = "GET, POST"
+		switch r.Method {
+		case http.MethodGet:
+			rt.op = OpList
+		case http.MethodPost:
+			rt.op = OpCreate
+		}
+	case 1:
+		rt.id = segs[0]
+		allow = "GET, DELETE"
+		switch r.Method {
+		case http.MethodGet:
+			rt.op = OpGet
+		case http.MethodDelete:
+			rt.op = OpDelete
+		}
+	case 2:
+		rt.id = segs[0]
+		allow = "POST"
+		switch strings.ToLower(strings.TrimPrefix(segs[1], "microsoft.graph.")) {
+		case "createtoken":
+			if r.Method == http.MethodPost {
+				rt.op = OpCreateToken
+			}
+		case "revoketoken":
+			if r.Method == http.MethodPost {
+				rt.op = OpRevokeToken
+			}
+		default:
+			rt.op = OpOther
+			rt.bad = errorf(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '%s'.", segs[1])
+			return rt
+		}
+	default:
+		rt.op = OpOther
+		rt.bad = errorf(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '%s'.", segs[2])
+		return rt
+	}
+	if rt.op == OpAny {
+		rt.op = OpOther
+		rt.bad = errorf(http.StatusMethodNotAllowed, "BadRequest", "The HTTP method '%s' is not allowed on this resource; allowed: %s.", r.Method, allow)
+	}
+	return rt
+}
+
+// lastSegment returns the last non-empty segment of a path.
+func lastSegment(p string) string {
+	p = strings.TrimRight(p, "/")
+	return p[strings.LastIndex(p, "/")+1:]
+}
+
+// bearer returns the bearer token of a request, or "".
+func bearer(r *http.Request) string {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// exchange is one request in flight.
+type exchange struct {
+	r        *http.Request
+	rt       route
+	token    string
+	arrived  time.Time
+	deliver  time.Time // when the response reaches the client
+	reqID    string
+	clientID string
+}
+
+// ServeHTTP answers one request like Graph would, with the configured
+// latency, limits and faults.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{r: r, rt: parseRoute(r), token: bearer(r), reqID: newGUID()}
+	x.clientID = r.Header.Get("client-request-id")
+	if x.clientID == "" {
+		x.clientID = x.reqID
+	}
+
+	s.mu.Lock()
+	hook := s.hook
+	s.mu.Unlock()
+	var fault *Fault
+	if hook != nil {
+		fault = hook(r, x.rt.op)
+	}
+
+	x.arrived = s.opts.Now()
+	x.deliver = x.arrived.Add(s.opts.Latency)
+	s.mu.Lock()
+	s.countLocked(x)
+	if fault == nil {
+		fault = s.takeFaultLocked(x.rt.op, x.token, false)
+	}
+	var rep reply
+	switch {
+	case fault != nil && !fault.AfterCreate:
+		rep = s.faultReplyLocked(x, fault)
+	default:
+		rep, fault = s.admitLocked(x, fault)
+	}
+	s.mu.Unlock()
+
+	if rep.status == 0 && !rep.drop {
+		rep = s.dispatch(x, fault)
+	}
+	s.write(w, x, rep)
+}
+
+// countLocked counts a request on arrival.
+func (s *Server) countLocked(x *exchange) {
+	st := &s.stats
+	st.Requests++
+	if x.r.Method == http.MethodPost {
+		st.Posts++
+	}
+	switch x.rt.op {
+	case OpList:
+		st.Lists++
+	case OpGet:
+		st.Gets++
+	case OpCreate:
+		st.Creates++
+	case OpCreateToken:
+		st.CreateTokens++
+	case OpRevokeToken:
+		st.RevokeTokens++
+	case OpDelete:
+		st.Deletes++
+	}
+	if x.arrived.Before(s.announced) {
+		st.InsideRetryAfter++
+	}
+}
+
+// announceLocked records a Retry-After moment announced to a client.
+func (s *Server) announceLocked(t time.Time) {
+	if t.After(s.announced) {
+		s.announced = t
+	}
+}
+
+// faultReplyLocked turns an injected fault into a reply.
+func (s *Server) faultReplyLocked(x *exchange, f *Fault) reply {
+	s.stats.Injected++
+	if f.Drop {
+		return reply{drop: true}
+	}
+	rep := reply{status: f.Status, retryAfter: f.RetryAfter}
+	if rep.status == 0 {
+		rep.status = http.StatusInternalServerError
+	}
+	if f.RetryAfter != "" {
+		if t, ok := parseRetryAfter(f.RetryAfter, x.deliver); ok {
+			s.announceLocked(t)
+		}
+	}
+	if f.Body != "" {
+		rep.body = []byte(f.Body)
+		return rep
+	}
+	code, msg := defaultError(rep.status)
+	if f.Code != "" {
+		code = f.Code
+	}
+	if f.Message != "" {
+		msg = f.Message
+	}
+	rep.body = errorBody(code, msg, x.reqID, x.clientID, x.arrived)
+	return rep
+}
+
+// admitLocked applies authorization, the limits and random 503s. A zero
+// reply lets the request through to its handler.
+func (s *Server) admitLocked(x *exchange, f *Fault) (reply, *Fault) {
+	if s.opts.Authorize != nil {
+		switch st := s.opts.Authorize(x.token); st {
+		case 0:
+		case http.StatusUnauthorized:
+			rep := s.errorReply(x, errorf(st, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."))
+			rep.header = map[string]string{"WWW-Authenticate": `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}
+			return rep, nil
+		default:
+			code, msg := defaultError(st)
+			return s.errorReply(x, errorf(st, code, "%s", msg)), nil
+		}
+	}
+	if x.rt.bad != nil {
+		return s.errorReply(x, x.rt.bad), nil
+	}
+	overAll, freeAll := s.all.add(x.arrived)
+	var overW bool
+	var freeW time.Time
+	if x.r.Method != http.MethodGet {
+		overW, freeW = s.writes.add(x.arrived)
+	}
+	if overAll || overW {
+		free := freeAll
+		if freeW.After(free) {
+			free = freeW
+		}
+		s.stats.Throttled++
+		v, moment := formatRetryAfter(s.opts.RetryAfter, free.Sub(x.deliver), x.deliver)
+		s.announceLocked(moment)
+		code, msg := defaultError(http.StatusTooManyRequests)
+		rep := s.errorReply(x, errorf(http.StatusTooManyRequests, code, "%s", msg))
+		rep.retryAfter = v
+		return rep, nil
+	}
+	if s.opts.Fail503 > 0 && s.dice.Float64() < s.opts.Fail503 {
+		s.stats.Failed503++
+		code, msg := defaultError(http.StatusServiceUnavailable)
+		rep := s.errorReply(x, errorf(http.StatusServiceUnavailable, code, "%s", msg))
+		if s.dice.IntN(2) == 0 {
+			v, moment := formatRetryAfter(s.opts.RetryAfter, s.opts.Retry503, x.deliver)
+			s.announceLocked(moment)
+			rep.retryAfter = v
+		}
+		return rep, nil
+	}
+	return reply{}, f
+}
+
+// errorReply renders a Graph error for x.
+func (s *Server) errorReply(x *exchange, e *apiError) reply {
+	return reply{status: e.status, body: errorBody(e.code, e.message, x.reqID, x.clientID, x.arrived)}
+}
+
+// dispatch runs the handler of the request's kind.
+func (s *Server) dispatch(x *exchange, f *Fault) reply {
+	switch x.rt.op {
+	case OpList:
+		return s.list(x)
+	case OpGet:
+		return s.get(x)
+	case OpCreate:
+		return s.create(x, f)
+	case OpCreateToken:
+		return s.createToken(x)
+	case OpRevokeToken:
+		return s.revokeToken(x)
+	case OpDelete:
+		return s.remove(x)
+	}
+	return s.errorReply(x, errorf(http.StatusBadRequest, "BadRequest", "Unsupported request."))
+}
+
+// write delivers a reply after the configured latency.
+func (s *Server) write(w http.ResponseWriter, x *exchange, rep reply) {
+	if d := s.opts.Latency; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-x.r.Context().Done():
+			t.Stop()
+		}
+	}
+	s.mu.Lock()
+	if rep.drop {
+		s.stats.Dropped++
+	} else {
+		s.stats.Status[rep.status]++
+	}
+	s.mu.Unlock()
+	if rep.drop {
+		drop(w)
+		return
+	}
+	h := w.Header()
+	h.Set("request-id", x.reqID)
+	h.Set("client-request-id", x.clientID)
+	h.Set("x-ms-ags-diagnostic", `{"ServerInfo":{"DataCenter":"Simulated","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"SIM"}}`)
+	for k, v := range rep.header {
+		h.Set(k, v)
+	}
+	if rep.retryAfter != "" {
+		h.Set("Retry-After", rep.retryAfter)
+	}
+	if rep.body != nil {
+		h.Set("Content-Type", jsonContentType)
+	}
+	w.WriteHeader(rep.status)
+	if rep.body != nil {
+		_, _ = w.Write(rep.body)
+	}
+}
+
+// drop closes the connection without a response.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// readBody reads a request body of at most MaxBody bytes.
+func readBody(r *http.Request) ([]byte, *apiError) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "BadRequest", "The request body could not be read: %v", err)
+	}
+	if len(b) > MaxBody {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", MaxBody)
+	}
+	return b, nil
+}
+
+// jsonReply renders v with status.
+func jsonReply(status int, v obj) reply {
+	b, err := v.MarshalJSON()
+	if err != nil {
+		// Only a bug gets here: every value is a string, number, bool or list.
+		return reply{status: http.StatusInternalServerError, body: errorBody("InternalServerError", err.Error(), "", "", time.Now())}
+	}
+	return reply{status: status, body: b}
+}
+
+// metadata is the @odata.context of the collection.
+func (x *exchange) metadata() string {
+	return x.rt.base + "/$metadata#deviceManagement/androidDeviceOwnerEnrollmentProfiles"
+}
+
+// notFound is Intune's 404 for an unknown id.
+func notFound(x *exchange) *apiError {
+	return intuneError(http.StatusNotFound, "ResourceNotFound", x.itemURL(x.rt.id),
+		"No androidDeviceOwnerEnrollmentProfile with id '"+x.rt.id+"' exists.")
+}
+
+// opaque and unopaque make skip tokens from list offsets and back.
+func opaque(off int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("adoep:" + itoa(off)))
+}
+
+func unopaque(tok string) (int, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || !strings.HasPrefix(string(b), "adoep:") {
+		return 0, false
+	}
+	n, ok := atoi(string(b[len("adoep:"):]))
+	return n, ok && n >= 0
+}
+

@@ -1,0 +1,377 @@
+// Package sim is an in-process simulator of the Microsoft Graph beta
+// resource androidDeviceOwnerEnrollmentProfiles, served as an http.Handler.
+//
+// It behaves like the service as far as the job can tell: it validates POST
+// bodies the way Graph does (unknown property, wrong JSON type, read-only
+// property: 400 with Graph's error JSON, sometimes with Intune's JSON document
+// wrapped inside error.message), assigns ids, timestamps and an enrollment
+// token, builds a realistic Android provisioning payload (qrCodeContent) and a
+// real QR code PNG (qrCodeImage), pages lists with an absolute
+// @odata.nextLink, and supports $select, $filter=displayName eq '…', $top,
+// GET by id, DELETE, createToken and revokeToken. Duplicate display names are
+// allowed, as the real service allows them; Stats and Profiles show them.
+//
+// The simulator is mount-agnostic: any path ending in
+// /deviceManagement/androidDeviceOwnerEnrollmentProfiles is the collection, so
+// a client whose Graph URL is http://127.0.0.1:PORT/beta reaches it.
+//
+// Behaviour that tests and benchmarks need to measure is injectable: response
+// latency, a sliding-window limit answered with 429 and Retry-After (in whole
+// seconds, fractional seconds or an HTTP date), random 503s, a 504 or a
+// dropped connection after the profile was created, bearer-token checks, and
+// one-off faults (Inject, SetHook). Stats counts what the client did,
+// including requests sent while an announced Retry-After had not yet passed.
+package sim
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/profile"
+)
+
+// MaxBody is the largest request body the simulator reads; a larger one is
+// answered 413.
+const MaxBody = 1 << 20
+
+// Retry-After formats for Options.RetryAfter.
+const (
+	RetryAfterSeconds    = "seconds"    // whole seconds, rounded up: "3"
+	RetryAfterFractional = "fractional" // seconds with milliseconds: "2.128"
+	RetryAfterDate       = "date"       // an HTTP date: "Mon, 02 Jan 2006 15:04:05 GMT"
+)
+
+// Options configure a simulator. The zero value is a fast, fault-free
+// service that accepts any bearer token.
+type Options struct {
+	// Latency is added to every response (real time: it is the server side).
+	// Decisions (throttling, timestamps) are taken when the request arrives;
+	// Retry-After is computed from the moment the response is delivered.
+	Latency time.Duration
+	// Limit is the number of requests of any kind allowed per Window (0: no
+	// limit). Requests over it are answered 429 with Retry-After, and still
+	// count against the window, as with Intune.
+	Limit int
+	// Window is the sliding window of Limit; default 1 s.
+	Window time.Duration
+	// WriteLimit is a separate limit on writes (POST, DELETE) per
+	// WriteWindow; 0 for none. Intune: 100 writes per 20 s.
+	WriteLimit int
+	// WriteWindow is the window of WriteLimit; default Window.
+	WriteWindow time.Duration
+	// RetryAfter is the format of the Retry-After header: RetryAfterSeconds
+	// (default), RetryAfterFractional or RetryAfterDate.
+	RetryAfter string
+	// Fail503 is the fraction of requests answered 503 before anything is
+	// done; about half of them carry a Retry-After of Retry503.
+	Fail503 float64
+	// Retry503 is the Retry-After announced with a 503; default 1 s.
+	Retry503 time.Duration
+	// Fail504AfterCreate is the fraction of valid creates that create the
+	// profile and then answer 504 GatewayTimeout.
+	Fail504AfterCreate float64
+	// DropAfterCreate is the fraction of valid creates that create the
+	// profile and then close the connection without any response.
+	DropAfterCreate float64
+	// Seed seeds the fault dice; the same seed and the same order of
+	// requests give the same faults.
+	Seed int64
+	// PageSize is the size of a list page (default 100). $top overrides it.
+	PageSize int
+	// OmitToken makes a create leave the profile without a token: the 201
+	// carries no tokenValue, qrCodeContent nor qrCodeImage, and the client
+	// must call createToken and then GET the profile with $select.
+	OmitToken bool
+	// OmitImage makes the 201 of a create carry qrCodeImage null, sparing
+	// the QR encoding (milliseconds per profile) in benchmarks. A GET with
+	// $select=qrCodeImage still renders the image.
+	OmitImage bool
+	// Authorize decides on the bearer token of each request ("" when the
+	// request has none): 0 accepts, 401 or 403 is answered. Nil accepts all.
+	Authorize func(token string) int
+	// Now is the clock of timestamps, tokens, the throttling windows and
+	// Retry-After; default time.Now.
+	Now func() time.Time
+	// TokenValidity is the token lifetime when the body has no
+	// tokenExpirationDateTime; default 90 days.
+	TokenValidity time.Duration
+}
+
+// Stats counts what the simulator received and answered.
+type Stats struct {
+	Requests     int // every request received
+	Posts        int // POST requests of any kind (creates, createToken, revokeToken)
+	Creates      int // POSTs to the collection
+	Lists        int // GETs of the collection (each page counts)
+	Gets         int // GETs of one profile
+	Deletes      int // DELETEs of one profile
+	CreateTokens int // createToken actions
+	RevokeTokens int // revokeToken actions
+	Created      int // profiles created by POSTs (Seed not counted), including those answered 504 or dropped
+	Duplicates   int // profiles created while a live profile had the same name (profile.Key)
+	Throttled    int // 429s answered by the limits (not by injected faults)
+	// InsideRetryAfter counts requests received while a Retry-After
+	// previously announced to anyone (429, 503, or an injected fault) had not
+	// yet passed. A client that honours Retry-After job-wide keeps it at 0.
+	InsideRetryAfter int
+	Failed503        int         // random 503s answered
+	Failed504        int         // random 504s answered after a create
+	Dropped          int         // connections closed without a response (random or injected)
+	Injected         int         // requests answered by an injected fault or the hook
+	Status           map[int]int // responses by status code
+}
+
+// Server is the simulator. Create it with New; it is safe for concurrent use.
+type Server struct {
+	opts Options
+
+	mu        sync.Mutex
+	recs      []record         // creation order; deleted ones stay as tombstones
+	byID      map[string]int   // id -> index in recs
+	byName    map[string][]int // lower-cased displayName -> indexes in recs, ascending
+	keyCount  map[string]int   // profile.Key -> live profiles with that key
+	live      int              // profiles not deleted
+	all       window           // requests of any kind
+	writes    window           // writes
+	announced time.Time        // latest Retry-After moment announced to anyone
+	dice      *rand.Rand
+	faults    []*Fault
+	hook      func(r *http.Request, op Op) *Fault
+	bodies    [][]byte // raw bodies of processed creates
+	stats     Stats
+}
+
+// record is one stored profile. The qrCodeContent is derived from the token
+// and the settings when needed, never stored.
+type record struct {
+	p            profile.Profile
+	lower        string // strings.ToLower(displayName), for $filter
+	wifiPassword string
+	deleted      bool
+}
+
+// New returns a simulator with the given options, an empty tenant and
+// zeroed stats.
+func New(opts Options) *Server {
+	if opts.Window <= 0 {
+		opts.Window = time.Second
+	}
+	if opts.WriteWindow <= 0 {
+		opts.WriteWindow = opts.Window
+	}
+	if opts.RetryAfter == "" {
+		opts.RetryAfter = RetryAfterSeconds
+	}
+	if opts.Retry503 <= 0 {
+		opts.Retry503 = time.Second
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 100
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TokenValidity <= 0 {
+		opts.TokenValidity = 90 * 24 * time.Hour
+	}
+	return &Server{
+		opts:     opts,
+		byID:     make(map[string]int),
+		byName:   make(map[string][]int),
+		keyCount: make(map[string]int),
+		all:      window{limit: opts.Limit, size: opts.Window},
+		writes:   window{limit: opts.WriteLimit, size: opts.WriteWindow},
+		dice:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x656e726f6c6c)),
+		stats:    Stats{Status: make(map[int]int)},
+	}
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Status = make(map[int]int, len(s.stats.Status))
+	for k, v := range s.stats.Status {
+		st.Status[k] = v
+	}
+	return st
+}
+
+// ResetStats zeroes the counters (not the tenant, nor the throttling
+// windows), e.g. after a benchmark's warm-up.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = Stats{Status: make(map[int]int)}
+}
+
+// Seed adds profiles with the given names to the tenant, as if created
+// earlier (with a token valid for TokenValidity), and returns them. They do
+// not count as Created.
+func (s *Server) Seed(names ...string) []profile.Profile {
+	ps := make([]profile.Profile, len(names))
+	for i, n := range names {
+		ps[i] = profile.Profile{DisplayName: n}
+	}
+	return s.SeedProfiles(ps...)
+}
+
+// SeedProfiles adds profiles to the tenant as given and returns them as
+// stored. DisplayName is required; id, timestamps, token and defaults are
+// filled in when zero (a given TokenExpirationDateTime is kept, so a test can
+// seed an expired or soon-expiring token). qrCodeContent and qrCodeImage are
+// ignored: the simulator derives them from the token.
+func (s *Server) SeedProfiles(ps ...profile.Profile) []profile.Profile {
+	now := s.opts.Now()
+	out := make([]profile.Profile, 0, len(ps))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range ps {
+		if p.ID == "" {
+			p.ID = newGUID()
+		}
+		if p.CreatedDateTime.IsZero() {
+			p.CreatedDateTime = now
+		}
+		if p.LastModifiedDateTime.IsZero() {
+			p.LastModifiedDateTime = p.CreatedDateTime
+		}
+		if p.TokenValue == "" {
+			p.TokenValue = newToken()
+		}
+		if p.TokenCreationDateTime.IsZero() {
+			p.TokenCreationDateTime = p.CreatedDateTime
+		}
+		if p.TokenExpirationDateTime.IsZero() {
+			p.TokenExpirationDateTime = p.TokenCreationDateTime.Add(s.opts.TokenValidity)
+		}
+		p.QRCodeContent, p.QRCodeImage = "", nil
+		setDefaults(&p)
+		i := s.insertLocked(record{p: p})
+		out = append(out, s.exportLocked(i))
+	}
+	return out
+}
+
+// Profiles returns a copy of the tenant's profiles in creation order,
+// duplicates included, with qrCodeContent filled in (qrCodeImage left nil).
+func (s *Server) Profiles() []profile.Profile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]profile.Profile, 0, s.live)
+	for i := range s.recs {
+		if !s.recs[i].deleted {
+			out = append(out, s.exportLocked(i))
+		}
+	}
+	return out
+}
+
+// Named returns the live profiles whose name equals name as the job
+// compares names (profile.Key), in creation order. More than one means a
+// duplicate was created.
+func (s *Server) Named(name string) []profile.Profile {
+	k := profile.Key(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []profile.Profile
+	for i := range s.recs {
+		if !s.recs[i].deleted && profile.Key(s.recs[i].p.DisplayName) == k {
+			out = append(out, s.exportLocked(i))
+		}
+	}
+	return out
+}
+
+// Profile returns the live profile with the given id.
+func (s *Server) Profile(id string) (profile.Profile, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.byID[id]
+	if !ok || s.recs[i].deleted {
+		return profile.Profile{}, false
+	}
+	return s.exportLocked(i), true
+}
+
+// insertLocked stores r and indexes it; it returns the index.
+func (s *Server) insertLocked(r record) int {
+	r.lower = lower(r.p.DisplayName)
+	i := len(s.recs)
+	s.recs = append(s.recs, r)
+	s.byID[r.p.ID] = i
+	s.byName[r.lower] = append(s.byName[r.lower], i)
+	k := profile.Key(r.p.DisplayName)
+	s.keyCount[k]++
+	s.live++
+	return i
+}
+
+// deleteLocked marks the record at i deleted.
+func (s *Server) deleteLocked(i int) {
+	r := &s.recs[i]
+	r.deleted = true
+	s.keyCount[profile.Key(r.p.DisplayName)]--
+	s.live--
+}
+
+// exportLocked returns the record at i as a profile.Profile with its
+// qrCodeContent.
+func (s *Server) exportLocked(i int) profile.Profile {
+	r := &s.recs[i]
+	p := r.p
+	p.RoleScopeTagIDs = append([]string(nil), p.RoleScopeTagIDs...)
+	if p.TokenValue != "" {
+		p.QRCodeContent = provisioningContent(r)
+	}
+	return p
+}
+
+// setDefaults fills what Intune fills when the body leaves it out.
+func setDefaults(p *profile.Profile) {
+	if len(p.RoleScopeTagIDs) == 0 {
+		p.RoleScopeTagIDs = []string{"0"}
+	}
+	if p.EnrollmentMode == "" {
+		p.EnrollmentMode = "corporateOwnedDedicatedDevice"
+	}
+	if p.EnrollmentTokenType == "" {
+		p.EnrollmentTokenType = "default"
+	}
+}
+
+// Bodies returns the bodies of the creates the simulator processed (those
+// not refused by authorization, a limit or an injected fault), in arrival
+// order, decoded; an entry is nil when that body was not a JSON object.
+func (s *Server) Bodies() []map[string]any {
+	s.mu.Lock()
+	raw := append([][]byte(nil), s.bodies...)
+	s.mu.Unlock()
+	out := make([]map[string]any, len(raw))
+	for i, b := range raw {
+		var m map[string]any
+		if json.Unmarshal(b, &m) == nil {
+			out[i] = m
+		}
+	}
+	return out
+}
+
+// LastBody returns the body of the last create processed, decoded, or nil.
+func (s *Server) LastBody() map[string]any {
+	s.mu.Lock()
+	var b []byte
+	if len(s.bodies) > 0 {
+		b = s.bodies[len(s.bodies)-1]
+	}
+	s.mu.Unlock()
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
