@@ -51,16 +51,16 @@ func lower(s string) string { return strings.ToLower(s) }
 // provisioning is the Android provisioning document a device reads from
 // the QR code during setup, in the order Intune writes its keys.
 type provisioning struct {
-	Component    string  `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME"`
-	Checksum     string  `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_SIGNATURE_CHECKSUM"`
-	Download     string  `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION"`
-	SkipEncrypt  bool    `json:"android.app.extra.PROVISIONING_SKIP_ENCRYPTION"`
-	LeaveApps    *bool   `json:"android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED,omitempty"`
-	WifiSSID     string  `json:"android.app.extra.PROVISIONING_WIFI_SSID,omitempty"`
-	WifiHidden   *bool   `json:"android.app.extra.PROVISIONING_WIFI_HIDDEN,omitempty"`
-	WifiSecurity string  `json:"android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE,omitempty"`
-	WifiPassword string  `json:"android.app.extra.PROVISIONING_WIFI_PASSWORD,omitempty"`
-	Extras       extras  `json:"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"`
+	Component    string `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME"`
+	Checksum     string `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_SIGNATURE_CHECKSUM"`
+	Download     string `json:"android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION"`
+	SkipEncrypt  bool   `json:"android.app.extra.PROVISIONING_SKIP_ENCRYPTION"`
+	LeaveApps    *bool  `json:"android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED,omitempty"`
+	WifiSSID     string `json:"android.app.extra.PROVISIONING_WIFI_SSID,omitempty"`
+	WifiHidden   *bool  `json:"android.app.extra.PROVISIONING_WIFI_HIDDEN,omitempty"`
+	WifiSecurity string `json:"android.app.extra.PROVISIONING_WIFI_SECURITY_TYPE,omitempty"`
+	WifiPassword string `json:"android.app.extra.PROVISIONING_WIFI_PASSWORD,omitempty"`
+	Extras       extras `json:"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE"`
 }
 
 type extras struct {

@@ -393,4 +393,3 @@ func unopaque(tok string) (int, bool) {
 	n, ok := atoi(string(b[len("adoep:"):]))
 	return n, ok && n >= 0
 }
-

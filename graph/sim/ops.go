@@ -141,7 +141,7 @@ func parseFilter(v string) (filter, *apiError) {
 	return filter{kind: filterEq, value: lower(lit)}, nil
 }
 
-// literal reads an OData string literal ('…' with '' for a quote) at the
+// literal reads an OData string literal (quoted with ', a quote doubled) at the
 // start of s and returns its value and what follows it.
 func literal(s string) (string, string, bool) {
 	if !strings.HasPrefix(s, "'") {
