@@ -18,7 +18,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	if *update {
 		for path, gen := range map[string]func() (*excelize.File, error){
-			"testdata/friendly.xlsx": genFriendly,
+			"testdata/friendly.xlsx":   genFriendly,
 			"../samples/profiles.xlsx": genSamples,
 		} {
 			wb, err := gen()
