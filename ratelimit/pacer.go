@@ -1,0 +1,494 @@
+// Package ratelimit holds the one pacer that every worker of a job shares.
+//
+// The Pacer decides how long a request has to wait, never whether it is
+// retried (the batch decides that). It combines:
+//
+//   - a token bucket (golang.org/x/time/rate) at the configured rate, so the
+//     job as a whole never sends faster than --rate;
+//   - a shared pause: after a response carrying Retry-After no request of the
+//     job leaves until that moment has passed, whichever worker got the answer;
+//     the pause is only ever extended, never shortened;
+//   - an adaptive rate: on throttling the rate is cut to just under the rate
+//     the service actually accepted, and it recovers slowly while the service
+//     stays quiet, so a job configured above the service's limit settles just
+//     under that limit instead of bouncing off it;
+//   - exponential backoff with full jitter, for retries the service gave no
+//     Retry-After for.
+//
+// All time comes from a Clock, so tests drive the pacer with a FakeClock.
+package ratelimit
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultBurst       = 1
+	DefaultMinRate     = 0.2
+	DefaultWindow      = 20 * time.Second
+	DefaultBackoffBase = 500 * time.Millisecond
+	DefaultBackoffCap  = 30 * time.Second
+)
+
+// The adaptive rule's constants.
+const (
+	// cutFactor: a cut sets the rate to this fraction of the accepted rate.
+	cutFactor = 0.95
+	// raiseFactor: each recovery step multiplies the rate by this.
+	raiseFactor = 1.05
+	// minSamples: fewer accepted requests than this in the window give no
+	// estimate, and the 429 only pauses.
+	minSamples = 3
+	// minSpan: the estimate never divides by less than this (or the window,
+	// when that is shorter): a burst sent in a few milliseconds says nothing
+	// about a rate per second.
+	minSpan = time.Second
+	// maxLog bounds the record of recent sends (for --rate 0 runs).
+	maxLog = 1 << 16
+)
+
+// Config sets up a Pacer. The zero value of every field but Rate and Adaptive
+// means its default.
+type Config struct {
+	// Rate is the most requests per second the job sends; 0 means no
+	// client-side limit (pauses for Retry-After still apply, and the adaptive
+	// rule can still set a limit once the service throttles). A negative rate
+	// counts as 0.
+	Rate float64
+	// Burst is how many requests may leave at once after a quiet spell
+	// (default 1). Graph counts requests per window, and a burst at the start
+	// of a window is what gets throttled, so keep it small.
+	Burst int
+	// Adaptive turns on the adaptive rate (cut on throttling, slow recovery).
+	// The command line turns it on by default.
+	Adaptive bool
+	// MinRate is the floor for adaptive cuts, in requests per second
+	// (default 0.2; never above Rate).
+	MinRate float64
+	// Window is the trailing window over which the accepted rate is estimated
+	// when the service throttles (default 20 s, Intune's throttling window).
+	// It should be at least as long as the service's own window.
+	Window time.Duration
+	// RecoverAfter is the quiet time (no throttling, no rate change) after
+	// which a success raises the rate one step (default Window).
+	RecoverAfter time.Duration
+	// BackoffBase and BackoffCap shape Backoff (defaults 500 ms and 30 s).
+	BackoffBase time.Duration
+	BackoffCap  time.Duration
+	// Clock is the source of time (default the wall clock).
+	Clock Clock
+	// Logger receives rate changes and pauses at debug level (default none).
+	Logger *slog.Logger
+	// Jitter returns numbers in [0, 1) for backoff jitter (default
+	// math/rand/v2). It is called with the pacer's lock held.
+	Jitter func() float64
+}
+
+// Ticket records one request let go by Wait. Hand it back to Throttled or
+// Succeeded with the answer to that request. The zero Ticket stands for a
+// request that did not go through Wait: Throttled still honours its
+// Retry-After, but it never changes the rate.
+type Ticket struct {
+	// Sent is when Wait let the request go, on the pacer's clock.
+	Sent  time.Time
+	seq   uint64 // position in the record of sends, from 1
+	epoch uint64 // the cut epoch when the request left, from 1
+}
+
+// Stats are the pacer's counters, for the run summary.
+type Stats struct {
+	Requests  int64         // requests let go by Wait
+	Throttles int64         // throttled answers recorded by Throttled
+	Paused    time.Duration // time during which at least one Wait was held by a shared pause
+	Rate      float64       // current rate in requests per second; 0 means no limit
+	Cuts      int           // adaptive cuts of the rate
+	Raises    int           // adaptive recovery steps
+}
+
+// Pacer paces the requests of one job. It is safe for concurrent use; every
+// worker of the job shares one Pacer.
+type Pacer struct {
+	clock        Clock
+	log          *slog.Logger
+	jitter       func() float64
+	burst        int
+	adaptive     bool
+	configured   float64 // configured rate; 0 = no limit
+	floor        float64 // lowest rate a cut may set
+	window       time.Duration
+	recoverAfter time.Duration
+	backoffBase  time.Duration
+	backoffCap   time.Duration
+
+	mu           sync.Mutex
+	rate         float64       // current rate; 0 = no limit
+	lim          *rate.Limiter // nil when there is no limit; replaced on every change
+	pauseEnd     time.Time     // no request leaves before this
+	epoch        uint64        // incremented by every cut
+	waiters      map[*waiter]struct{}
+	sends        []send // recent sends, oldest first
+	nextSeq      uint64
+	firstSend    time.Time
+	lastSend     time.Time
+	lastThrottle time.Time
+	lastChange   time.Time // last rate change
+	requests     int64
+	throttles    int64
+	cuts, raises int
+	pausedN      int // Wait calls held by a pause right now
+	pausedSince  time.Time
+	pausedTotal  time.Duration
+}
+
+// waiter is a Wait call sleeping for its token. Changes of the pause or the
+// rate interrupt it so that it waits again under the new terms.
+type waiter struct {
+	cancel      context.CancelFunc
+	interrupted bool
+}
+
+type send struct {
+	at        time.Time
+	seq       uint64
+	throttled bool
+}
+
+// New returns a Pacer for cfg.
+func New(cfg Config) *Pacer {
+	p := &Pacer{
+		clock:        cfg.Clock,
+		log:          cfg.Logger,
+		jitter:       cfg.Jitter,
+		burst:        cfg.Burst,
+		adaptive:     cfg.Adaptive,
+		configured:   max(cfg.Rate, 0),
+		floor:        cfg.MinRate,
+		window:       cfg.Window,
+		recoverAfter: cfg.RecoverAfter,
+		backoffBase:  cfg.BackoffBase,
+		backoffCap:   cfg.BackoffCap,
+		epoch:        1,
+		nextSeq:      1,
+		waiters:      make(map[*waiter]struct{}),
+	}
+	if p.clock == nil {
+		p.clock = RealClock()
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.jitter == nil {
+		p.jitter = rand.Float64
+	}
+	if p.burst <= 0 {
+		p.burst = DefaultBurst
+	}
+	if p.floor <= 0 {
+		p.floor = DefaultMinRate
+	}
+	if p.configured > 0 && p.floor > p.configured {
+		p.floor = p.configured
+	}
+	if p.window <= 0 {
+		p.window = DefaultWindow
+	}
+	if p.recoverAfter <= 0 {
+		p.recoverAfter = p.window
+	}
+	if p.backoffBase <= 0 {
+		p.backoffBase = DefaultBackoffBase
+	}
+	if p.backoffCap <= 0 {
+		p.backoffCap = DefaultBackoffCap
+	}
+	p.backoffCap = max(p.backoffCap, p.backoffBase)
+	p.rate = p.configured
+	p.resetLocked()
+	return p
+}
+
+// Wait blocks until the shared pause has passed and the token bucket lets one
+// more request go, and returns the Ticket of that request. It returns
+// ctx.Err() if ctx ends first.
+//
+// A Wait already holding a token reservation when a pause is set or extended,
+// or when the rate is cut, gives its reservation up and waits again under the
+// new terms, so a pause holds every waiter. When a pause ends, the waiters
+// leave one by one, spaced by the bucket, not all at once.
+func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return Ticket{}, err
+		}
+		p.mu.Lock()
+		now := p.clock.Now()
+		if p.pauseEnd.After(now) {
+			d := p.pauseEnd.Sub(now)
+			p.pausedEnterLocked(now)
+			p.mu.Unlock()
+			err := p.clock.Sleep(ctx, d)
+			p.mu.Lock()
+			p.pausedLeaveLocked(p.clock.Now())
+			p.mu.Unlock()
+			if err != nil {
+				return Ticket{}, err
+			}
+			continue
+		}
+		if p.lim == nil {
+			t := p.releaseLocked(now)
+			p.mu.Unlock()
+			return t, nil
+		}
+		lim := p.lim
+		r := lim.ReserveN(now, 1)
+		d := r.DelayFrom(now)
+		if d == 0 {
+			t := p.releaseLocked(now)
+			p.mu.Unlock()
+			return t, nil
+		}
+		sleepCtx, cancel := context.WithCancel(ctx)
+		w := &waiter{cancel: cancel}
+		p.waiters[w] = struct{}{}
+		p.mu.Unlock()
+
+		err := p.clock.Sleep(sleepCtx, d)
+
+		p.mu.Lock()
+		cancel()
+		delete(p.waiters, w)
+		now = p.clock.Now()
+		switch {
+		case ctx.Err() != nil:
+			if lim == p.lim {
+				r.CancelAt(now)
+			}
+			p.mu.Unlock()
+			return Ticket{}, ctx.Err()
+		case w.interrupted || err != nil || p.pauseEnd.After(now):
+			// The pause or the rate changed: the bucket was replaced, so
+			// the reservation is void. Wait again under the new terms.
+			p.mu.Unlock()
+			continue
+		}
+		t := p.releaseLocked(now)
+		p.mu.Unlock()
+		return t, nil
+	}
+}
+
+// Throttled records that the request of ticket t was throttled: a 429, or a
+// 503 with Retry-After. Call it for every such answer, before deciding about
+// the retry.
+//
+// A retryAfter above zero extends the shared pause to now+retryAfter, unless
+// it already lasts longer: the pause is only ever extended.
+//
+// When the pacer is adaptive and t left after the last cut, the rate is cut to
+// 0.95 times the rate the service accepted: the requests let go in the
+// trailing Window before t was sent, less those already known to be
+// throttled, divided by the window (or by the time since the first request,
+// when that is shorter, but never by less than a second). The new rate is
+// never above the current rate nor below MinRate. With fewer than 3 accepted
+// requests in the window there is nothing to estimate from and the rate is
+// left alone. Answers to requests sent before the last cut were caused by
+// the old rate and do not cut again.
+func (p *Pacer) Throttled(t Ticket, retryAfter time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock.Now()
+	p.throttles++
+	p.lastThrottle = now
+	p.markThrottledLocked(t)
+
+	changed := false
+	if retryAfter > 0 {
+		if end := now.Add(retryAfter); end.After(p.pauseEnd) {
+			p.pauseEnd = end
+			changed = true
+			p.log.Debug("pacer paused", "retryAfter", retryAfter, "until", end)
+		}
+	}
+	if p.adaptive && t.epoch != 0 && t.epoch == p.epoch {
+		if accepted, ok := p.estimateLocked(t); ok {
+			target := max(p.floor, accepted*cutFactor)
+			if p.rate == 0 || target < p.rate {
+				p.log.Debug("pacer rate cut", "from", p.rate, "to", target, "accepted", accepted)
+				p.rate = target
+				p.epoch++
+				p.cuts++
+				p.lastChange = now
+				changed = true
+			}
+		}
+	}
+	if changed {
+		p.resetLocked()
+	}
+}
+
+// Succeeded records that the request of ticket t was answered without
+// throttling. When the pacer is adaptive and runs below the configured rate,
+// the rate recovers one step at a time: a success of a request sent since the
+// last rate change, once RecoverAfter has passed both since the last
+// throttled answer and since the last rate change, raises the rate by 5 %
+// (up to the configured rate; without a configured rate there is no ceiling).
+func (p *Pacer) Succeeded(t Ticket) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.adaptive || p.rate == p.configured || t.epoch == 0 || t.Sent.Before(p.lastChange) {
+		return
+	}
+	now := p.clock.Now()
+	if now.Sub(p.lastThrottle) < p.recoverAfter || now.Sub(p.lastChange) < p.recoverAfter {
+		return
+	}
+	target := p.rate * raiseFactor
+	if p.configured > 0 && target >= p.configured {
+		target = p.configured
+	}
+	p.log.Debug("pacer rate raised", "from", p.rate, "to", target)
+	p.rate = target
+	p.raises++
+	p.lastChange = now
+	p.resetLocked()
+}
+
+// Backoff returns how long to wait before retry number attempt (counted from
+// 1) when the service gave no Retry-After: a random duration in
+// [0, min(BackoffCap, BackoffBase·2^(attempt-1))) ("full jitter"), drawn from
+// the Jitter source. Attempts below 1 count as 1.
+func (p *Pacer) Backoff(attempt int) time.Duration {
+	ceiling := p.backoffBase
+	for i := 1; i < attempt && ceiling < p.backoffCap; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, p.backoffCap)
+	p.mu.Lock()
+	j := p.jitter()
+	p.mu.Unlock()
+	if j < 0 || j >= 1 {
+		j = 0
+	}
+	return time.Duration(j * float64(ceiling))
+}
+
+// Sleep waits d on the pacer's clock, for a backoff. It returns ctx.Err() if
+// ctx ends first.
+func (p *Pacer) Sleep(ctx context.Context, d time.Duration) error {
+	return p.clock.Sleep(ctx, d)
+}
+
+// Stats returns the pacer's counters so far.
+func (p *Pacer) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	paused := p.pausedTotal
+	if p.pausedN > 0 {
+		paused += p.clock.Now().Sub(p.pausedSince)
+	}
+	return Stats{
+		Requests:  p.requests,
+		Throttles: p.throttles,
+		Paused:    paused,
+		Rate:      p.rate,
+		Cuts:      p.cuts,
+		Raises:    p.raises,
+	}
+}
+
+// releaseLocked lets one request go at now.
+func (p *Pacer) releaseLocked(now time.Time) Ticket {
+	t := Ticket{Sent: now, seq: p.nextSeq, epoch: p.epoch}
+	p.nextSeq++
+	p.requests++
+	if p.firstSend.IsZero() {
+		p.firstSend = now
+	}
+	p.lastSend = now
+	// Keep two windows of sends: enough for the answers of slow requests.
+	keepFrom := now.Add(-2 * p.window)
+	drop := 0
+	for drop < len(p.sends) && (p.sends[drop].at.Before(keepFrom) || len(p.sends)-drop >= maxLog) {
+		drop++
+	}
+	p.sends = append(p.sends[drop:], send{at: now, seq: t.seq})
+	return t
+}
+
+func (p *Pacer) markThrottledLocked(t Ticket) {
+	if t.seq == 0 || len(p.sends) == 0 {
+		return
+	}
+	i := int(t.seq) - int(p.sends[0].seq)
+	if i >= 0 && i < len(p.sends) {
+		p.sends[i].throttled = true
+	}
+}
+
+// estimateLocked returns the rate the service accepted in the window before
+// t was sent, in requests per second.
+func (p *Pacer) estimateLocked(t Ticket) (float64, bool) {
+	from := t.Sent.Add(-p.window)
+	if from.Before(p.firstSend) {
+		from = p.firstSend
+	}
+	span := max(t.Sent.Sub(from), min(minSpan, p.window))
+	lo := sort.Search(len(p.sends), func(i int) bool { return !p.sends[i].at.Before(from) })
+	accepted := 0
+	for _, s := range p.sends[lo:] {
+		if s.seq >= t.seq {
+			break
+		}
+		if !s.throttled {
+			accepted++
+		}
+	}
+	if accepted < minSamples {
+		return 0, false
+	}
+	return float64(accepted) / span.Seconds(), true
+}
+
+// resetLocked replaces the token bucket after a change of the pause or the
+// rate and interrupts the Wait calls sleeping for a token, so that they
+// reserve again under the new terms. The new bucket starts empty at the last
+// send, so the next request keeps its distance from the previous one.
+func (p *Pacer) resetLocked() {
+	if p.rate == 0 {
+		p.lim = nil
+	} else {
+		p.lim = rate.NewLimiter(rate.Limit(p.rate), p.burst)
+		if !p.lastSend.IsZero() {
+			p.lim.ReserveN(p.lastSend, p.burst)
+		}
+	}
+	for w := range p.waiters {
+		w.interrupted = true
+		w.cancel()
+	}
+	clear(p.waiters)
+}
+
+func (p *Pacer) pausedEnterLocked(now time.Time) {
+	if p.pausedN == 0 {
+		p.pausedSince = now
+	}
+	p.pausedN++
+}
+
+func (p *Pacer) pausedLeaveLocked(now time.Time) {
+	p.pausedN--
+	if p.pausedN == 0 {
+		p.pausedTotal += now.Sub(p.pausedSince)
+	}
+}
