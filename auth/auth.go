@@ -380,13 +380,12 @@ func idList(tenant, client, authority string) string {
 	return s + ")"
 }
 
-// short abbreviates an identifier to its first 8 characters.
+// short abbreviates a GUID to its first 8 characters; other identifiers (tenant domain names) are kept whole.
 func short(id string) string {
-	r := []rune(id)
-	if len(r) <= 8 {
-		return id
+	if len(id) == 36 && strings.Count(id, "-") == 4 {
+		return id[:8] + "…"
 	}
-	return string(r[:8]) + "…"
+	return id
 }
 
 // tokenRequest returns the options of a token request for scope.

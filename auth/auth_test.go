@@ -305,34 +305,49 @@ func TestBadCertificateIsAConfigurationError(t *testing.T) {
 	}
 }
 
-func TestWrongSecretIsAnAuthFailure(t *testing.T) {
-	a := newFakeAuthority(t)
+func TestRejectedSignInIsAnAuthFailure(t *testing.T) {
 	const wrong = "wrong-secret-value"
-	ts := newSource(t, a, Options{Getenv: envOf(secretEnv(a, wrong))})
-	_, err := ts.Token(context.Background(), false)
-	if err == nil {
-		t.Fatal("Token succeeded with a wrong secret")
+	tests := []struct {
+		name, tenant, secret, wantCode string
+		want                           []string
+	}{
+		{name: "wrong secret", tenant: testTenant, secret: wrong, wantCode: "AADSTS7000215",
+			want: []string{"Invalid client secret", "AZURE_CLIENT_SECRET", "tenant " + testTenant[:8]}},
+		{name: "unknown tenant", tenant: unknownTenant, secret: "right-secret", wantCode: "AADSTS90002",
+			want: []string{"not found", "check AZURE_TENANT_ID"}},
 	}
-	if !IsAuthFailure(err) {
-		t.Errorf("IsAuthFailure(%v) = false", err)
-	}
-	var ae *AuthError
-	if !errors.As(err, &ae) || ae.Code != "AADSTS7000215" {
-		t.Fatalf("want an *AuthError with code AADSTS7000215, got %#v", err)
-	}
-	msg := err.Error()
-	for _, want := range []string{"AADSTS7000215", "Invalid client secret", "AZURE_CLIENT_SECRET", "tenant " + testTenant[:8]} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message %q lacks %q", msg, want)
-		}
-	}
-	for _, leak := range []string{wrong, "Trace ID", "\n"} {
-		if strings.Contains(msg, leak) {
-			t.Errorf("message %q contains %q", msg, leak)
-		}
-	}
-	if errors.Is(err, ErrNoCredentials) {
-		t.Error("a rejected sign-in is not a missing one")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newFakeAuthority(t)
+			env := secretEnv(a, tt.secret)
+			env[EnvTenantID] = tt.tenant
+			ts := newSource(t, a, Options{Getenv: envOf(env)})
+			_, err := ts.Token(context.Background(), false)
+			if err == nil {
+				t.Fatal("Token succeeded")
+			}
+			if !IsAuthFailure(err) {
+				t.Errorf("IsAuthFailure(%v) = false", err)
+			}
+			var ae *AuthError
+			if !errors.As(err, &ae) || ae.Code != tt.wantCode {
+				t.Fatalf("want an *AuthError with code %s, got %#v", tt.wantCode, err)
+			}
+			msg := err.Error()
+			for _, want := range append(tt.want, tt.wantCode) {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q lacks %q", msg, want)
+				}
+			}
+			for _, leak := range []string{wrong, "Trace ID", "\n"} {
+				if strings.Contains(msg, leak) {
+					t.Errorf("message %q contains %q", msg, leak)
+				}
+			}
+			if errors.Is(err, ErrNoCredentials) {
+				t.Error("a rejected sign-in is not a missing one")
+			}
+		})
 	}
 }
 

@@ -17,6 +17,9 @@ import (
 	"testing"
 )
 
+// unknownTenant is a tenant the fake authority does not know (AADSTS90002).
+const unknownTenant = "contoso-typo.onmicrosoft.com"
+
 // fakeAuthority is a TLS server that answers like Microsoft Entra ID: the tenant's openid-configuration, the v2.0
 // token endpoint (client credentials with a secret or a client assertion) and an App Service managed identity
 // endpoint. It records what it was asked.
@@ -66,6 +69,10 @@ func (a *fakeAuthority) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
 	case r.Method == http.MethodGet && len(parts) == 4 && parts[1] == "v2.0" && parts[2] == ".well-known" && parts[3] == "openid-configuration":
+		if parts[0] == unknownTenant {
+			a.writeFile(w, http.StatusBadRequest, "testdata/invalid_tenant.json")
+			return
+		}
 		base := a.srv.URL + "/" + parts[0]
 		writeJSON(w, http.StatusOK, map[string]any{
 			"issuer":                                base + "/v2.0",
@@ -95,13 +102,7 @@ func (a *fakeAuthority) token(w http.ResponseWriter, r *http.Request, tenant str
 	defer a.mu.Unlock()
 	a.tokenReqs = append(a.tokenReqs, r.PostForm)
 	if s := r.PostForm.Get("client_secret"); s != "" && s != a.secret {
-		body, err := os.ReadFile("testdata/invalid_client.json")
-		if err != nil {
-			a.t.Errorf("fake authority: %v", err)
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write(body)
+		a.writeFile(w, http.StatusBadRequest, "testdata/invalid_client.json")
 		return
 	}
 	if as := r.PostForm.Get("client_assertion"); as != "" && a.publicKey != nil {
@@ -131,6 +132,17 @@ func (a *fakeAuthority) managedIdentity(w http.ResponseWriter, r *http.Request) 
 		"resource":     q.Get("resource"),
 		"token_type":   "Bearer",
 	})
+}
+
+// writeFile answers with a recorded Entra error body.
+func (a *fakeAuthority) writeFile(w http.ResponseWriter, status int, path string) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		a.t.Errorf("fake authority: %v", err)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -71,12 +71,15 @@ func (e *AuthError) Error() string {
 	var b strings.Builder
 	b.WriteString("sign-in rejected")
 	if e.Source != "" {
-		fmt.Fprintf(&b, " (%s)", e.Source)
+		b.WriteString(" for " + e.Source)
 	}
 	b.WriteString(": ")
 	reason := e.Reason
 	if e.Code != "" && !strings.Contains(reason, e.Code) {
 		reason = strings.TrimSpace(e.Code + ": " + reason)
+	}
+	if e.Hint != "" {
+		reason = strings.TrimRight(reason, ". ")
 	}
 	b.WriteString(reason)
 	if e.Hint != "" {

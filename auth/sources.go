@@ -95,9 +95,10 @@ type azSource struct {
 
 // flight is one fresh fetch that concurrent callers share.
 type flight struct {
-	done  chan struct{}
-	token string
-	err   error
+	done    chan struct{}
+	waiters int // callers sharing the fetch besides the one that started it
+	token   string
+	err     error
 }
 
 func newAzSource(name, desc, scope string, how refresh, newCred func() (azcore.TokenCredential, error)) (*azSource, error) {
@@ -142,6 +143,7 @@ func (s *azSource) Token(ctx context.Context, fresh bool) (string, error) {
 func (s *azSource) fresh(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	if f := s.flight; f != nil {
+		f.waiters++
 		s.mu.Unlock()
 		select {
 		case <-f.done:
