@@ -62,18 +62,18 @@ func Modes() []string {
 
 // Environment variables read by this package.
 const (
-	EnvAccessToken         = "GRAPH_ACCESS_TOKEN"
-	EnvTenantID            = "AZURE_TENANT_ID"
-	EnvClientID            = "AZURE_CLIENT_ID"
-	EnvClientSecret        = "AZURE_CLIENT_SECRET"
-	EnvCertificatePath     = "AZURE_CLIENT_CERTIFICATE_PATH"
-	EnvCertificatePassword = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
-	EnvSendCertChain       = "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"
-	EnvFederatedTokenFile  = "AZURE_FEDERATED_TOKEN_FILE"
-	EnvAuthorityHost       = "AZURE_AUTHORITY_HOST"
-	EnvIdentityEndpoint    = "IDENTITY_ENDPOINT"
-	EnvMSIEndpoint         = "MSI_ENDPOINT"
-	EnvUseManagedIdentity  = "AZURE_USE_MANAGED_IDENTITY"
+	EnvAccessToken         = "GRAPH_ACCESS_TOKEN"                  // a bearer token used as is
+	EnvTenantID            = "AZURE_TENANT_ID"                     // the Entra tenant (ID or domain)
+	EnvClientID            = "AZURE_CLIENT_ID"                     // the app registration, or a user-assigned managed identity
+	EnvClientSecret        = "AZURE_CLIENT_SECRET"                 // the app's client secret value
+	EnvCertificatePath     = "AZURE_CLIENT_CERTIFICATE_PATH"       // PEM (certificate and key) or PKCS#12 file
+	EnvCertificatePassword = "AZURE_CLIENT_CERTIFICATE_PASSWORD"   // password of the PKCS#12 file
+	EnvSendCertChain       = "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN" // true: send the x5c chain (subject name/issuer auth)
+	EnvFederatedTokenFile  = "AZURE_FEDERATED_TOKEN_FILE"          // the workload's federated token (rotated by the platform)
+	EnvAuthorityHost       = "AZURE_AUTHORITY_HOST"                // overrides the cloud's authority host
+	EnvIdentityEndpoint    = "IDENTITY_ENDPOINT"                   // set by App Service, Container Apps, Functions, Arc
+	EnvMSIEndpoint         = "MSI_ENDPOINT"                        // set by Cloud Shell and older hosts
+	EnvUseManagedIdentity  = "AZURE_USE_MANAGED_IDENTITY"          // true: use managed identity in auto mode (Azure VMs)
 )
 
 // Names of the sign-in methods in messages.
