@@ -181,7 +181,7 @@ func TestCreateBodyTooLarge(t *testing.T) {
 }
 
 func TestDuplicateNamesAreCreated(t *testing.T) {
-	e := start(t, sim.Options{})
+	e := start(t, sim.Options{OmitImage: true})
 	e.sim.Seed("Front Desk")
 	names := []string{"Front Desk", "front desk ", "Back Office"}
 	for _, n := range names {
