@@ -52,7 +52,7 @@ type Fault struct {
 	// Count is how many matching requests get the fault: 0 means one, a
 	// negative number means every matching request until ClearFaults.
 	Count      int
-	Status     int    // status to answer (ignored with Drop)
+	Status     int    // status to answer; 500 when 0 (ignored with Drop)
 	RetryAfter string // Retry-After header, sent as is; "" for none
 	Code       string // error.code; default from Status (e.g. TooManyRequests)
 	Message    string // error.message; default from Status

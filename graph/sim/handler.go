@@ -37,13 +37,19 @@ func parseRoute(r *http.Request) route {
 	}
 	rt.base = scheme + "://" + r.Host + p[:i]
 	rt.path = p[:i+len(collectionSegment)]
-	rest := strings.Trim(p[i+len(collectionSegment):], "/")
+	after := p[i+len(collectionSegment):]
+	if after != "" && after[0] != '/' && after[0] != '(' {
+		rt.op = OpOther
+		rt.bad = errorf(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '%s'.", lastSegment(p[:i+len(collectionSegment)]+after))
+		return rt
+	}
+	rest := strings.Trim(after, "/")
 	var segs []string
 	if rest != "" {
 		segs = strings.Split(rest, "/")
 	}
-	if len(segs) == 0 && strings.HasPrefix(p[i+len(collectionSegment):], "(") {
-		segs = []string{""}
+	if len(segs) > 0 && strings.HasPrefix(segs[0], "('") && strings.HasSuffix(segs[0], "')") {
+		segs[0] = segs[0][2 : len(segs[0])-2] // OData key syntax: collection('id')
 	}
 	allow := ""
 	switch len(segs) {
@@ -135,6 +141,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hook != nil {
 		fault = hook(r, x.rt.op)
 	}
+	// The callback runs without the lock, so it may call Stats or Profiles.
+	auth := 0
+	if s.opts.Authorize != nil && (fault == nil || fault.AfterCreate) {
+		auth = s.opts.Authorize(x.token)
+	}
 
 	x.arrived = s.opts.Now()
 	x.deliver = x.arrived.Add(s.opts.Latency)
@@ -148,7 +159,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case fault != nil && !fault.AfterCreate:
 		rep = s.faultReplyLocked(x, fault)
 	default:
-		rep, fault = s.admitLocked(x, fault)
+		rep, fault = s.admitLocked(x, fault, auth)
 	}
 	s.mu.Unlock()
 
@@ -221,12 +232,12 @@ func (s *Server) faultReplyLocked(x *exchange, f *Fault) reply {
 	return rep
 }
 
-// admitLocked applies authorization, the limits and random 503s. A zero
-// reply lets the request through to its handler.
-func (s *Server) admitLocked(x *exchange, f *Fault) (reply, *Fault) {
-	if s.opts.Authorize != nil {
-		switch st := s.opts.Authorize(x.token); st {
-		case 0:
+// admitLocked applies the authorization decision (auth: 0 or the status to
+// answer), the limits and random 503s. A zero reply lets the request through
+// to its handler.
+func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
+	if auth != 0 {
+		switch st := auth; st {
 		case http.StatusUnauthorized:
 			rep := s.errorReply(x, errorf(st, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."))
 			rep.header = map[string]string{"WWW-Authenticate": `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}

@@ -90,6 +90,13 @@ func TestListPaging(t *testing.T) {
 			if len(pages) != wantPages {
 				t.Errorf("%d pages, want %d", len(pages), wantPages)
 			}
+			for i, p := range pages {
+				for _, v := range p.Value {
+					if _, has := v["tokenValue"]; has == strings.Contains(tt.query, "$select") {
+						t.Errorf("page %d: tokenValue present %v with query %q", i, has, tt.query)
+					}
+				}
+			}
 			for i, p := range pages[:len(pages)-1] {
 				if len(p.Value) != tt.perPage {
 					t.Errorf("page %d has %d profiles, want %d", i, len(p.Value), tt.perPage)
@@ -403,6 +410,9 @@ func TestMethodsAndPaths(t *testing.T) {
 		{http.MethodGet, e.srv.URL + "/beta/me", 400},
 		{http.MethodGet, e.srv.URL + "/v1.0/deviceManagement/androidDeviceOwnerEnrollmentProfiles", 200},
 		{http.MethodGet, e.srv.URL + "/deviceManagement/androidDeviceOwnerEnrollmentProfiles/", 200},
+		{http.MethodGet, e.coll + "('" + id + "')", 200},
+		{http.MethodGet, e.coll + "Extra", 400},
+		{http.MethodGet, e.coll + "/" + id + "/assignments/x", 400},
 	}
 	for _, tt := range tests {
 		r := e.do(tt.method, tt.path, "", nil)
