@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // wantRow is what a test expects of one row.
@@ -551,4 +553,55 @@ func TestOneTypo(t *testing.T) {
 			t.Errorf("oneTypo(%q, %q) = %v", tt.a, tt.b, got)
 		}
 	}
+}
+
+func TestHeaderWarnings(t *testing.T) {
+	f := readString(t, "displayName,Display Name,ID,qrCodeImage,descripton,Created-Date-Time,Notes\nA,B,C,D,E,F,G\n")
+	want := []string{
+		`column "Display Name" (field 2) repeats displayName, already given in column "displayName" (field 1); only the first is used, this one is kept as an extra column`,
+		`column "ID" is set by the service and never sent; it is kept as an extra column`,
+		`column "qrCodeImage" is set by the service and never sent; it is kept as an extra column`,
+		`column "descripton" is not a property; did you mean description?`,
+		`column "Created-Date-Time" is set by the service and never sent; it is kept as an extra column`,
+	}
+	if !reflect.DeepEqual(f.Warnings, want) {
+		t.Errorf("warnings\n got %q\nwant %q", f.Warnings, want)
+	}
+	checkRows(t, f, []wantRow{{line: 2, name: "A", body: map[string]any{"displayName": "A"},
+		extras: []string{"B", "C", "D", "E", "F", "G"}}})
+}
+
+// TestXLSXBuiltInWorkbook covers workbook details that are easier to build
+// than to keep as files: the 1904 date system and values beyond the last
+// header.
+func TestXLSXBuiltInWorkbook(t *testing.T) {
+	wb := excelize.NewFile()
+	defer wb.Close()
+	yes := true
+	if err := wb.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	w := &sheetWriter{wb: wb, sheet: "Sheet1", styles: map[string]int{}}
+	w.row(1, "displayName", "tokenExpirationDateTime", "enrolledDeviceCount")
+	w.row(2, "Mac Workbook", date{day(2027, 3, 31), "d/m/yy"}, 7)
+	w.row(3, "Stray Value", nil, 1e10, nil, "oops")
+	if w.err != nil {
+		t.Fatal(w.err)
+	}
+	path := filepath.Join(t.TempDir(), "mac.xlsx")
+	if err := wb.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, f, []wantRow{
+		{line: 2, name: "Mac Workbook", body: map[string]any{"displayName": "Mac Workbook",
+			"tokenExpirationDateTime": "2027-03-31T00:00:00Z", "enrolledDeviceCount": int32(7)}},
+		{line: 3, name: "Stray Value", body: map[string]any{"displayName": "Stray Value"}, problems: []string{
+			path + ": row 3: has a value in column E, which has no header; add a header or clear the cell",
+			path + `: row 3, enrolledDeviceCount: "10000000000" is out of range (use a whole number from 0 to 2147483647)`,
+		}},
+	})
 }
