@@ -386,3 +386,25 @@ func TestConcurrentCreates(t *testing.T) {
 		t.Errorf("created %d, distinct ids %d, throttled %d, profiles %d", st.Created, len(seen), st.Throttled, len(e.sim.Profiles()))
 	}
 }
+
+func TestInsideRetryAfterStartsAtDelivery(t *testing.T) {
+	const latency = 150 * time.Millisecond
+	e := start(t, sim.Options{Latency: latency, Now: time.Now})
+	e.sim.Inject(sim.Fault{Op: sim.OpCreate, Status: http.StatusTooManyRequests, RetryAfter: "5"})
+	done := make(chan response)
+	go func() { done <- e.post(`{"displayName":"first"}`) }()
+	// A request sent while the 429 is still on its way back cannot have
+	// known about it.
+	time.Sleep(latency / 3)
+	e.get(e.coll)
+	if r := <-done; r.status != http.StatusTooManyRequests {
+		t.Fatalf("first create: %d", r.status)
+	}
+	if st := e.sim.Stats(); st.InsideRetryAfter != 0 {
+		t.Errorf("InsideRetryAfter %d after a request sent before the 429 arrived, want 0", st.InsideRetryAfter)
+	}
+	e.get(e.coll)
+	if st := e.sim.Stats(); st.InsideRetryAfter != 1 {
+		t.Errorf("InsideRetryAfter %d after a request sent after the 429 arrived, want 1", st.InsideRetryAfter)
+	}
+}

@@ -120,7 +120,6 @@ type exchange struct {
 	rt       route
 	token    string
 	arrived  time.Time
-	deliver  time.Time // when the response reaches the client
 	reqID    string
 	clientID string
 }
@@ -148,7 +147,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	x.arrived = s.opts.Now()
-	x.deliver = x.arrived.Add(s.opts.Latency)
 	s.mu.Lock()
 	s.countLocked(x)
 	if fault == nil {
@@ -190,16 +188,47 @@ func (s *Server) countLocked(x *exchange) {
 	case OpDelete:
 		st.Deletes++
 	}
-	if x.arrived.Before(s.announced) {
+	if s.insideLocked(x.arrived) {
 		st.InsideRetryAfter++
 	}
 }
 
-// announceLocked records a Retry-After moment announced to a client.
-func (s *Server) announceLocked(t time.Time) {
-	if t.After(s.announced) {
-		s.announced = t
+// announceLocked records that a response delivered at from told its client
+// to wait until until. Overlapping announcements are merged.
+func (s *Server) announceLocked(from, until time.Time) {
+	if !until.After(from) {
+		return
 	}
+	if n := len(s.announced); n > 0 {
+		last := &s.announced[n-1]
+		if !from.Before(last.from) && !from.After(last.until) {
+			if until.After(last.until) {
+				last.until = until
+			}
+			return
+		}
+	}
+	s.announced = append(s.announced, announcement{from, until})
+}
+
+// insideLocked reports whether a request arriving at t comes while an
+// announced Retry-After has not yet passed. Requests already on their way
+// when the announcement was delivered do not count: no client could have
+// held them back. Announcements that passed are forgotten.
+func (s *Server) insideLocked(t time.Time) bool {
+	keep := s.announced[:0]
+	inside := false
+	for _, a := range s.announced {
+		if a.until.After(t) {
+			keep = append(keep, a)
+			if !t.Before(a.from) {
+				inside = true
+			}
+		}
+	}
+	clear(s.announced[len(keep):])
+	s.announced = keep
+	return inside
 }
 
 // faultReplyLocked turns an injected fault into a reply.
@@ -208,14 +237,9 @@ func (s *Server) faultReplyLocked(x *exchange, f *Fault) reply {
 	if f.Drop {
 		return reply{drop: true}
 	}
-	rep := reply{status: f.Status, retryAfter: f.RetryAfter}
+	rep := reply{status: f.Status, retryRaw: f.RetryAfter}
 	if rep.status == 0 {
 		rep.status = http.StatusInternalServerError
-	}
-	if f.RetryAfter != "" {
-		if t, ok := parseRetryAfter(f.RetryAfter, x.deliver); ok {
-			s.announceLocked(t)
-		}
 	}
 	if f.Body != "" {
 		rep.body = []byte(f.Body)
@@ -262,11 +286,9 @@ func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
 			free = freeW
 		}
 		s.stats.Throttled++
-		v, moment := formatRetryAfter(s.opts.RetryAfter, free.Sub(x.deliver), x.deliver)
-		s.announceLocked(moment)
 		code, msg := defaultError(http.StatusTooManyRequests)
 		rep := s.errorReply(x, errorf(http.StatusTooManyRequests, code, "%s", msg))
-		rep.retryAfter = v
+		rep.retryAt = free
 		return rep, nil
 	}
 	if s.opts.Fail503 > 0 && s.dice.Float64() < s.opts.Fail503 {
@@ -274,9 +296,7 @@ func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
 		code, msg := defaultError(http.StatusServiceUnavailable)
 		rep := s.errorReply(x, errorf(http.StatusServiceUnavailable, code, "%s", msg))
 		if s.dice.IntN(2) == 0 {
-			v, moment := formatRetryAfter(s.opts.RetryAfter, s.opts.Retry503, x.deliver)
-			s.announceLocked(moment)
-			rep.retryAfter = v
+			rep.retryIn = s.opts.Retry503
 		}
 		return rep, nil
 	}
@@ -317,7 +337,25 @@ func (s *Server) write(w http.ResponseWriter, x *exchange, rep reply) {
 			t.Stop()
 		}
 	}
+	// Retry-After is counted from now, when the client gets the answer, and
+	// the announcement starts now: requests that arrive later and before the
+	// announced moment were sent against the service's word.
+	var retryAfter string
+	now := s.opts.Now()
+	var until time.Time
+	switch {
+	case !rep.retryAt.IsZero():
+		retryAfter, until = formatRetryAfter(s.opts.RetryAfter, rep.retryAt.Sub(now), now)
+	case rep.retryIn > 0:
+		retryAfter, until = formatRetryAfter(s.opts.RetryAfter, rep.retryIn, now)
+	case rep.retryRaw != "":
+		retryAfter = rep.retryRaw
+		until, _ = parseRetryAfter(rep.retryRaw, now)
+	}
 	s.mu.Lock()
+	if !until.IsZero() {
+		s.announceLocked(now, until)
+	}
 	if rep.drop {
 		s.stats.Dropped++
 	} else {
@@ -335,8 +373,8 @@ func (s *Server) write(w http.ResponseWriter, x *exchange, rep reply) {
 	for k, v := range rep.header {
 		h.Set(k, v)
 	}
-	if rep.retryAfter != "" {
-		h.Set("Retry-After", rep.retryAfter)
+	if retryAfter != "" {
+		h.Set("Retry-After", retryAfter)
 	}
 	if rep.body != nil {
 		h.Set("Content-Type", jsonContentType)

@@ -53,7 +53,9 @@ func (o obj) MarshalJSON() ([]byte, error) {
 type reply struct {
 	status     int
 	body       []byte // nil: no body
-	retryAfter string // Retry-After header value
+	retryAt    time.Time     // Retry-After: until this moment (a limit frees a slot)
+	retryIn    time.Duration // Retry-After: this long from delivery
+	retryRaw   string        // Retry-After: this value as is
 	header     map[string]string
 	drop       bool // close the connection without a response
 }

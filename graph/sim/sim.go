@@ -49,7 +49,8 @@ const (
 type Options struct {
 	// Latency is added to every response (real time: it is the server side).
 	// Decisions (throttling, timestamps) are taken when the request arrives;
-	// Retry-After is computed from the moment the response is delivered.
+	// Retry-After is computed when the response is delivered, after the
+	// latency, so it names the moment a slot frees as the client sees it.
 	Latency time.Duration
 	// Limit is the number of requests of any kind allowed per Window (0: no
 	// limit). Requests over it are answered 429 with Retry-After, and still
@@ -113,9 +114,11 @@ type Stats struct {
 	Created      int // profiles created by POSTs (Seed not counted), including those answered 504 or dropped
 	Duplicates   int // profiles created while a live profile had the same name (profile.Key)
 	Throttled    int // 429s answered by the limits (not by injected faults)
-	// InsideRetryAfter counts requests received while a Retry-After
-	// previously announced to anyone (429, 503, or an injected fault) had not
-	// yet passed. A client that honours Retry-After job-wide keeps it at 0.
+	// InsideRetryAfter counts requests received after a Retry-After was
+	// delivered to anyone (429, 503, or an injected fault) and before the
+	// moment it named. Requests already sent when the announcement was
+	// delivered do not count. A client that honours Retry-After job-wide
+	// keeps it at 0.
 	InsideRetryAfter int
 	Failed503        int         // random 503s answered
 	Failed504        int         // random 504s answered after a create
@@ -136,12 +139,18 @@ type Server struct {
 	live      int              // profiles not deleted
 	all       window           // requests of any kind
 	writes    window           // writes
-	announced time.Time        // latest Retry-After moment announced to anyone
+	announced []announcement   // Retry-After announcements not yet passed
 	dice      *rand.Rand
 	faults    []*Fault
 	hook      func(r *http.Request, op Op) *Fault
 	bodies    [][]byte // raw bodies of processed creates
 	stats     Stats
+}
+
+// announcement is a Retry-After told to a client: delivered at from, it
+// asks for no request before until.
+type announcement struct {
+	from, until time.Time
 }
 
 // record is one stored profile. The qrCodeContent is derived from the token
