@@ -51,13 +51,13 @@ func (o obj) MarshalJSON() ([]byte, error) {
 // reply is a response decided by a handler, written by ServeHTTP after the
 // configured latency.
 type reply struct {
-	status     int
-	body       []byte // nil: no body
-	retryAt    time.Time     // Retry-After: until this moment (a limit frees a slot)
-	retryIn    time.Duration // Retry-After: this long from delivery
-	retryRaw   string        // Retry-After: this value as is
-	header     map[string]string
-	drop       bool // close the connection without a response
+	status   int
+	body     []byte        // nil: no body
+	retryAt  time.Time     // Retry-After: until this moment (a limit frees a slot)
+	retryIn  time.Duration // Retry-After: this long from delivery
+	retryRaw string        // Retry-After: this value as is
+	header   map[string]string
+	drop     bool // close the connection without a response
 }
 
 // apiError is a Graph error about to be answered.
