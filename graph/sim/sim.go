@@ -44,8 +44,10 @@ const (
 	RetryAfterDate       = "date"       // an HTTP date: "Mon, 02 Jan 2006 15:04:05 GMT"
 )
 
-// Options configure a simulator. The zero value is a fast, fault-free
-// service that accepts any bearer token.
+// Options configure a simulator. The zero value is a fault-free service
+// without limits that accepts any bearer token and, like the real one, puts a
+// rendered QR image in every 201 (set OmitImage for bulk runs: rendering costs
+// several milliseconds of CPU per profile).
 type Options struct {
 	// Latency is added to every response (real time: it is the server side).
 	// Decisions (throttling, timestamps) are taken when the request arrives;
