@@ -1,0 +1,109 @@
+package output
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// labelFields are the result fields that --label-columns may name besides
+// the input's extra columns.
+var labelFields = map[string]func(r *results.Result) (string, string){
+	"description": func(r *results.Result) (string, string) { return "Description", r.Description },
+	"id":          func(r *results.Result) (string, string) { return "Profile id", r.ID },
+	"row":         func(r *results.Result) (string, string) { return "Row", strconv.Itoa(r.Row) },
+	"status":      func(r *results.Result) (string, string) { return "Status", string(r.Status) },
+}
+
+// headerKey normalises a column name the way input headers are matched:
+// case-insensitive, ignoring spaces, underscores and hyphens.
+func headerKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '_', '-', '\t':
+			return -1
+		}
+		return r
+	}, strings.ToLower(strings.TrimSpace(s)))
+}
+
+// LabelsFromResults builds the labels for the printable rows of a run (see
+// results.Result.Printable), in input order. Rows whose token has expired by
+// now are left out and listed in skipped, one sentence each, as are created
+// or renewed rows for which the service returned no QR content. labelColumns
+// names the extra input columns (extraHeaders, matched case-insensitively,
+// ignoring spaces, underscores and hyphens) or the fields description, id,
+// row and status whose values go on each label; an unknown name is an error.
+func LabelsFromResults(rs []results.Result, extraHeaders, labelColumns []string, now time.Time) (labels []Label, skipped []string, err error) {
+	type column struct {
+		extra int // index into Extras, or -1
+		field func(r *results.Result) (string, string)
+		name  string
+	}
+	var cols []column
+	for _, want := range labelColumns {
+		if strings.TrimSpace(want) == "" {
+			continue
+		}
+		k := headerKey(want)
+		c := column{extra: -1}
+		for i, h := range extraHeaders {
+			if headerKey(h) == k {
+				c.extra, c.name = i, strings.TrimSpace(h)
+				break
+			}
+		}
+		if c.extra < 0 {
+			f, ok := labelFields[k]
+			if !ok {
+				return nil, nil, fmt.Errorf("label column %q is not a column of the input: use one of %s",
+					want, strings.Join(append(append([]string(nil), extraHeaders...), "description", "id", "row", "status"), ", "))
+			}
+			c.field = f
+		}
+		cols = append(cols, c)
+	}
+	for i := range rs {
+		r := &rs[i]
+		if !r.Printable() {
+			if (r.Status == results.Created || r.Status == results.Renewed) && r.QRCodeContent == "" && len(r.QRCodeImage) == 0 {
+				skipped = append(skipped, fmt.Sprintf("row %d, %s: the service returned no QR code; print it later with `enrollbatch qr --from-tenant`", r.Row, r.DisplayName))
+			}
+			continue
+		}
+		if Expired(r.TokenExpiration, now) {
+			skipped = append(skipped, fmt.Sprintf("row %d, %s: token expired %s; renew the profile's token in Intune before printing",
+				r.Row, r.DisplayName, r.TokenExpiration.UTC().Format("2006-01-02 15:04 MST")))
+			continue
+		}
+		lb := Label{
+			DisplayName: r.DisplayName,
+			Description: r.Description,
+			Expires:     r.TokenExpiration,
+			Content:     r.QRCodeContent,
+			Image:       r.QRCodeImage,
+		}
+		if r.QRCodeContent != "" {
+			lb.Code = r.QR
+		}
+		for _, c := range cols {
+			var name, val string
+			if c.extra >= 0 {
+				name = c.name
+				if c.extra < len(r.Extras) {
+					val = r.Extras[c.extra]
+				}
+			} else {
+				name, val = c.field(r)
+			}
+			if strings.TrimSpace(val) != "" {
+				lb.Fields = append(lb.Fields, [2]string{name, strings.TrimSpace(val)})
+			}
+		}
+		labels = append(labels, lb)
+	}
+	return labels, skipped, nil
+}
