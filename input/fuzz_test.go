@@ -10,9 +10,18 @@ import (
 
 // fuzzRead writes data to a file with the extension and reads it; any
 // outcome but a panic is fine, and a read file must be consistent.
-func fuzzRead(t *testing.T, name string, data []byte) {
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+func fuzzRead(t *testing.T, dir, ext string, data []byte) {
+	tmp, err := os.CreateTemp(dir, "in-*"+ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := tmp.Name()
+	defer os.Remove(path)
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := Read(path, Options{})
@@ -75,7 +84,8 @@ func FuzzReadCSV(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, "in.csv", data) })
+	dir := f.TempDir() // one folder: a t.TempDir per input slows fuzzing to a crawl
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, dir, ".csv", data) })
 }
 
 func FuzzReadXLSX(f *testing.F) {
@@ -105,5 +115,6 @@ func FuzzReadXLSX(f *testing.F) {
 		}
 		f.Add(buf.Bytes())
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, "in.xlsx", data) })
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, dir, ".xlsx", data) })
 }
