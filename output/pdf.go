@@ -209,8 +209,9 @@ type sheet struct {
 	opts SheetOptions
 	k    float64 // points per millimetre
 	buf  []byte  // scratch for path operators
-	rows []openRect
+	rows []openRect // scratch for codeOps
 	runs []openRect
+	next []openRect
 }
 
 func renderSheet(lay layout, labels []Label, opts SheetOptions) (*gofpdf.Fpdf, error) {
@@ -391,7 +392,7 @@ func (s *sheet) codeOps(c modules, x, y, boxMM float64) string {
 		}
 		// Runs identical to an open rectangle extend it; the rest close.
 		i := 0
-		next := runs[:0:0]
+		next := s.next[:0]
 		for _, r := range runs {
 			for i < len(open) && open[i].x0 < r.x0 {
 				b = emit(b, open[i])
@@ -408,7 +409,7 @@ func (s *sheet) codeOps(c modules, x, y, boxMM float64) string {
 			b = emit(b, open[i])
 		}
 		open = append(open[:0], next...)
-		s.runs = runs
+		s.runs, s.next = runs, next
 	}
 	s.rows = open
 	b = append(b, "f\nQ"...)
@@ -480,12 +481,16 @@ func captionLines(lb *Label, now time.Time) []textLine {
 	return lines
 }
 
-// ExpiresIn words the time left on a token that is about to expire.
+// ExpiresIn words the time left on a token that is about to expire, in
+// whole days rounded down so that it never promises more time than is left.
 func ExpiresIn(left time.Duration) string {
-	if left <= 24*time.Hour {
+	days := int(left / (24 * time.Hour))
+	switch {
+	case days < 1:
 		return "EXPIRES WITHIN 24 HOURS"
+	case days == 1:
+		return "EXPIRES IN 1 DAY"
 	}
-	days := int((left + 24*time.Hour - 1) / (24 * time.Hour))
 	return "EXPIRES IN " + strconv.Itoa(days) + " DAYS"
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"math"
 	"os"
@@ -29,7 +31,7 @@ import (
 // ENROLLBATCH_REQUIRE_TOOLS=1 (as in CI), where these tests must run.
 func requireTools(t testing.TB) {
 	t.Helper()
-	for _, tool := range []string{"pdftoppm", "pdftotext", "zbarimg"} {
+	for _, tool := range []string{"pdftoppm", "pdftotext", "pdfimages", "zbarimg"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			msg := fmt.Sprintf("%s not found: apt-get install poppler-utils zbar-tools", tool)
 			if os.Getenv("ENROLLBATCH_REQUIRE_TOOLS") == "1" {
@@ -308,6 +310,49 @@ func TestWritePDFExpiryAndImages(t *testing.T) {
 	}
 }
 
+// TestWritePDFImageFallback places an image that cannot be traced back to a
+// module grid (here: a mark in its margin) as an image.
+func TestWritePDFImageFallback(t *testing.T) {
+	requireTools(t)
+	data, err := qrcode.Encode(testPayload(950), qrcode.Medium, -4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewGray(src.Bounds())
+	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
+	img.SetGray(1, 1, color.Gray{}) // a speck in the quiet zone
+	if _, err := traceQR(img); err == nil {
+		t.Fatal("the speckled image was traced; the test needs one that is not")
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "qr-codes.pdf")
+	labels := []Label{
+		{DisplayName: "Image", Expires: later, Image: buf.Bytes()},
+		{DisplayName: "Vector", Expires: later, Content: testPayload(951)},
+	}
+	if err := WritePDF(path, labels, SheetOptions{Now: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdfimages", "-list", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two header lines, then one line per image.
+	if n := len(strings.Split(strings.TrimSpace(string(out)), "\n")) - 2; n != 1 {
+		t.Errorf("%d images in the sheet, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(squash(pdfText(t, path)), "Image") {
+		t.Error("the image label's caption is missing")
+	}
+}
+
 func TestWritePDFNothingToPrint(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
@@ -413,9 +458,10 @@ func TestExpiresIn(t *testing.T) {
 		want string
 	}{
 		{time.Hour, "EXPIRES WITHIN 24 HOURS"},
-		{24 * time.Hour, "EXPIRES WITHIN 24 HOURS"},
-		{25 * time.Hour, "EXPIRES IN 2 DAYS"},
-		{6*24*time.Hour + time.Minute, "EXPIRES IN 7 DAYS"},
+		{24*time.Hour - time.Second, "EXPIRES WITHIN 24 HOURS"},
+		{25 * time.Hour, "EXPIRES IN 1 DAY"},
+		{50 * time.Hour, "EXPIRES IN 2 DAYS"},
+		{7*24*time.Hour - time.Minute, "EXPIRES IN 6 DAYS"},
 	}
 	for _, tc := range tests {
 		if got := ExpiresIn(tc.left); got != tc.want {

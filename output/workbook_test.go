@@ -37,7 +37,7 @@ func sampleResults() []results.Result {
 		{Row: 3, DisplayName: "Αθήνα αποθήκη", Status: results.Exists, ID: "6f1c0c1e-2222-4c59-9d5e-0a0a0a0a0a02", Extras: []string{"Athens", "", ""}},
 		{Row: 5, DisplayName: "Bad date", Status: results.Invalid, ErrorCode: "invalid",
 			ErrorMessage: `row 5, tokenExpirationDateTime: "31.12.2026" is not a date (use 2026-12-31 or 2026-12-31T08:00:00+01:00)`,
-			Extras: []string{"Łódź"}},
+			Extras:       []string{"Łódź"}},
 		{Row: 6, DisplayName: "Refused", Status: results.Failed, HTTPStatus: 400, Attempts: 1, ErrorCode: "BadRequest",
 			ErrorMessage: "Property roleScopeTagIds is invalid", ErrorRaw: `{"_version": 3, "Message": "Property roleScopeTagIds is invalid"}`,
 			RequestID: "req-4", ClientRequestID: "c-4", Extras: []string{"York", "B. Smith", ""}},
