@@ -207,8 +207,8 @@ type sheet struct {
 	pdf  *gofpdf.Fpdf
 	lay  layout
 	opts SheetOptions
-	k    float64 // points per millimetre
-	buf  []byte  // scratch for path operators
+	k    float64    // points per millimetre
+	buf  []byte     // scratch for path operators
 	rows []openRect // scratch for codeOps
 	runs []openRect
 	next []openRect
