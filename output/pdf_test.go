@@ -269,7 +269,13 @@ func TestWritePDFDecodes(t *testing.T) {
 
 func TestWritePDFExpiryAndImages(t *testing.T) {
 	requireTools(t)
-	img, err := qrcode.Encode(testPayload(900), qrcode.Medium, 256)
+	// A QR image as the service sends it in qrCodeImage (256 pixels, so its
+	// modules are 2 or 3 pixels wide), and the content it carries.
+	img, err := os.ReadFile("testdata/service-qr-image.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgContent, err := os.ReadFile("testdata/service-qr-image.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +295,7 @@ func TestWritePDFExpiryAndImages(t *testing.T) {
 	if len(pages) != 1 {
 		t.Fatalf("%d pages, want 1", len(pages))
 	}
-	want := []string{testPayload(101), testPayload(900), testPayload(102)}
+	want := []string{testPayload(101), string(imgContent), testPayload(102)}
 	slices.Sort(want)
 	for name, got := range map[string][]string{"zbarimg": pages[0].zbar, "gozxing": pages[0].zxing} {
 		slices.Sort(got)
