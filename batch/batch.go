@@ -1,0 +1,484 @@
+// Package batch runs the job: it checks which rows already exist in the
+// tenant, fans the rest out to a bounded group of workers that share one
+// pacer, retries what the service failed in a transient way without ever
+// creating a profile twice, and records the outcome of every row.
+//
+// A row's failure is that row's result, never the group's error: only a
+// fatal condition (the token rejected twice, a missing permission) cancels
+// the run. When the job is asked to stop, no further rows are handed out,
+// requests in flight finish, and rows never sent stay not_attempted.
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// OnExists says what to do with a row whose name is already in the tenant.
+type OnExists string
+
+// The choices of --on-exists.
+const (
+	Skip   OnExists = "skip"   // report exists, post nothing
+	Create OnExists = "create" // post anyway (a second profile with that name)
+	Fail   OnExists = "fail"   // report the row failed
+)
+
+// DefaultTokenValidity is the token lifetime asked for when a row gives no
+// tokenExpirationDateTime.
+const DefaultTokenValidity = 90 * 24 * time.Hour
+
+// Options tune a job.
+type Options struct {
+	Concurrency   int              // workers; at least 1
+	MaxRetries    int              // resends of a row after a transient failure
+	OnExists      OnExists         // default Skip
+	Strict        bool             // post nothing when any row is invalid
+	DryRun        bool             // look up names, post nothing
+	QRExisting    bool             // fetch the QR content of rows that exist, to print them
+	RenewWithin   time.Duration    // renew tokens of existing profiles that expire within this window; 0 is off
+	TokenValidity time.Duration    // token lifetime when a row gives no expiry; default DefaultTokenValidity
+	Now           func() time.Time // clock for expiry decisions; default time.Now
+	Log           *slog.Logger     // one event per row; nil for none
+	Progress      func(done, total int)
+	// Prepare is called in the worker once a row's QR content is known, so
+	// that costly work (encoding the QR code) is spread over every core.
+	Prepare func(r *results.Result)
+	// Stop, when closed, hands out no more rows; requests in flight finish.
+	Stop <-chan struct{}
+}
+
+// Job creates profiles through one Graph client.
+type Job struct {
+	Client *graph.Client
+	Options
+}
+
+// ListError is returned when the tenant's profiles could not be listed:
+// nothing was posted.
+type ListError struct{ Err error }
+
+func (e *ListError) Error() string { return "list the tenant's profiles: " + e.Err.Error() }
+func (e *ListError) Unwrap() error { return e.Err }
+
+type kind int
+
+const (
+	doCreate kind = iota + 1
+	doRenew
+	doFetch
+)
+
+// Run processes rows and returns one result per row, in the same order.
+// The error is non-nil only when the run was aborted (an *graph.AuthError)
+// or could not start (a *ListError); the results are complete even then.
+func (j *Job) Run(ctx context.Context, rows []input.Row) ([]results.Result, error) {
+	if j.Concurrency < 1 {
+		j.Concurrency = 1
+	}
+	if j.OnExists == "" {
+		j.OnExists = Skip
+	}
+	if j.TokenValidity <= 0 {
+		j.TokenValidity = DefaultTokenValidity
+	}
+	if j.Now == nil {
+		j.Now = time.Now
+	}
+	rs := make([]results.Result, len(rows))
+	invalid := 0
+	for i := range rows {
+		row := &rows[i]
+		rs[i] = results.Result{
+			Row: row.Line, DisplayName: row.DisplayName, Description: row.Description,
+			Extras: row.Extras, Status: results.NotAttempted,
+		}
+		if !row.Valid() {
+			invalid++
+			rs[i].Status = results.Invalid
+			rs[i].ErrorCode = "InvalidInput"
+			rs[i].ErrorMessage = problemText(row.Problems)
+		}
+	}
+	if j.Strict && invalid > 0 {
+		j.holdBack(rs, fmt.Sprintf("held back by --strict: %d row(s) are invalid; fix them and run again", invalid))
+		return rs, nil
+	}
+	if invalid == len(rows) {
+		return rs, nil
+	}
+
+	existing, err := j.Client.List(ctx, "id", "displayName", "tokenExpirationDateTime")
+	if err != nil {
+		j.holdBack(rs, "not attempted: the tenant's profiles could not be listed, so nothing was posted")
+		if graph.IsAuth(err) {
+			return rs, err
+		}
+		return rs, &ListError{Err: err}
+	}
+	byName := make(map[string]profile.Profile, len(existing))
+	before := make(map[string]bool, len(existing))
+	for _, p := range existing {
+		before[p.ID] = true
+		if _, dup := byName[profile.Key(p.DisplayName)]; !dup {
+			byName[profile.Key(p.DisplayName)] = p
+		}
+	}
+
+	work := make([]int, 0, len(rows))
+	kinds := make([]kind, len(rows))
+	now := j.Now()
+	for i := range rows {
+		if rs[i].Status == results.Invalid {
+			continue
+		}
+		r := &rs[i]
+		p, found := byName[profile.Key(rows[i].DisplayName)]
+		switch {
+		case found && j.OnExists == Fail:
+			r.Status, r.ID = results.Failed, p.ID
+			r.ErrorCode = "AlreadyExists"
+			r.ErrorMessage = "a profile with this name is already in the tenant (--on-exists fail)"
+			continue
+		case found && j.OnExists == Skip:
+			r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, p.TokenExpirationDateTime
+			switch {
+			case j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin))):
+				kinds[i] = doRenew
+			case j.QRExisting:
+				kinds[i] = doFetch
+			default:
+				continue
+			}
+		default:
+			kinds[i] = doCreate
+			if j.DryRun {
+				r.Status = results.Planned
+				continue
+			}
+		}
+		if j.DryRun {
+			continue
+		}
+		work = append(work, i)
+	}
+	if len(work) == 0 {
+		return rs, nil
+	}
+
+	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work)}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(j.Concurrency)
+handout:
+	for _, i := range work {
+		if j.stopped() || gctx.Err() != nil {
+			break handout
+		}
+		g.Go(func() error {
+			if j.stopped() || gctx.Err() != nil {
+				return nil
+			}
+			var err error
+			switch kinds[i] {
+			case doCreate:
+				err = w.create(gctx, i)
+			case doRenew:
+				err = w.renew(gctx, i)
+			case doFetch:
+				err = w.fetch(gctx, i, &rs[i])
+			}
+			w.finish(i)
+			return err
+		})
+	}
+	err = g.Wait()
+	if err != nil && !graph.IsAuth(err) {
+		err = fmt.Errorf("run aborted: %w", err)
+	}
+	return rs, err
+}
+
+func (j *Job) stopped() bool {
+	if j.Stop == nil {
+		return false
+	}
+	select {
+	case <-j.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (j *Job) holdBack(rs []results.Result, why string) {
+	for i := range rs {
+		if rs[i].Status != results.Invalid {
+			rs[i].Status = results.NotAttempted
+			rs[i].ErrorMessage = why
+		}
+	}
+}
+
+func problemText(ps []input.Problem) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		if p.Column != "" {
+			parts[i] = p.Column + ": " + p.Message
+		} else {
+			parts[i] = p.Message
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+type worker struct {
+	*Job
+	rows   []input.Row
+	rs     []results.Result
+	before map[string]bool // ids in the tenant before the run
+	total  int
+	done   atomic.Int64
+	mu     sync.Mutex // serialises Progress calls
+}
+
+func (w *worker) finish(i int) {
+	r := &w.rs[i]
+	if w.Log != nil {
+		attrs := []any{"row", r.Row, "displayName", r.DisplayName, "status", string(r.Status),
+			"attempts", r.Attempts, "request-id", r.RequestID, "client-request-id", r.ClientRequestID}
+		if r.ID != "" {
+			attrs = append(attrs, "id", r.ID)
+		}
+		if r.ErrorMessage != "" {
+			attrs = append(attrs, "error", r.ErrorMessage)
+		}
+		lvl := slog.LevelInfo
+		if !r.Status.OK() {
+			lvl = slog.LevelWarn
+		}
+		w.Log.Log(context.Background(), lvl, "row", attrs...)
+	}
+	n := int(w.done.Add(1))
+	if w.Progress != nil {
+		w.mu.Lock()
+		w.Progress(n, w.total)
+		w.mu.Unlock()
+	}
+}
+
+// record copies what an error says into the result.
+func record(r *results.Result, err error) {
+	var ge *graph.Error
+	if errors.As(err, &ge) {
+		r.HTTPStatus = ge.Status
+		r.ErrorCode = ge.Code
+		if ge.Transport != nil {
+			r.ErrorCode = "NoResponse"
+		}
+		r.ErrorMessage = ge.Readable()
+		if ge.Message != r.ErrorMessage {
+			r.ErrorRaw = ge.Message
+		} else {
+			r.ErrorRaw = ""
+		}
+		if ge.RequestID != "" {
+			r.RequestID = ge.RequestID
+		}
+		r.ClientRequestID = ge.ClientRequestID
+		return
+	}
+	r.ErrorMessage = err.Error()
+}
+
+func clearError(r *results.Result) {
+	r.ErrorCode, r.ErrorMessage, r.ErrorRaw = "", "", ""
+}
+
+// create posts row i, resending after transient failures. Before any resend
+// it looks the name up, since the failed attempt may have created the
+// profile: a profile with the name that was not in the tenant before the run
+// is taken as this row's.
+func (w *worker) create(ctx context.Context, i int) error {
+	row, r := &w.rows[i], &w.rs[i]
+	maybe := false // an earlier attempt may have created the profile
+	for attempt := 1; ; attempt++ {
+		if maybe {
+			p, found, err := w.lookup(ctx, row.DisplayName)
+			if err != nil {
+				if graph.IsAuth(err) {
+					record(r, err)
+					r.Status = results.Failed
+					return err
+				}
+				record(r, err)
+				r.Status = results.Failed
+				r.ErrorMessage = "the profile may have been created, but looking it up failed: " + r.ErrorMessage + "; rerun with --on-exists skip to settle it"
+				return nil
+			}
+			if found {
+				clearError(r)
+				r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, p.TokenExpirationDateTime
+				return w.fetch(ctx, i, r)
+			}
+			if w.stopped() {
+				r.Status = results.NotAttempted
+				r.ErrorMessage = "stopped before the row was finished; no profile exists for it: " + r.ErrorMessage
+				return nil
+			}
+		}
+		r.Attempts = attempt
+		p, resp, err := w.Client.Create(ctx, row.Body)
+		if err == nil {
+			clearError(r)
+			r.Status, r.ID, r.HTTPStatus = results.Created, p.ID, resp.Status
+			r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
+			r.TokenExpiration = p.TokenExpirationDateTime
+			return w.complete(ctx, i, r, p)
+		}
+		record(r, err)
+		r.Status = results.Failed
+		if graph.IsAuth(err) {
+			return err
+		}
+		var ge *graph.Error
+		if !errors.As(err, &ge) {
+			return nil
+		}
+		if ctx.Err() != nil {
+			r.ErrorMessage = "cancelled while the request was in flight; it may have been created: rerun with --on-exists skip to find out"
+			return nil
+		}
+		if !ge.Transient() {
+			return nil
+		}
+		maybe = maybe || ge.MaybeApplied()
+		if attempt > w.MaxRetries {
+			if maybe {
+				// Settle whether the last attempt created it.
+				if p, found, lerr := w.lookup(ctx, row.DisplayName); lerr == nil && found {
+					clearError(r)
+					r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, p.TokenExpirationDateTime
+					return w.fetch(ctx, i, r)
+				}
+			}
+			r.ErrorMessage = fmt.Sprintf("gave up after %d attempts: %s", attempt, r.ErrorMessage)
+			return nil
+		}
+		if !ge.HasRetryAfter && !w.stopped() && w.Client.Pacer != nil {
+			if err := w.Client.Pacer.Sleep(ctx, w.Client.Pacer.Backoff(attempt)); err != nil {
+				r.ErrorMessage = "cancelled while waiting to retry; it may have been created: rerun with --on-exists skip to find out"
+				return nil
+			}
+		}
+	}
+}
+
+// lookup finds a profile named name that was not in the tenant before the
+// run.
+func (w *worker) lookup(ctx context.Context, name string) (profile.Profile, bool, error) {
+	ps, err := w.Client.FindByName(ctx, name, "id", "displayName", "tokenExpirationDateTime")
+	if err != nil {
+		return profile.Profile{}, false, err
+	}
+	key := profile.Key(name)
+	for _, p := range ps {
+		if !w.before[p.ID] && profile.Key(p.DisplayName) == key {
+			return p, true, nil
+		}
+	}
+	return profile.Profile{}, false, nil
+}
+
+// selectQR names what a GET must select to return the token and QR code.
+var selectQR = []string{"id", "displayName", "tokenValue", "tokenCreationDateTime", "tokenExpirationDateTime", "qrCodeContent", "qrCodeImage"}
+
+// complete makes sure a created profile has a token and QR content: when the
+// service returned neither, it creates a token and reads them back.
+func (w *worker) complete(ctx context.Context, i int, r *results.Result, p profile.Profile) error {
+	switch {
+	case p.QRCodeContent != "":
+		r.QRCodeContent = p.QRCodeContent
+		w.prepare(r)
+		return nil
+	case p.TokenValue == "":
+		if err := w.Client.CreateToken(ctx, p.ID, w.validity(i)); err != nil {
+			return w.contentFailed(r, "create its token", err)
+		}
+	}
+	return w.fetch(ctx, i, r)
+}
+
+// fetch reads a profile's token expiry and QR content.
+func (w *worker) fetch(ctx context.Context, i int, r *results.Result) error {
+	p, err := w.Client.Get(ctx, r.ID, selectQR...)
+	if err != nil {
+		return w.contentFailed(r, "read its QR code", err)
+	}
+	if !p.TokenExpirationDateTime.IsZero() {
+		r.TokenExpiration = p.TokenExpirationDateTime
+	}
+	r.QRCodeContent = p.QRCodeContent
+	if p.QRCodeContent == "" && p.QRCodeImage != nil {
+		r.QRCodeImage = p.QRCodeImage.Value
+	}
+	w.prepare(r)
+	return nil
+}
+
+// renew creates a fresh token for an existing profile and reads it back.
+func (w *worker) renew(ctx context.Context, i int) error {
+	r := &w.rs[i]
+	r.Attempts++
+	if err := w.Client.CreateToken(ctx, r.ID, w.validity(i)); err != nil {
+		record(r, err)
+		r.Status = results.Failed
+		r.ErrorMessage = "renewing the token failed: " + r.ErrorMessage
+		if graph.IsAuth(err) {
+			return err
+		}
+		return nil
+	}
+	r.Status = results.Renewed
+	return w.fetch(ctx, i, r)
+}
+
+func (w *worker) contentFailed(r *results.Result, what string, err error) error {
+	keep := r.Status
+	record(r, err)
+	r.Status = keep
+	r.ErrorMessage = fmt.Sprintf("the profile is in the tenant, but the job could not %s: %s; print it later with enrollbatch qr --from-tenant", what, r.ErrorMessage)
+	if graph.IsAuth(err) {
+		return err
+	}
+	return nil
+}
+
+func (w *worker) prepare(r *results.Result) {
+	if w.Prepare != nil && (r.QRCodeContent != "" || len(r.QRCodeImage) > 0) {
+		w.Prepare(r)
+	}
+}
+
+// validity is the token lifetime for row i: up to its tokenExpirationDateTime
+// when given, else the default.
+func (w *worker) validity(i int) time.Duration {
+	if exp := w.rows[i].TokenExpiration; !exp.IsZero() {
+		if d := exp.Sub(w.Now()); d > time.Hour {
+			return d
+		}
+	}
+	return w.TokenValidity
+}

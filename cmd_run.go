@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/batch"
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/lock"
+	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/qr"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// sheetFlags shape the QR sheet.
+type sheetFlags struct {
+	paper         string
+	labelsPerPage int
+	labelColumns  string
+}
+
+func (s *sheetFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+}) {
+	fs.StringVar(&s.paper, "paper", "a4", "paper size of the QR sheet: a4 or letter")
+	fs.IntVar(&s.labelsPerPage, "labels-per-page", 6, "labels per page: 1, 2, 4 or 6")
+	fs.StringVar(&s.labelColumns, "label-columns", "", "input columns to print on each label, e.g. Site,Technician")
+}
+
+func (s *sheetFlags) check() error {
+	if s.paper != "a4" && s.paper != "letter" {
+		return usagef("--paper %q: use a4 or letter", s.paper)
+	}
+	switch s.labelsPerPage {
+	case 1, 2, 4, 6:
+	default:
+		return usagef("--labels-per-page %d: use 1, 2, 4 or 6", s.labelsPerPage)
+	}
+	return nil
+}
+
+func (s *sheetFlags) columns() []string {
+	var cols []string
+	for _, c := range strings.Split(s.labelColumns, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+// writeSheet writes the QR sheet for rs to path, or removes a sheet left
+// there when nothing is printable, so the folder always matches the results.
+// It returns how many labels were printed.
+func writeSheet(path string, sf *sheetFlags, rs []results.Result, extra []string, start time.Time) (int, []string, error) {
+	labels, skipped, err := output.LabelsFromResults(rs, extra, sf.columns(), time.Now())
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(labels) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, skipped, fmt.Errorf("remove old %s: %w", path, err)
+		}
+		return 0, skipped, nil
+	}
+	err = output.WritePDF(path, labels, output.SheetOptions{
+		Paper: sf.paper, LabelsPerPage: sf.labelsPerPage,
+		Title: "Android enrollment QR codes", Date: start, Now: time.Now(),
+	})
+	return len(labels), skipped, err
+}
+
+// encodeQR encodes a result's QR code in the worker that fetched it.
+func encodeQR(r *results.Result) {
+	if r.QRCodeContent == "" {
+		return
+	}
+	if code, err := qr.Encode(r.QRCodeContent); err == nil {
+		r.QR = code
+	}
+}
+
+func (m *Main) runCommand(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("run", "run --input FILE [flags]")
+	var (
+		inPath, sheet, out, onExists, progress, lockPath string
+		concurrency                                      int
+		strict, dryRun, qrExisting, resultsCSV           bool
+		renewWithin                                      time.Duration
+		tokenValidity                                    = batch.DefaultTokenValidity
+		cf                                               connFlags
+		lf                                               logFlags
+		sf                                               sheetFlags
+	)
+	fs.StringVar(&inPath, "input", "", "profile definitions, .csv or .xlsx (required)")
+	fs.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default the first)")
+	fs.StringVar(&out, "out", "out", "folder for results.xlsx and qr-codes.pdf (created)")
+	fs.IntVar(&concurrency, "concurrency", 4, "requests in flight at once")
+	fs.StringVar(&onExists, "on-exists", "skip", "when a profile with the name exists: skip, create or fail")
+	fs.BoolVar(&strict, "strict", false, "post nothing when any row is invalid")
+	fs.BoolVar(&dryRun, "dry-run", false, "validate and look up existing names; post nothing")
+	fs.BoolVar(&qrExisting, "qr-existing", false, "also print the QR codes of profiles that already exist")
+	fs.Var(daysFlag{&renewWithin}, "renew-within", "renew tokens of existing profiles that expire within this time, e.g. 14d")
+	fs.Var(daysFlag{&tokenValidity}, "token-validity", "token lifetime when a row gives no tokenExpirationDateTime")
+	fs.BoolVar(&resultsCSV, "results-csv", false, "also write results.csv")
+	fs.StringVar(&progress, "progress", "auto", "progress bar: auto (when stderr is a terminal), always or never")
+	fs.StringVar(&lockPath, "lock", "", "lock file that keeps two runs apart (default OUT/.enrollbatch.lock)")
+	cf.register(fs, m.Getenv)
+	lf.register(fs)
+	sf.register(fs)
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if inPath == "" {
+		fs.Usage()
+		return usagef("--input is required")
+	}
+	switch batch.OnExists(onExists) {
+	case batch.Skip, batch.Create, batch.Fail:
+	default:
+		return usagef("--on-exists %q: use skip, create or fail", onExists)
+	}
+	if progress != "auto" && progress != "always" && progress != "never" {
+		return usagef("--progress %q: use auto, always or never", progress)
+	}
+	if concurrency < 1 {
+		return usagef("--concurrency %d: use 1 or more", concurrency)
+	}
+	if err := sf.check(); err != nil {
+		return err
+	}
+	log, err := lf.logger(m.Stderr)
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	file, err := input.Read(inPath, input.Options{Sheet: sheet})
+	if err != nil {
+		return &usageError{err}
+	}
+	for _, w := range file.Warnings {
+		fmt.Fprintf(m.Stderr, "warning: %s: %s\n", inPath, w)
+	}
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return usagef("create output folder: %w", err)
+	}
+	if lockPath == "" {
+		lockPath = filepath.Join(out, ".enrollbatch.lock")
+	}
+	lk, err := lock.Acquire(lockPath)
+	if err != nil {
+		return &usageError{err}
+	}
+	defer lk.Release()
+
+	c, err := m.connect(ctx, &cf, log)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+
+	// First signal: hand out no more rows, let requests in flight finish.
+	// Second signal: cancel them too.
+	hard, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var interrupted atomic.Bool
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				interrupted.Store(true)
+				fmt.Fprintln(m.Stderr, "stopping: finishing the requests in flight, then writing the results (signal again to cancel them)")
+				close(stop)
+			} else {
+				cancel()
+			}
+		}
+	}()
+
+	job := &batch.Job{Client: c.client, Options: batch.Options{
+		Concurrency: concurrency, MaxRetries: cf.maxRetries, OnExists: batch.OnExists(onExists),
+		Strict: strict, DryRun: dryRun, QRExisting: qrExisting, RenewWithin: renewWithin,
+		TokenValidity: tokenValidity, Log: log, Prepare: encodeQR, Stop: stop,
+	}}
+	if progress == "always" || (progress == "auto" && stderrIsTerminal(m.Stderr)) {
+		bar := &progressBar{w: m.Stderr, start: time.Now()}
+		job.Progress = bar.update
+	}
+	rs, runErr := job.Run(hard, file.Rows)
+	signal.Stop(sigs)
+
+	ps := c.pacer.Stats()
+	run := results.Run{
+		Command: "run", Input: inPath, Sheet: file.Sheet, Start: start, End: time.Now(),
+		GraphURL: c.url, Concurrency: concurrency, Rate: cf.rate, DryRun: dryRun,
+		Interrupted: interrupted.Load(), ExtraHeaders: file.ExtraHeaders,
+		Requests: c.client.Requests(), Throttled: c.client.ThrottledCount(), Paused: ps.Paused,
+	}
+	if cf.simulate {
+		run.GraphURL = "simulator (" + c.url + ")"
+	}
+	if runErr != nil {
+		run.Aborted = runErr.Error()
+	}
+	if err := m.writeOutputs(out, run, rs, &sf, resultsCSV, dryRun); err != nil {
+		return err
+	}
+	fmt.Fprint(m.Stderr, results.Summary(run, rs))
+	if runErr != nil {
+		if graph.IsAuth(runErr) {
+			return runErr
+		}
+		fmt.Fprintln(m.Stderr, "enrollbatch:", runErr)
+	}
+	if run.Interrupted {
+		fmt.Fprintln(m.Stderr, "interrupted: rows never sent are not_attempted; run the same command again to finish them")
+	}
+	bad := 0
+	for _, r := range rs {
+		if !r.Status.OK() {
+			bad++
+		}
+	}
+	if bad > 0 || run.Interrupted {
+		return &rowsError{n: bad}
+	}
+	return nil
+}
+
+// writeOutputs writes results.xlsx, results.csv when asked, and the QR
+// sheet (or removes a stale one).
+func (m *Main) writeOutputs(out string, run results.Run, rs []results.Result, sf *sheetFlags, csv, dryRun bool) error {
+	xlsx := filepath.Join(out, "results.xlsx")
+	if err := output.WriteWorkbook(xlsx, run, rs); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	fmt.Fprintf(m.Stderr, "wrote %s\n", xlsx)
+	if csv {
+		p := filepath.Join(out, "results.csv")
+		if err := output.WriteCSV(p, run, rs); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		fmt.Fprintf(m.Stderr, "wrote %s\n", p)
+	}
+	pdf := filepath.Join(out, "qr-codes.pdf")
+	var printable []results.Result
+	if !dryRun {
+		printable = rs
+	}
+	n, skipped, err := writeSheet(pdf, sf, printable, run.ExtraHeaders, run.Start)
+	if err != nil {
+		return fmt.Errorf("write QR sheet: %w", err)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(m.Stderr, "not printed: %s\n", s)
+	}
+	if n > 0 {
+		fmt.Fprintf(m.Stderr, "wrote %s (%d label(s))\n", pdf, n)
+	}
+	return nil
+}

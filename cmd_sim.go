@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+)
+
+func (m *Main) simCommand(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("sim", "sim [--listen ADDR] [flags]")
+	var (
+		listen string
+		o      sim.Options
+		seed   int
+	)
+	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fs.DurationVar(&o.Latency, "latency", 0, "added to every response")
+	fs.IntVar(&o.Limit, "limit", 0, "requests allowed per --window before answering 429 (0 = no limit)")
+	fs.DurationVar(&o.Window, "window", 20*time.Second, "sliding window of --limit")
+	fs.IntVar(&o.WriteLimit, "write-limit", 0, "creates allowed per --window (Intune: 100 per 20s)")
+	fs.StringVar(&o.RetryAfter, "retry-after", "seconds", "Retry-After format: seconds, fractional or date")
+	fs.Float64Var(&o.Fail503, "fail-503", 0, "fraction of requests answered 503")
+	fs.Float64Var(&o.Fail504AfterCreate, "fail-504-after-create", 0, "fraction of creates answered 504 after creating")
+	fs.Float64Var(&o.DropAfterCreate, "drop-after-create", 0, "fraction of creates whose connection drops after creating")
+	fs.BoolVar(&o.OmitToken, "omit-token", false, "answer creates without token and QR content")
+	fs.IntVar(&seed, "existing", 0, "profiles already in the tenant at start (named \"Existing 1\" ...)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	s := sim.New(o)
+	names := make([]string, seed)
+	for i := range names {
+		names[i] = fmt.Sprintf("Existing %d", i+1)
+	}
+	s.Seed(names...)
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usagef("listen on %s: %w", listen, err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	fmt.Fprintf(m.Stderr, "Graph simulator on http://%s/beta; try:\n  enrollbatch run --input samples/profiles.csv --graph-url http://%s/beta\n(set GRAPH_ACCESS_TOKEN to any value). Ctrl-C stops it.\n", ln.Addr(), ln.Addr())
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	st := s.Stats()
+	fmt.Fprintf(m.Stderr, "served %d request(s): %d created, %d throttled\n", st.Requests, st.Created, st.Throttled)
+	return nil
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/auth"
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
+)
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func (m *Main) newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: enrollbatch %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; --help prints the usage to stdout and ends the command.
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	// Parse quietly: --help prints to stdout, and errors are reported once,
+	// by the caller, with the exit code.
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(m.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(m.Stdout)
+			fs.Usage()
+			return errHelp
+		}
+		return usagef("%s: %w (see enrollbatch %s --help)", fs.Name(), err, fs.Name())
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (flags go before nothing else; see --help)", fs.Arg(0))
+	}
+	return nil
+}
+
+// parseDays parses a duration that may be given in days: "14d", "90d",
+// "36h", "1h30m".
+func parseDays(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a duration (use 14d, 36h or 90m)", s)
+		}
+		return time.Duration(n * 24 * float64(time.Hour)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%q is not a duration (use 14d, 36h or 90m)", s)
+	}
+	return v, nil
+}
+
+// daysFlag is a flag.Value for durations in days.
+type daysFlag struct{ d *time.Duration }
+
+func (f daysFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return "0"
+	}
+	if *f.d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", *f.d/(24*time.Hour))
+	}
+	return f.d.String()
+}
+
+func (f daysFlag) Set(s string) error {
+	d, err := parseDays(s)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
+}
+
+// logFlags are the logging flags every command that talks to Graph has.
+type logFlags struct {
+	format  string
+	verbose bool
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&l.verbose, "verbose", false, "log every request and rate change (debug level)")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	lvl := slog.LevelInfo
+	if l.verbose {
+		lvl = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch l.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format %q: use text or json", l.format)
+}
+
+// connFlags say where Graph is and how to sign in and pace requests.
+type connFlags struct {
+	graphURL       string
+	cloud          string
+	auth           string
+	simulate       bool
+	rate           float64
+	adaptive       bool
+	maxRetries     int
+	requestTimeout time.Duration
+}
+
+func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.graphURL, "graph-url", getenv("GRAPH_URL"), "Graph base URL (env GRAPH_URL); overrides --cloud")
+	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
+	fs.StringVar(&c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed or cli")
+	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
+	fs.Float64Var(&c.rate, "rate", 4, "requests per second for every request the job sends; 0 = no client-side limit")
+	fs.BoolVar(&c.adaptive, "adaptive", true, "lower the rate when the service throttles, and recover slowly")
+	fs.IntVar(&c.maxRetries, "max-retries", 6, "retries of a request that failed in a transient way (429, 503, 504, no answer)")
+	fs.DurationVar(&c.requestTimeout, "request-timeout", 30*time.Second, "time limit of one request")
+}
+
+// conn is a ready Graph client with its pacer.
+type conn struct {
+	url    string
+	client *graph.Client
+	pacer  *ratelimit.Pacer
+	close  func()
+}
+
+// connect builds the Graph client: against the simulator on a loopback port
+// with --simulate, else against the cloud's Graph with a token from the
+// sign-in chain.
+func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*conn, error) {
+	if c.rate < 0 {
+		return nil, usagef("--rate %v: use a number of requests per second, or 0 for no limit", c.rate)
+	}
+	if c.maxRetries < 0 {
+		return nil, usagef("--max-retries %d: use 0 or more", c.maxRetries)
+	}
+	pacer := ratelimit.New(ratelimit.Config{Rate: c.rate, Adaptive: c.adaptive, Logger: log})
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	cl := &graph.Client{HTTP: hc, Pacer: pacer, RequestTimeout: c.requestTimeout, MaxRetries: c.maxRetries, Log: log}
+	out := &conn{client: cl, pacer: pacer, close: func() {}}
+	if c.simulate {
+		srv := sim.New(sim.Options{})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("start simulator: %w", err)
+		}
+		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+		go hs.Serve(ln)
+		out.close = func() { hs.Close() }
+		out.url = "http://" + ln.Addr().String() + "/beta"
+		cl.BaseURL = out.url
+		return out, nil
+	}
+	cloud, err := auth.LookupCloud(c.cloud)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	out.url = cloud.GraphURL
+	if c.graphURL != "" {
+		out.url = strings.TrimRight(c.graphURL, "/")
+	}
+	cl.BaseURL = out.url
+	ts, err := auth.New(ctx, auth.Options{Mode: c.auth, GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv})
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	cl.Tokens = ts
+	return out, nil
+}
+
+// isSignInFailure reports a sign-in the identity provider refused.
+func isSignInFailure(err error) bool { return auth.IsAuthFailure(err) }
+
+// isNoCredentials reports that no sign-in method is set up: a
+// configuration problem (exit 2), not a rejected sign-in.
+func isNoCredentials(err error) bool { return errors.Is(err, auth.ErrNoCredentials) }
+
+// stderrIsTerminal reports whether stderr is a terminal, for --progress auto.
+func stderrIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progressBar draws "[#####.....] 45/120" on one line of w.
+type progressBar struct {
+	w     io.Writer
+	start time.Time
+}
+
+func (p *progressBar) update(done, total int) {
+	const width = 30
+	n := width * done / max(total, 1)
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total, time.Since(p.start).Round(time.Second))
+	if done == total {
+		fmt.Fprintln(p.w)
+	}
+}

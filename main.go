@@ -1,0 +1,136 @@
+// Command enrollbatch creates Android Device Owner enrollment profiles in
+// Microsoft Intune from a CSV or XLSX file, through Microsoft Graph, and
+// leaves a results workbook and a printable sheet of QR codes.
+//
+// Usage:
+//
+//	enrollbatch run --input FILE [flags]
+//	enrollbatch validate --input FILE
+//	enrollbatch qr --results FILE --out FILE | --from-tenant --name-prefix P --out FILE
+//	enrollbatch template --out FILE
+//	enrollbatch revoke --input FILE | --name-prefix P [--dry-run]
+//	enrollbatch sim --listen ADDR
+//
+// Exit codes: 0 every row done; 1 some row invalid, failed or not attempted;
+// 2 usage, configuration or unreadable input; 3 aborted on an
+// authentication or permission failure.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/enrollbatch/enrollbatch/graph"
+)
+
+func main() {
+	m := NewMain()
+	err := m.Run(context.Background(), os.Args[1:])
+	os.Exit(m.exitCode(err))
+}
+
+// Main is the program: its streams and environment, so that tests can run
+// it in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// NewMain returns a Main wired to the process's streams and environment.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRows    = 1
+	exitUsage   = 2
+	exitAborted = 3
+)
+
+// usageError is a mistake in how the tool was called or configured, or an
+// input it cannot read: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// rowsError says that some rows did not end well: exit 1. The details are
+// in the results and the summary already printed.
+type rowsError struct{ n int }
+
+func (e *rowsError) Error() string { return fmt.Sprintf("%d row(s) were not done; see the results", e.n) }
+
+// errHelp is returned after --help printed the usage: exit 0.
+var errHelp = errors.New("help shown")
+
+func (m *Main) exitCode(err error) int {
+	var ue *usageError
+	var re *rowsError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &re):
+		return exitRows
+	case errors.As(err, &ue), isNoCredentials(err):
+		fmt.Fprintln(m.Stderr, "enrollbatch:", err)
+		return exitUsage
+	case graph.IsAuth(err) || isSignInFailure(err):
+		fmt.Fprintln(m.Stderr, "enrollbatch: aborted:", err)
+		return exitAborted
+	default:
+		fmt.Fprintln(m.Stderr, "enrollbatch:", err)
+		return exitRows
+	}
+}
+
+const usage = `enrollbatch creates Android Device Owner enrollment profiles in Microsoft Intune
+from a CSV or XLSX file and prints their QR codes.
+
+Usage:
+  enrollbatch run --input FILE [flags]      create the profiles, write results and QR sheet
+  enrollbatch validate --input FILE         check a file and print every problem
+  enrollbatch qr [flags]                    print a QR sheet again (from results or the tenant)
+  enrollbatch template --out FILE           write a template to fill in (.xlsx or .csv)
+  enrollbatch revoke [flags]                revoke enrollment tokens (lost sheets)
+  enrollbatch sim --listen ADDR             serve the Graph simulator for trying the tool
+
+Run "enrollbatch COMMAND --help" for the flags of a command.
+`
+
+// Run runs the subcommand named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return m.runCommand(ctx, rest)
+	case "validate":
+		return m.validateCommand(ctx, rest)
+	case "qr":
+		return m.qrCommand(ctx, rest)
+	case "template":
+		return m.templateCommand(ctx, rest)
+	case "revoke":
+		return m.revokeCommand(ctx, rest)
+	case "sim":
+		return m.simCommand(ctx, rest)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(m.Stdout, usage)
+		return errHelp
+	default:
+		fmt.Fprint(m.Stderr, usage)
+		return usagef("unknown command %q", cmd)
+	}
+}

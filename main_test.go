@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// binary is the enrollbatch binary built once for the tests that need a
+// real process (signals, exit codes).
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "enrollbatch-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "enrollbatch")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs the built binary with args and env and returns its exit code,
+// stdout and stderr.
+func run(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func simServer(t *testing.T, o sim.Options) (*sim.Server, string) {
+	t.Helper()
+	s := sim.New(o)
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	return s, hs.URL + "/beta"
+}
+
+func readResults(t *testing.T, path string) []results.Result {
+	t.Helper()
+	_, rs, err := output.ReadWorkbook(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return rs
+}
+
+func statuses(rs []results.Result) map[results.Status]int { return results.Counts(rs) }
+
+func TestSampleRunSimulate(t *testing.T) {
+	for _, sample := range []string{"samples/profiles.csv", "samples/profiles.xlsx"} {
+		t.Run(filepath.Ext(sample), func(t *testing.T) {
+			out := t.TempDir()
+			code, _, stderr := run(t, nil, "run", "--input", sample, "--simulate", "--out", out, "--rate", "0", "--label-columns", "Site")
+			if code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			for _, f := range []string{"results.xlsx", "qr-codes.pdf"} {
+				fi, err := os.Stat(filepath.Join(out, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s mode %v, want 0600", f, fi.Mode().Perm())
+				}
+			}
+			rs := readResults(t, filepath.Join(out, "results.xlsx"))
+			if len(rs) == 0 || statuses(rs)[results.Created] != len(rs) {
+				t.Fatalf("statuses %v over %d rows, want all created", statuses(rs), len(rs))
+			}
+			for _, r := range rs {
+				if r.ID == "" || r.QRCodeContent == "" || r.TokenExpiration.IsZero() {
+					t.Errorf("row %d: id %q, content %d bytes, expiry %v", r.Row, r.ID, len(r.QRCodeContent), r.TokenExpiration)
+				}
+			}
+			if !strings.Contains(stderr, "created") {
+				t.Errorf("summary missing from stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	_, url := simServer(t, sim.Options{})
+	_, furl := simServer(t, sim.Options{Authorize: func(string) int { return http.StatusForbidden }})
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("displayName,tokenExpirationDateTime\nKiosk A,2027-01-31\nKiosk B,31.12.2026\n"), 0o600)
+	noName := filepath.Join(dir, "noname.csv")
+	os.WriteFile(noName, []byte("description\nx\n"), 0o600)
+	tok := []string{"GRAPH_ACCESS_TOKEN=test-token"}
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want int
+		says string
+	}{
+		{"no command", nil, nil, 2, "no command"},
+		{"unknown flag", nil, []string{"run", "--bogus"}, 2, "bogus"},
+		{"missing input", nil, []string{"run", "--simulate", "--input", filepath.Join(dir, "nope.csv")}, 2, "nope.csv"},
+		{"no displayName column", nil, []string{"run", "--simulate", "--input", noName, "--out", t.TempDir()}, 2, "displayName"},
+		{"no credentials", nil, []string{"run", "--input", "samples/profiles.csv", "--out", t.TempDir()}, 2, "--simulate"},
+		{"bad on-exists", nil, []string{"run", "--simulate", "--input", bad, "--on-exists", "maybe"}, 2, "on-exists"},
+		{"invalid row", tok, []string{"run", "--graph-url", url, "--input", bad, "--out", t.TempDir(), "--rate", "0"}, 1, "invalid 1"},
+		{"forbidden", tok, []string{"run", "--graph-url", furl, "--input", bad, "--out", t.TempDir(), "--rate", "0"}, 3, "DeviceManagementConfiguration.ReadWrite.All"},
+		{"validate bad", nil, []string{"validate", "--input", bad}, 1, `row 3, tokenExpirationDateTime: "31.12.2026"`},
+		{"validate sample", nil, []string{"validate", "--input", "samples/profiles.csv"}, 0, "0 invalid"},
+		{"help", nil, []string{"run", "--help"}, 0, "-concurrency"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, c.env, c.args...)
+			if code != c.want {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.want, stdout, stderr)
+			}
+			if !strings.Contains(stdout+stderr, c.says) {
+				t.Errorf("output does not mention %q\nstdout:\n%s\nstderr:\n%s", c.says, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestRerunReportsExistsAndRemovesStaleSheet(t *testing.T) {
+	s, url := simServer(t, sim.Options{})
+	out := t.TempDir()
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", out, "--rate", "0"); code != 0 {
+		t.Fatalf("first run exit %d:\n%s", code, stderr)
+	}
+	created := s.Stats().Created
+	posts := s.Stats().Posts
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", out, "--rate", "0"); code != 0 {
+		t.Fatalf("second run exit %d:\n%s", code, stderr)
+	}
+	if s.Stats().Posts != posts {
+		t.Errorf("rerun posted %d times", s.Stats().Posts-posts)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if got := statuses(rs)[results.Exists]; got != created {
+		t.Errorf("rerun: %v, want %d exists", statuses(rs), created)
+	}
+	if _, err := os.Stat(filepath.Join(out, "qr-codes.pdf")); !os.IsNotExist(err) {
+		t.Errorf("a QR sheet from the earlier run is left behind: %v", err)
+	}
+}
+
+// TestSIGTERMMidRun stops the built binary in the middle of a run: the
+// results must be complete, and a rerun must finish the rest without a
+// duplicate.
+func TestSIGTERMMidRun(t *testing.T) {
+	s, url := simServer(t, sim.Options{Latency: 150 * time.Millisecond})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "many.csv")
+	var b strings.Builder
+	b.WriteString("displayName,description,Site\n")
+	const n = 40
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "Till %02d,Checkout till,Store %d\n", i, i%3)
+	}
+	os.WriteFile(in, []byte(b.String()), 0o600)
+	out := filepath.Join(dir, "out")
+
+	cmd := exec.Command(binary, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "2")
+	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for s.Stats().Created < 4 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no progress:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond) // polling a real process; no clock to fake here
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	start := time.Now()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit after SIGTERM: %v, want 1\n%s", err, stderr.String())
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v to stop", took)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if len(rs) != n {
+		t.Fatalf("%d results, want %d", len(rs), n)
+	}
+	inTenant := map[string]string{}
+	for _, p := range s.Profiles() {
+		inTenant[p.DisplayName] = p.ID
+	}
+	c := statuses(rs)
+	if c[results.Created] == 0 || c[results.NotAttempted] == 0 || c[results.Created]+c[results.NotAttempted] != n {
+		t.Fatalf("statuses after SIGTERM: %v", c)
+	}
+	for _, r := range rs {
+		id, there := inTenant[r.DisplayName]
+		switch r.Status {
+		case results.Created:
+			if !there || id != r.ID {
+				t.Errorf("row %d created as %q, tenant has %q", r.Row, r.ID, id)
+			}
+		case results.NotAttempted:
+			if there {
+				t.Errorf("row %d not_attempted but in the tenant", r.Row)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "qr-codes.pdf")); err != nil {
+		t.Errorf("no QR sheet for the created profiles: %v", err)
+	}
+
+	code, _, serr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "4")
+	if code != 0 {
+		t.Fatalf("rerun exit %d:\n%s", code, serr)
+	}
+	rs = readResults(t, filepath.Join(out, "results.xlsx"))
+	c2 := statuses(rs)
+	if c2[results.Exists] != c[results.Created] || c2[results.Created] != c[results.NotAttempted] {
+		t.Errorf("rerun statuses %v after %v", c2, c)
+	}
+	if got := len(s.Profiles()); got != n {
+		t.Errorf("tenant has %d profiles, want %d (no duplicates)", got, n)
+	}
+}
+
+func TestLockKeepsRunsApart(t *testing.T) {
+	out := t.TempDir()
+	lockPath := filepath.Join(out, ".enrollbatch.lock")
+	// A live process (this test) holds the lock.
+	os.WriteFile(lockPath, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o600)
+	code, _, stderr := run(t, nil, "run", "--simulate", "--input", "samples/profiles.csv", "--out", out)
+	if code != 2 || !strings.Contains(stderr, fmt.Sprint(os.Getpid())) {
+		t.Fatalf("exit %d, want 2 naming pid %d:\n%s", code, os.Getpid(), stderr)
+	}
+}
