@@ -68,16 +68,25 @@ func writeSheet(path string, sf *sheetFlags, rs []results.Result, extra []string
 		return 0, nil, err
 	}
 	if len(labels) == 0 {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return 0, skipped, fmt.Errorf("remove old %s: %w", path, err)
-		}
-		return 0, skipped, nil
+		return 0, skipped, removeStale(path)
 	}
 	err = output.WritePDF(path, labels, output.SheetOptions{
 		Paper: sf.paper, LabelsPerPage: sf.labelsPerPage,
-		Title: "Android enrollment QR codes", Date: start, Now: time.Now(),
+		Title: output.DefaultTitle, Date: start, Now: time.Now(),
 	})
+	if errors.Is(err, output.ErrNoLabels) {
+		return 0, skipped, removeStale(path)
+	}
 	return len(labels), skipped, err
+}
+
+// removeStale removes a QR sheet an earlier run left, so that the folder
+// matches the results.
+func removeStale(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove old %s: %w", path, err)
+	}
+	return nil
 }
 
 // encodeQR encodes a result's QR code in the worker that fetched it.

@@ -106,7 +106,12 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 }
 
 func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
-	lvl := slog.LevelInfo
+	// Text logs are for people watching a terminal: only what went wrong,
+	// unless --verbose. JSON logs are for collectors: one event per row.
+	lvl := slog.LevelWarn
+	if l.format == "json" {
+		lvl = slog.LevelInfo
+	}
 	if l.verbose {
 		lvl = slog.LevelDebug
 	}

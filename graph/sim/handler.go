@@ -327,6 +327,11 @@ func (s *Server) dispatch(x *exchange, f *Fault) reply {
 	return s.errorReply(x, errorf(http.StatusBadRequest, "BadRequest", "Unsupported request."))
 }
 
+// crossing is how long after a Retry-After is sent a request may still
+// arrive that its client let go before the answer reached it (loopback
+// delivery and goroutine scheduling on a loaded machine).
+const crossing = 2 * time.Millisecond
+
 // write delivers a reply after the configured latency.
 func (s *Server) write(w http.ResponseWriter, x *exchange, rep reply) {
 	if d := s.opts.Latency; d > 0 {
@@ -354,7 +359,10 @@ func (s *Server) write(w http.ResponseWriter, x *exchange, rep reply) {
 	}
 	s.mu.Lock()
 	if !until.IsZero() {
-		s.announceLocked(now, until)
+		// A request that arrives within crossing of the announcement
+		// crossed it on the wire: its client had let it go before the
+		// answer could reach it.
+		s.announceLocked(now.Add(crossing), until)
 	}
 	if rep.drop {
 		s.stats.Dropped++

@@ -1,0 +1,432 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// fakeTokens is a TokenSource made of funcs, so each test says how sign-in
+// behaves.
+type fakeTokens struct {
+	token func(fresh bool) (string, error)
+}
+
+func (f fakeTokens) Token(_ context.Context, fresh bool) (string, error) { return f.token(fresh) }
+
+// setup serves a simulator over loopback HTTP and returns a job that talks
+// to it with instant backoff.
+func setup(t *testing.T, o sim.Options) (*sim.Server, *Job) {
+	t.Helper()
+	o.OmitImage = true
+	s := sim.New(o)
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	pacer := ratelimit.New(ratelimit.Config{BackoffBase: time.Microsecond, BackoffCap: time.Millisecond})
+	c := &graph.Client{BaseURL: hs.URL + "/beta", HTTP: hs.Client(), Pacer: pacer, MaxRetries: 6, RequestTimeout: 10 * time.Second}
+	return s, &Job{Client: c, Options: Options{Concurrency: 4, MaxRetries: 6}}
+}
+
+func readRows(t *testing.T, path string) []input.Row {
+	t.Helper()
+	f, err := input.Read(path, input.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Rows
+}
+
+// makeRows builds n valid rows named "<prefix> 001" ...
+func makeRows(n int, prefix string) []input.Row {
+	rows := make([]input.Row, n)
+	for i := range rows {
+		name := fmt.Sprintf("%s %03d", prefix, i+1)
+		rows[i] = input.Row{Line: i + 2, DisplayName: name, Body: map[string]any{"displayName": name}}
+	}
+	return rows
+}
+
+func byStatus(rs []results.Result) map[results.Status]int { return results.Counts(rs) }
+
+func TestRunCreatesValidRowsWithExactBodies(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	rows := readRows(t, "testdata/rows.csv")
+	rs, err := job.Run(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		row    int
+		status results.Status
+	}{{2, results.Created}, {3, results.Created}, {4, results.Invalid}, {6, results.Created}, {7, results.Invalid}}
+	if len(rs) != len(want) {
+		t.Fatalf("%d results, want %d", len(rs), len(want))
+	}
+	for i, w := range want {
+		if rs[i].Row != w.row || rs[i].Status != w.status {
+			t.Errorf("result %d: row %d %s, want row %d %s (%s)", i, rs[i].Row, rs[i].Status, w.row, w.status, rs[i].ErrorMessage)
+		}
+	}
+	if !strings.Contains(rs[2].ErrorMessage, "tokenExpirationDateTime") || !strings.Contains(rs[4].ErrorMessage, "row 2") {
+		t.Errorf("invalid rows' messages: %q / %q", rs[2].ErrorMessage, rs[4].ErrorMessage)
+	}
+	// Exactly the non-empty writable properties, for valid rows only.
+	bodies := s.Bodies()
+	if len(bodies) != 3 {
+		t.Fatalf("%d bodies posted, want 3", len(bodies))
+	}
+	got := map[string]map[string]any{}
+	for _, b := range bodies {
+		got[b["displayName"].(string)] = b
+	}
+	wantBody := map[string]map[string]any{
+		"Leeds Scanners": {"@odata.type": profile.ODataType, "displayName": "Leeds Scanners", "description": "Zebra TC52",
+			"tokenExpirationDateTime": "2027-03-31T00:00:00Z", "roleScopeTagIds": []any{"0", "12"}, "enrollmentMode": "corporateOwnedDedicatedDevice"},
+		"Kraków Kiosks": {"@odata.type": profile.ODataType, "displayName": "Kraków Kiosks", "tokenExpirationDateTime": "2027-04-30T08:00:00+02:00"},
+		"Brno Tills":    {"@odata.type": profile.ODataType, "displayName": "Brno Tills", "description": "Tills at the front"},
+	}
+	for name, w := range wantBody {
+		if !reflect.DeepEqual(got[name], w) {
+			t.Errorf("body for %s:\n got %v\nwant %v", name, got[name], w)
+		}
+	}
+	for _, r := range rs {
+		if r.Status != results.Created {
+			continue
+		}
+		p, ok := s.Profile(r.ID)
+		if !ok || p.DisplayName != r.DisplayName || r.QRCodeContent == "" || r.QRCodeContent != p.QRCodeContent {
+			t.Errorf("row %d: result id %q content %d bytes does not match the tenant", r.Row, r.ID, len(r.QRCodeContent))
+		}
+		if r.Extras[0] == "" || r.Attempts != 1 || r.HTTPStatus != http.StatusCreated || r.RequestID == "" {
+			t.Errorf("row %d: extras %v attempts %d status %d request-id %q", r.Row, r.Extras, r.Attempts, r.HTTPStatus, r.RequestID)
+		}
+	}
+}
+
+func TestOnExistsAndDryRun(t *testing.T) {
+	cases := []struct {
+		name      string
+		opts      Options
+		status    results.Status
+		posts     int
+		wantOther results.Status
+	}{
+		{"skip", Options{OnExists: Skip}, results.Exists, 2, results.Created},
+		{"create", Options{OnExists: Create}, results.Created, 3, results.Created},
+		{"fail", Options{OnExists: Fail}, results.Failed, 2, results.Created},
+		{"dry run", Options{DryRun: true}, results.Exists, 0, results.Planned},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, job := setup(t, sim.Options{})
+			seeded := s.Seed("KIOSK 001") // other case and no padding: still the same name
+			job.OnExists, job.DryRun = c.opts.OnExists, c.opts.DryRun
+			rs, err := job.Run(context.Background(), makeRows(3, "Kiosk"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs[0].Status != c.status {
+				t.Errorf("existing row: %s, want %s", rs[0].Status, c.status)
+			}
+			if c.status != results.Created && rs[0].ID != seeded[0].ID {
+				t.Errorf("existing row id %q, want %q", rs[0].ID, seeded[0].ID)
+			}
+			for _, r := range rs[1:] {
+				if r.Status != c.wantOther {
+					t.Errorf("row %d: %s, want %s", r.Row, r.Status, c.wantOther)
+				}
+			}
+			if got := s.Stats().Posts; got != c.posts {
+				t.Errorf("%d posts, want %d", got, c.posts)
+			}
+		})
+	}
+}
+
+func TestStrictHoldsBackEverything(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	job.Strict = true
+	rs, err := job.Run(context.Background(), readRows(t, "testdata/rows.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := byStatus(rs)
+	if c[results.Invalid] != 2 || c[results.NotAttempted] != 3 || s.Stats().Requests != 0 {
+		t.Fatalf("strict: %v, %d requests", c, s.Stats().Requests)
+	}
+}
+
+// A create whose answer was lost (dropped connection, 504 after creating,
+// 503 or 429 that may have been applied) is looked up before it is sent
+// again: one profile per row, and its id in the results.
+func TestNoDuplicateWhenTheAnswerIsLost(t *testing.T) {
+	cases := []struct {
+		name  string
+		fault sim.Fault
+	}{
+		{"dropped connection after create", sim.Fault{Op: sim.OpCreate, AfterCreate: true, Drop: true, Count: -1}},
+		{"504 after create", sim.Fault{Op: sim.OpCreate, AfterCreate: true, Status: 504, Count: -1}},
+		{"429 after create", sim.Fault{Op: sim.OpCreate, AfterCreate: true, Status: 429, RetryAfter: "0.01", Count: -1}},
+		{"503 before create", sim.Fault{Op: sim.OpCreate, Status: 503, Count: 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, job := setup(t, sim.Options{})
+			s.Inject(c.fault)
+			rows := makeRows(6, "Till")
+			rs, err := job.Run(context.Background(), rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				named := s.Named(r.DisplayName)
+				if r.Status != results.Created || len(named) != 1 || named[0].ID != r.ID || r.QRCodeContent == "" {
+					t.Errorf("row %d: %s id %q (%s); tenant has %d profile(s) with the name", r.Row, r.Status, r.ID, r.ErrorMessage, len(named))
+				}
+			}
+			if d := s.Stats().Duplicates; d != 0 {
+				t.Errorf("%d duplicates", d)
+			}
+		})
+	}
+}
+
+func TestFaultMixCreatesEachRowOnce(t *testing.T) {
+	s, job := setup(t, sim.Options{Fail503: 0.05, Retry503: time.Millisecond, Fail504AfterCreate: 0.03, DropAfterCreate: 0.03, Seed: 3})
+	job.Concurrency = 8
+	job.MaxRetries = 10
+	rows := makeRows(200, "Scanner")
+	rs, err := job.Run(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := s.Stats()
+	if st.Failed503+st.Failed504+st.Dropped == 0 {
+		t.Fatal("no fault was injected")
+	}
+	ids := map[string]bool{}
+	for _, r := range rs {
+		if r.Status != results.Created || r.ID == "" {
+			t.Errorf("row %d: %s %s", r.Row, r.Status, r.ErrorMessage)
+		}
+		ids[r.ID] = true
+	}
+	if got := len(s.Profiles()); got != len(rows) || len(ids) != len(rows) || st.Duplicates != 0 {
+		t.Errorf("tenant %d profiles, %d distinct ids, %d duplicates; want %d", got, len(ids), st.Duplicates, len(rows))
+	}
+}
+
+func TestRetryAfterIsHonouredByEveryWorker(t *testing.T) {
+	s, job := setup(t, sim.Options{Limit: 6, Window: 300 * time.Millisecond, Latency: 2 * time.Millisecond, RetryAfter: sim.RetryAfterFractional})
+	job.Concurrency = 6
+	rs, err := job.Run(context.Background(), makeRows(24, "Printer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := byStatus(rs); c[results.Created] != 24 {
+		t.Fatalf("statuses %v", c)
+	}
+	st := s.Stats()
+	if st.Throttled == 0 {
+		t.Fatal("the simulator never throttled: the test proves nothing")
+	}
+	if st.InsideRetryAfter != 0 {
+		t.Errorf("%d requests sent inside a Retry-After window", st.InsideRetryAfter)
+	}
+	if len(s.Profiles()) != 24 {
+		t.Errorf("%d profiles, want 24", len(s.Profiles()))
+	}
+}
+
+func TestUnauthorizedGetsAFreshTokenOnce(t *testing.T) {
+	var fresh atomic.Int32
+	s, job := setup(t, sim.Options{Authorize: func(tok string) int {
+		if tok == "new" {
+			return 0
+		}
+		return http.StatusUnauthorized
+	}})
+	job.Client.Tokens = fakeTokens{token: func(f bool) (string, error) {
+		if f {
+			fresh.Add(1)
+		}
+		if fresh.Load() > 0 {
+			return "new", nil
+		}
+		return "old", nil
+	}}
+	rs, err := job.Run(context.Background(), makeRows(5, "Kiosk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := byStatus(rs); c[results.Created] != 5 || len(s.Profiles()) != 5 {
+		t.Fatalf("statuses %v", c)
+	}
+	if fresh.Load() != 1 {
+		t.Errorf("fresh tokens fetched %d times, want 1", fresh.Load())
+	}
+}
+
+func TestForbiddenAbortsTheRun(t *testing.T) {
+	for _, where := range []sim.Op{sim.OpList, sim.OpCreate} {
+		t.Run(fmt.Sprint(where), func(t *testing.T) {
+			s, job := setup(t, sim.Options{})
+			s.Inject(sim.Fault{Op: where, Status: http.StatusForbidden, Count: -1})
+			job.Concurrency = 2
+			rs, err := job.Run(context.Background(), makeRows(10, "Scale"))
+			var ae *graph.AuthError
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), graph.Permission) {
+				t.Fatalf("err %v, want an AuthError naming %s", err, graph.Permission)
+			}
+			c := byStatus(rs)
+			if len(rs) != 10 || c[results.Created] != 0 || c[results.NotAttempted] < 8 {
+				t.Errorf("statuses %v", c)
+			}
+			if len(s.Profiles()) != 0 {
+				t.Errorf("%d profiles created", len(s.Profiles()))
+			}
+		})
+	}
+}
+
+func TestListFailurePostsNothing(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	s.Inject(sim.Fault{Op: sim.OpList, Status: http.StatusInternalServerError, Count: -1})
+	job.MaxRetries = 2
+	rs, err := job.Run(context.Background(), readRows(t, "testdata/rows.csv"))
+	var le *ListError
+	if !errors.As(err, &le) {
+		t.Fatalf("err %v, want ListError", err)
+	}
+	if c := byStatus(rs); c[results.NotAttempted] != 3 || c[results.Invalid] != 2 || s.Stats().Posts != 0 {
+		t.Errorf("statuses %v, %d posts", c, s.Stats().Posts)
+	}
+}
+
+func TestTokenCreatedWhenTheServiceReturnsNone(t *testing.T) {
+	s, job := setup(t, sim.Options{OmitToken: true})
+	rows := makeRows(3, "Dock")
+	rows[0].TokenExpiration = time.Now().Add(30 * 24 * time.Hour)
+	rs, err := job.Run(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		p, _ := s.Profile(r.ID)
+		if r.Status != results.Created || r.QRCodeContent == "" || r.QRCodeContent != p.QRCodeContent || r.TokenExpiration.IsZero() {
+			t.Errorf("row %d: %s content %d bytes expiry %v (%s)", r.Row, r.Status, len(r.QRCodeContent), r.TokenExpiration, r.ErrorMessage)
+		}
+	}
+	if s.Stats().CreateTokens != 3 {
+		t.Errorf("%d createToken calls, want 3", s.Stats().CreateTokens)
+	}
+	if d := rs[0].TokenExpiration.Sub(time.Now()); d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Errorf("row 1 token valid for %v, want the row's 30 days", d)
+	}
+}
+
+func TestRenewWithin(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	now := time.Now()
+	s.SeedProfiles(
+		profile.Profile{DisplayName: "Gate 001", TokenExpirationDateTime: now.Add(3 * 24 * time.Hour)},
+		profile.Profile{DisplayName: "Gate 002", TokenExpirationDateTime: now.Add(60 * 24 * time.Hour)},
+		profile.Profile{DisplayName: "Gate 003", TokenExpirationDateTime: now.Add(-24 * time.Hour)},
+	)
+	job.RenewWithin = 14 * 24 * time.Hour
+	rs, err := job.Run(context.Background(), makeRows(4, "Gate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []results.Status{results.Renewed, results.Exists, results.Renewed, results.Created}
+	for i, r := range rs {
+		if r.Status != want[i] {
+			t.Errorf("row %d: %s, want %s (%s)", r.Row, r.Status, want[i], r.ErrorMessage)
+		}
+		if r.Status == results.Renewed && (r.TokenExpiration.Before(now.Add(80*24*time.Hour)) || r.QRCodeContent == "") {
+			t.Errorf("row %d renewed until %v with %d bytes of content", r.Row, r.TokenExpiration, len(r.QRCodeContent))
+		}
+	}
+}
+
+func TestQRExistingFetchesContent(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	s.Seed("Lane 001")
+	job.QRExisting = true
+	var prepared sync.Map
+	job.Prepare = func(r *results.Result) { prepared.Store(r.DisplayName, true) }
+	rs, err := job.Run(context.Background(), makeRows(2, "Lane"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Status != results.Exists || rs[0].QRCodeContent == "" || !rs[0].Printable() {
+		t.Errorf("existing row: %s with %d bytes", rs[0].Status, len(rs[0].QRCodeContent))
+	}
+	for _, r := range rs {
+		if _, ok := prepared.Load(r.DisplayName); !ok {
+			t.Errorf("row %d was not prepared", r.Row)
+		}
+	}
+}
+
+func TestStopLeavesUnsentRowsNotAttempted(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	stop := make(chan struct{})
+	var once sync.Once
+	job.Concurrency = 1
+	job.Stop = stop
+	job.Progress = func(done, total int) {
+		if done == 3 {
+			once.Do(func() { close(stop) })
+		}
+	}
+	rs, err := job.Run(context.Background(), makeRows(10, "Belt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := byStatus(rs)
+	if c[results.Created] < 3 || c[results.Created]+c[results.NotAttempted] != 10 {
+		t.Fatalf("statuses %v", c)
+	}
+	for _, r := range rs {
+		if r.Status == results.NotAttempted && len(s.Named(r.DisplayName)) != 0 {
+			t.Errorf("row %d not_attempted but in the tenant", r.Row)
+		}
+	}
+}
+
+func TestErrorMessageUnwrapsIntuneJSON(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	inner := `{"_version":3,"Message":"An error has occurred - Operation ID (for customer support): 0000 - Activity ID: 1111","CustomApiErrorPhrase":"Role scope tag 99 does not exist","RetryAfter":null}`
+	s.Inject(sim.Fault{Op: sim.OpCreate, Status: 400, Code: "BadRequest", Message: inner})
+	job.Concurrency = 1
+	rs, err := job.Run(context.Background(), makeRows(1, "Tag"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if r.Status != results.Failed || r.ErrorCode != "BadRequest" || r.ErrorMessage != "Role scope tag 99 does not exist" || r.ErrorRaw != inner || r.HTTPStatus != 400 {
+		t.Errorf("failed row: %+v", r)
+	}
+	var check map[string]any
+	if json.Unmarshal([]byte(r.ErrorRaw), &check) != nil {
+		t.Errorf("raw message lost: %q", r.ErrorRaw)
+	}
+}
