@@ -144,7 +144,7 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
 	fs.Float64Var(&c.rate, "rate", 4, "requests per second for every request the job sends; 0 = no client-side limit")
 	fs.BoolVar(&c.adaptive, "adaptive", true, "lower the rate when the service throttles, and recover slowly")
-	fs.IntVar(&c.maxRetries, "max-retries", 6, "retries of a request that failed in a transient way (429, 503, 504, no answer)")
+	fs.IntVar(&c.maxRetries, "max-retries", 6, "retries of a request that failed in a transient way (503, 504, no answer); 429s slow the job down instead and allow up to 30 tries")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", 30*time.Second, "time limit of one request")
 }
 

@@ -67,7 +67,9 @@ func usagef(format string, a ...any) error {
 // in the results and the summary already printed.
 type rowsError struct{ n int }
 
-func (e *rowsError) Error() string { return fmt.Sprintf("%d row(s) were not done; see the results", e.n) }
+func (e *rowsError) Error() string {
+	return fmt.Sprintf("%d row(s) were not done; see the results", e.n)
+}
 
 // errHelp is returned after --help printed the usage: exit 0.
 var errHelp = errors.New("help shown")

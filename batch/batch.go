@@ -314,6 +314,8 @@ func clearError(r *results.Result) {
 func (w *worker) create(ctx context.Context, i int) error {
 	row, r := &w.rows[i], &w.rs[i]
 	maybe := false // an earlier attempt may have created the profile
+	failures := 0  // transient failures other than throttling
+	throttles := 0 // throttled answers; the pacer slows down for them
 	for attempt := 1; ; attempt++ {
 		if maybe {
 			p, found, err := w.lookup(ctx, row.DisplayName)
@@ -365,7 +367,12 @@ func (w *worker) create(ctx context.Context, i int) error {
 			return nil
 		}
 		maybe = maybe || ge.MaybeApplied()
-		if attempt > w.MaxRetries {
+		if ge.Throttled() {
+			throttles++
+		} else {
+			failures++
+		}
+		if failures > w.MaxRetries || throttles > graph.MaxThrottled {
 			if maybe {
 				// Settle whether the last attempt created it.
 				if p, found, lerr := w.lookup(ctx, row.DisplayName); lerr == nil && found {

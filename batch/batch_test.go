@@ -236,11 +236,17 @@ func TestFaultMixCreatesEachRowOnce(t *testing.T) {
 func TestRetryAfterIsHonouredByEveryWorker(t *testing.T) {
 	s, job := setup(t, sim.Options{Limit: 6, Window: 300 * time.Millisecond, Latency: 2 * time.Millisecond, RetryAfter: sim.RetryAfterFractional})
 	job.Concurrency = 6
+	job.Client.Pacer = ratelimit.New(ratelimit.Config{Rate: 100, Adaptive: true, BackoffBase: time.Microsecond})
 	rs, err := job.Run(context.Background(), makeRows(24, "Printer"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := byStatus(rs); c[results.Created] != 24 {
+		for _, r := range rs {
+			if r.Status != results.Created {
+				t.Logf("row %d: %s after %d attempts: %s", r.Row, r.Status, r.Attempts, r.ErrorMessage)
+			}
+		}
 		t.Fatalf("statuses %v", c)
 	}
 	st := s.Stats()

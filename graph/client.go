@@ -33,6 +33,12 @@ import (
 // only in beta.
 const DefaultURL = "https://graph.microsoft.com/beta"
 
+// MaxThrottled is how many throttled answers (429) one request may get
+// before it is given up. Throttling does not use up MaxRetries: the shared
+// pacer slows the whole job down instead, so a row is not lost merely
+// because the service was busy.
+const MaxThrottled = 30
+
 // MaxBody is the most of a response body the client reads.
 const MaxBody = 4 << 20
 
@@ -242,10 +248,19 @@ func (c *Client) debug(msg, method, path string, status int, rid, crid string, e
 // Retry-After is kept by the pacer, which holds every request back; without
 // one the client backs off with jitter.
 func (c *Client) retry(ctx context.Context, method, pathOrURL string, body []byte) (*Response, error) {
+	failures, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		resp, err := c.Do(ctx, method, pathOrURL, body)
 		var ge *Error
-		if err == nil || !errors.As(err, &ge) || !ge.Transient() || attempt > c.MaxRetries || ctx.Err() != nil {
+		if err == nil || !errors.As(err, &ge) || !ge.Transient() || ctx.Err() != nil {
+			return resp, err
+		}
+		if ge.Throttled() {
+			throttles++
+		} else {
+			failures++
+		}
+		if failures > c.MaxRetries || throttles > MaxThrottled {
 			return resp, err
 		}
 		if !ge.HasRetryAfter && c.Pacer != nil {
