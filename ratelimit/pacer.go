@@ -16,6 +16,28 @@
 //     Retry-After for.
 //
 // All time comes from a Clock, so tests drive the pacer with a FakeClock.
+//
+// A worker sends each attempt of a request like this (the batch decides what
+// is retried and how often):
+//
+//	t, err := pacer.Wait(ctx) // the pause, then a token
+//	if err != nil {
+//		return err
+//	}
+//	resp, err := send()
+//	switch {
+//	case err != nil || resp.StatusCode >= 500 && resp.Header.Get("Retry-After") == "":
+//		// No answer, or a transient error without Retry-After: back off.
+//		pacer.Sleep(ctx, pacer.Backoff(attempt))
+//	case resp.StatusCode == 429 || resp.StatusCode == 503:
+//		d, ok := ratelimit.ParseRetryAfter(resp.Header.Get("Retry-After"), pacer.Now())
+//		pacer.Throttled(t, d) // the next Wait, in every worker, waits the pause out
+//		if !ok {
+//			pacer.Sleep(ctx, pacer.Backoff(attempt))
+//		}
+//	default:
+//		pacer.Succeeded(t) // any answer that is not throttling, a 400 too
+//	}
 package ratelimit
 
 import (
@@ -31,11 +53,11 @@ import (
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultBurst       = 1
-	DefaultMinRate     = 0.2
-	DefaultWindow      = 20 * time.Second
-	DefaultBackoffBase = 500 * time.Millisecond
-	DefaultBackoffCap  = 30 * time.Second
+	DefaultBurst       = 1                      // requests that may leave at once
+	DefaultMinRate     = 0.2                    // floor of adaptive cuts, requests per second
+	DefaultWindow      = 20 * time.Second       // Intune counts writes per 20 s
+	DefaultBackoffBase = 500 * time.Millisecond // bound of the first backoff
+	DefaultBackoffCap  = 30 * time.Second       // largest backoff bound
 )
 
 // The adaptive rule's constants.
@@ -138,6 +160,7 @@ type Pacer struct {
 	nextSeq      uint64
 	firstSend    time.Time
 	lastSend     time.Time
+	dropped      time.Time // send time of the newest entry dropped from sends
 	lastThrottle time.Time
 	lastChange   time.Time // last rate change
 	requests     int64
@@ -382,6 +405,9 @@ func (p *Pacer) Backoff(attempt int) time.Duration {
 	return time.Duration(j * float64(ceiling))
 }
 
+// Now returns the time on the pacer's clock; pass it to ParseRetryAfter.
+func (p *Pacer) Now() time.Time { return p.clock.Now() }
+
 // Sleep waits d on the pacer's clock, for a backoff. It returns ctx.Err() if
 // ctx ends first.
 func (p *Pacer) Sleep(ctx context.Context, d time.Duration) error {
@@ -419,6 +445,7 @@ func (p *Pacer) releaseLocked(now time.Time) Ticket {
 	keepFrom := now.Add(-2 * p.window)
 	drop := 0
 	for drop < len(p.sends) && (p.sends[drop].at.Before(keepFrom) || len(p.sends)-drop >= maxLog) {
+		p.dropped = p.sends[drop].at
 		drop++
 	}
 	p.sends = append(p.sends[drop:], send{at: now, seq: t.seq})
@@ -441,6 +468,11 @@ func (p *Pacer) estimateLocked(t Ticket) (float64, bool) {
 	from := t.Sent.Add(-p.window)
 	if from.Before(p.firstSend) {
 		from = p.firstSend
+	}
+	if !p.dropped.IsZero() && !p.dropped.Before(from) {
+		// Part of the window is no longer on record (t was sent long ago):
+		// counting the rest would underestimate.
+		return 0, false
 	}
 	span := max(t.Sent.Sub(from), min(minSpan, p.window))
 	lo := sort.Search(len(p.sends), func(i int) bool { return !p.sends[i].at.Before(from) })

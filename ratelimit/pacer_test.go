@@ -463,3 +463,25 @@ func TestSleepUsesTheClock(t *testing.T) {
 	})
 	w.run()
 }
+
+func TestThrottledLongAfterSendingDoesNotUnderestimate(t *testing.T) {
+	fc := NewFakeClock(epoch0)
+	p := New(Config{Rate: 100, Adaptive: true, Clock: fc})
+	// 20/s for 40 s; the answer to the request sent at 35 s comes 30 s later,
+	// when the first half of its window is no longer on record.
+	tickets := sendEvenly(t, fc, p, 800, every(20))
+	slow := tickets[700]
+	fc.AdvanceTo(epoch0.Add(65 * time.Second))
+	sendEvenly(t, fc, p, 1, 0)
+	p.Throttled(slow, 0)
+	if st := p.Stats(); st.Cuts != 0 || st.Rate != 100 {
+		t.Fatalf("Stats = %+v: cut from half a window", st)
+	}
+	// An answer to a request whose whole window is on record still cuts.
+	fc.Advance(time.Second)
+	recent := sendEvenly(t, fc, p, 60, every(20))
+	p.Throttled(recent[59], 0)
+	if st := p.Stats(); st.Cuts != 1 {
+		t.Fatalf("Stats = %+v, want a cut", st)
+	}
+}
