@@ -161,6 +161,10 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	for _, w := range file.Warnings {
 		fmt.Fprintf(m.Stderr, "warning: %s: %s\n", inPath, w)
 	}
+	// A wrong --label-columns must stop the run before anything is posted.
+	if _, _, err := output.LabelsFromResults(nil, file.ExtraHeaders, sf.columns(), start); err != nil {
+		return &usageError{fmt.Errorf("--label-columns: %w", err)}
+	}
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return usagef("create output folder: %w", err)
 	}

@@ -67,7 +67,7 @@ func WriteCSV(path string, run results.Run, rs []results.Result) error {
 		rec := csvRecord{
 			Row: strconv.Itoa(r.Row), DisplayName: r.DisplayName, Status: string(r.Status), ID: r.ID,
 			Attempts: strconv.Itoa(r.Attempts), ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
-			RequestID: r.RequestID, QRCodeContent: r.QRCodeContent, Description: r.Description,
+			RequestID: r.RequestID, QRCodeContent: results.StoredContent(r.QRCodeContent), Description: r.Description,
 			ErrorRaw: r.ErrorRaw, ClientRequestID: r.ClientRequestID,
 		}
 		if r.HTTPStatus != 0 {

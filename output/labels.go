@@ -74,8 +74,13 @@ func LabelsFromResults(rs []results.Result, extraHeaders, labelColumns []string,
 			}
 			continue
 		}
+		if results.IsRedacted(r.QRCodeContent) {
+			skipped = append(skipped, fmt.Sprintf("row %d, %s: its QR code carries a Wi-Fi password, which results files never keep; print it with `enrollbatch qr --from-tenant`",
+				r.Row, r.DisplayName))
+			continue
+		}
 		if Expired(r.TokenExpiration, now) {
-			skipped = append(skipped, fmt.Sprintf("row %d, %s: token expired %s; renew the profile's token in Intune before printing",
+			skipped = append(skipped, fmt.Sprintf("row %d, %s: token expired %s; renew it (enrollbatch run --renew-within) before printing",
 				r.Row, r.DisplayName, r.TokenExpiration.UTC().Format("2006-01-02 15:04 MST")))
 			continue
 		}

@@ -163,7 +163,7 @@ func writeResults(f *excelize.File, st *styles, run results.Run, rs []results.Re
 			status = excelize.Cell{StyleID: id, Value: string(r.Status)}
 		}
 		vals := []interface{}{r.Row, cellText(r.DisplayName), status, cellText(r.ID), httpStatus, r.Attempts,
-			cellText(r.ErrorCode), cellText(r.ErrorMessage), cellText(r.RequestID), expiry, cellText(r.QRCodeContent),
+			cellText(r.ErrorCode), cellText(r.ErrorMessage), cellText(r.RequestID), expiry, cellText(results.StoredContent(r.QRCodeContent)),
 			cellText(r.Description), cellText(r.ErrorRaw), cellText(r.ClientRequestID)}
 		copy(row, vals)
 		for j := range run.ExtraHeaders {

@@ -112,3 +112,45 @@ func Summary(run Run, rs []Result) string {
 		run.Requests, elapsed.Round(time.Millisecond), achieved, run.Throttled, run.Paused.Round(time.Millisecond))
 	return b.String()
 }
+
+// wifiPasswordKey is the provisioning extra that carries the Wi-Fi password
+// in a QR payload.
+const wifiPasswordKey = `"android.app.extra.PROVISIONING_WIFI_PASSWORD"`
+
+// RedactedMark replaces a Wi-Fi password in stored QR content.
+const RedactedMark = "<redacted>"
+
+// StoredContent is the QR content as the results keep it: the same payload
+// with any Wi-Fi password replaced by RedactedMark, because results files
+// are passed around and a Wi-Fi password never belongs in them. A payload
+// with the mark cannot be printed from the results; print it from the
+// tenant instead.
+func StoredContent(content string) string {
+	i := strings.Index(content, wifiPasswordKey)
+	if i < 0 {
+		return content
+	}
+	rest := content[i+len(wifiPasswordKey):]
+	// Skip the colon and white space up to the opening quote of the value.
+	j := strings.IndexByte(rest, '"')
+	if j < 0 {
+		return content
+	}
+	start := i + len(wifiPasswordKey) + j + 1
+	end := start
+	for end < len(content) && content[end] != '"' {
+		if content[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end > len(content) {
+		return content[:start] + RedactedMark + `"`
+	}
+	return content[:start] + RedactedMark + content[end:]
+}
+
+// IsRedacted reports whether stored content had a secret taken out.
+func IsRedacted(content string) bool {
+	return strings.Contains(content, wifiPasswordKey) && strings.Contains(content, `"`+RedactedMark+`"`)
+}

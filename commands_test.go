@@ -1,0 +1,209 @@
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"io"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// TestTemplateFilledInRunsUnchanged writes both templates, runs them, and
+// gets one created profile from each.
+func TestTemplateFilledInRunsUnchanged(t *testing.T) {
+	for _, ext := range []string{".xlsx", ".csv"} {
+		t.Run(ext, func(t *testing.T) {
+			s, url := simServer(t, sim.Options{OmitImage: true})
+			dir := t.TempDir()
+			tmpl := filepath.Join(dir, "profiles"+ext)
+			if code, _, stderr := run(t, nil, "template", "--out", tmpl); code != 0 {
+				t.Fatalf("template exit %d: %s", code, stderr)
+			}
+			out := filepath.Join(dir, "out")
+			code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", tmpl, "--out", out, "--rate", "0", "--label-columns", "Site,Technician", "--results-csv")
+			if code != 0 {
+				t.Fatalf("run exit %d: %s", code, stderr)
+			}
+			if len(s.Profiles()) != 1 {
+				t.Fatalf("%d profiles created from the template, want 1", len(s.Profiles()))
+			}
+			csv, err := os.ReadFile(filepath.Join(out, "results.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(csv), "row,displayName,status,id,") || !strings.Contains(string(csv), ",created,") {
+				t.Errorf("results.csv:\n%s", csv)
+			}
+		})
+	}
+}
+
+func TestReprintFromResultsAndTenant(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", out, "--rate", "0"); code != 0 {
+		t.Fatalf("run exit %d: %s", code, stderr)
+	}
+	names := []string{}
+	for _, p := range s.Profiles() {
+		names = append(names, p.DisplayName)
+	}
+	sheet := filepath.Join(dir, "again.pdf")
+	code, _, stderr := run(t, nil, "qr", "--results", filepath.Join(out, "results.xlsx"), "--out", sheet, "--only", names[0]+","+names[1], "--paper", "letter", "--labels-per-page", "1")
+	if code != 0 || !strings.Contains(stderr, "(2 label(s))") {
+		t.Fatalf("reprint exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Stat(sheet); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("reprint file: %v", err)
+	}
+
+	// From the tenant: one profile with an expired token is skipped and
+	// reported.
+	s.SeedProfiles(profile.Profile{DisplayName: "Kraków Old Kiosk", TokenExpirationDateTime: time.Now().Add(-48 * time.Hour)})
+	tenantSheet := filepath.Join(dir, "tenant.pdf")
+	code, _, stderr = run(t, env, "qr", "--from-tenant", "--name-prefix", "kraków", "--graph-url", url, "--out", tenantSheet)
+	if code != 1 || !strings.Contains(stderr, "Kraków Old Kiosk") || !strings.Contains(stderr, "label(s))") {
+		t.Fatalf("from-tenant exit %d, want 1 with the expired one reported: %s", code, stderr)
+	}
+	if _, err := os.Stat(tenantSheet); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	s.Seed("Site 12 Scanners", "Site 12 Tills", "Site 13 Tills")
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+	code, stdout, _ := run(t, env, "revoke", "--name-prefix", "Site 12 ", "--dry-run", "--graph-url", url)
+	if code != 0 || strings.Count(stdout, "would revoke") != 2 || s.Stats().RevokeTokens != 0 {
+		t.Fatalf("dry run exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
+	}
+	code, stdout, _ = run(t, env, "revoke", "--name-prefix", "Site 12 ", "--graph-url", url)
+	if code != 0 || strings.Count(stdout, "revoked") != 2 || s.Stats().RevokeTokens != 2 {
+		t.Fatalf("revoke exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
+	}
+	for _, p := range s.Named("Site 12 Tills") {
+		if p.TokenValue != "" {
+			t.Errorf("token of %s still there", p.DisplayName)
+		}
+	}
+}
+
+// TestJSONLogsCarryNoSecrets runs with JSON logs and a Wi-Fi password and
+// checks each row event, and that the password is nowhere in the output.
+func TestJSONLogsCarryNoSecrets(t *testing.T) {
+	_, url := simServer(t, sim.Options{OmitImage: true})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "wifi.csv")
+	os.WriteFile(in, []byte("displayName,enrollmentMode,configureWifi,wifiSsid,wifiPassword,wifiSecurityType\n"+
+		"AOSP Glasses,corporateOwnedAOSPUserlessDevice,true,Warehouse,Sup3r-Secret-Pw,wpa\n"), 0o600)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=secret-bearer-token"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--log-format", "json", "--verbose", "--results-csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows := 0
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		if ev["msg"] == "row" {
+			rows++
+			for _, k := range []string{"row", "displayName", "status", "request-id", "client-request-id", "attempts"} {
+				if _, ok := ev[k]; !ok {
+					t.Errorf("row event lacks %s: %s", k, line)
+				}
+			}
+		}
+	}
+	if rows != 1 {
+		t.Errorf("%d row events, want 1:\n%s", rows, stderr)
+	}
+	outputs := stdout + stderr
+	for _, f := range []string{"results.csv"} {
+		data, _ := os.ReadFile(filepath.Join(out, f))
+		outputs += string(data)
+	}
+	for _, secret := range []string{"Sup3r-Secret-Pw", "secret-bearer-token"} {
+		if strings.Contains(outputs, secret) {
+			t.Errorf("%q appears in the logs or results", secret)
+		}
+	}
+	// A reprint from the results cannot carry the password: it says where
+	// to print from instead.
+	code, _, stderr = run(t, nil, "qr", "--results", filepath.Join(out, "results.xlsx"), "--out", filepath.Join(dir, "again.pdf"))
+	if code != 1 || !strings.Contains(stderr, "--from-tenant") {
+		t.Errorf("reprint of a Wi-Fi profile: exit %d: %s", code, stderr)
+	}
+	// The workbook is a zip of XML parts: look through every part.
+	zr, err := zip.OpenReader(filepath.Join(out, "results.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		if strings.Contains(string(data), "Sup3r-Secret-Pw") {
+			t.Errorf("the Wi-Fi password is in results.xlsx (%s)", f.Name)
+		}
+	}
+}
+
+func TestDryRunAndRenewWithin(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+	out := t.TempDir()
+	code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", out, "--dry-run", "--rate", "0")
+	if code != 0 || s.Stats().Posts != 0 {
+		t.Fatalf("dry run exit %d, %d posts: %s", code, s.Stats().Posts, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if statuses(rs)[results.Planned] != len(rs) {
+		t.Fatalf("dry run statuses %v", statuses(rs))
+	}
+	if _, err := os.Stat(filepath.Join(out, "qr-codes.pdf")); !os.IsNotExist(err) {
+		t.Errorf("a dry run left a QR sheet")
+	}
+
+	// Profiles whose tokens expire in 3 days get fresh ones.
+	for _, r := range rs[:3] {
+		s.SeedProfiles(profile.Profile{DisplayName: r.DisplayName, TokenExpirationDateTime: time.Now().Add(72 * time.Hour)})
+	}
+	code, _, stderr = run(t, env, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", out, "--renew-within", "14d", "--rate", "0")
+	if code != 0 {
+		t.Fatalf("renew exit %d: %s", code, stderr)
+	}
+	rs = readResults(t, filepath.Join(out, "results.xlsx"))
+	if c := statuses(rs); c[results.Renewed] != 3 || c[results.Created] != len(rs)-3 || s.Stats().CreateTokens != 3 {
+		t.Fatalf("statuses %v, %d createToken calls", c, s.Stats().CreateTokens)
+	}
+}
+
+func TestBadLabelColumnStopsBeforePosting(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", t.TempDir(), "--label-columns", "Sitee")
+	if code != 2 || s.Stats().Requests != 0 || !strings.Contains(stderr, "Sitee") {
+		t.Fatalf("exit %d, %d requests: %s", code, s.Stats().Requests, stderr)
+	}
+}
