@@ -3,8 +3,8 @@ package main
 import (
 	"archive/zip"
 	"bufio"
-	"io"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
