@@ -39,6 +39,10 @@ const DefaultURL = "https://graph.microsoft.com/beta"
 // because the service was busy.
 const MaxThrottled = 30
 
+// MaxRetryAfter caps a Retry-After: a longer one (or a garbled HTTP date)
+// would stall the whole job.
+const MaxRetryAfter = 5 * time.Minute
+
 // MaxBody is the most of a response body the client reads.
 const MaxBody = 4 << 20
 
@@ -66,6 +70,7 @@ type Pacer interface {
 	Succeeded(t ratelimit.Ticket)
 	Backoff(attempt int) time.Duration
 	Sleep(ctx context.Context, d time.Duration) error
+	Now() time.Time
 }
 
 // Client talks to one Graph endpoint. Its zero value is not usable: set
@@ -221,7 +226,12 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 		ge.Message = strings.TrimSpace(string(data[:min(len(data), 512)]))
 	}
 	if v := res.Header.Get("Retry-After"); v != "" {
-		ge.RetryAfter, ge.HasRetryAfter = ratelimit.ParseRetryAfter(v, time.Now())
+		now := time.Now()
+		if c.Pacer != nil {
+			now = c.Pacer.Now()
+		}
+		ge.RetryAfter, ge.HasRetryAfter = ratelimit.ParseRetryAfter(v, now)
+		ge.RetryAfter = min(ge.RetryAfter, MaxRetryAfter)
 	}
 	if res.StatusCode == http.StatusTooManyRequests {
 		c.throttled.Add(1)
