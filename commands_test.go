@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -205,5 +206,40 @@ func TestBadLabelColumnStopsBeforePosting(t *testing.T) {
 	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", t.TempDir(), "--label-columns", "Sitee")
 	if code != 2 || s.Stats().Requests != 0 || !strings.Contains(stderr, "Sitee") {
 		t.Fatalf("exit %d, %d requests: %s", code, s.Stats().Requests, stderr)
+	}
+}
+
+// TestSimCommandServesGraph starts `enrollbatch sim`, runs the job against
+// it, and stops it with SIGINT.
+func TestSimCommandServesGraph(t *testing.T) {
+	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--existing", "2")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	url := ""
+	for sc.Scan() {
+		if _, rest, ok := strings.Cut(sc.Text(), "Graph simulator on "); ok {
+			url, _, _ = strings.Cut(rest, ";")
+			break
+		}
+	}
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("no address announced (got %q)", url)
+	}
+	go io.Copy(io.Discard, stderr)
+	out := t.TempDir()
+	code, _, serr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", out, "--rate", "0")
+	if code != 0 {
+		t.Fatalf("run against sim: exit %d: %s", code, serr)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sim did not stop cleanly: %v", err)
 	}
 }
