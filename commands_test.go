@@ -126,7 +126,7 @@ func TestJSONLogsCarryNoSecrets(t *testing.T) {
 		}
 		if ev["msg"] == "row" {
 			rows++
-			for _, k := range []string{"row", "displayName", "status", "request-id", "client-request-id", "attempts"} {
+			for _, k := range []string{"row", "displayName", "status", "request-id", "client-request-id", "attempt"} {
 				if _, ok := ev[k]; !ok {
 					t.Errorf("row event lacks %s: %s", k, line)
 				}

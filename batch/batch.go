@@ -258,7 +258,7 @@ func (w *worker) finish(i int) {
 	r := &w.rs[i]
 	if w.Log != nil {
 		attrs := []any{"row", r.Row, "displayName", r.DisplayName, "status", string(r.Status),
-			"attempts", r.Attempts, "request-id", r.RequestID, "client-request-id", r.ClientRequestID}
+			"attempt", r.Attempts, "request-id", r.RequestID, "client-request-id", r.ClientRequestID}
 		if r.ID != "" {
 			attrs = append(attrs, "id", r.ID)
 		}
