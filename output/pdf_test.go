@@ -22,7 +22,6 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	multiqr "github.com/makiuchi-d/gozxing/multi/qrcode"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/enrollbatch/enrollbatch/qr"
 )
@@ -320,10 +319,7 @@ func TestWritePDFExpiryAndImages(t *testing.T) {
 // module grid (here: a mark in its margin) as an image.
 func TestWritePDFImageFallback(t *testing.T) {
 	requireTools(t)
-	data, err := qrcode.Encode(testPayload(950), qrcode.Medium, -4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := renderQR(t, testPayload(950), -4)
 	src, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,39 @@ import (
 	"image/png"
 	"testing"
 
-	qrcode "github.com/skip2/go-qrcode"
-
 	"github.com/enrollbatch/enrollbatch/qr"
 )
+
+// renderQR renders content as a QR PNG like a service would: size is the
+// image side in pixels, scaled from the modules nearest-neighbour so that
+// they differ by a pixel, or when negative the pixels per module.
+func renderQR(t *testing.T, content string, size int) []byte {
+	t.Helper()
+	c, err := qr.Encode(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size < 0 {
+		data, err := c.PNG(-size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	src := c.Image(1)
+	side := src.Bounds().Dx()
+	img := image.NewGray(image.Rect(0, 0, size, size))
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			img.Set(x, y, src.At(x*side/size, y*side/size))
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 func TestTraceQR(t *testing.T) {
 	tests := []struct {
@@ -25,10 +54,7 @@ func TestTraceQR(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			data, err := qrcode.Encode(tc.content, qrcode.Medium, tc.size)
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := renderQR(t, tc.content, tc.size)
 			img, err := png.Decode(bytes.NewReader(data))
 			if err != nil {
 				t.Fatal(err)
