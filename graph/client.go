@@ -236,8 +236,15 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 	if res.StatusCode == http.StatusTooManyRequests {
 		c.throttled.Add(1)
 	}
-	if c.Pacer != nil && (res.StatusCode == http.StatusTooManyRequests || ge.HasRetryAfter) {
+	switch {
+	case c.Pacer == nil:
+	case res.StatusCode == http.StatusTooManyRequests:
+		// Throttled: pause every request and let the rate adapt.
 		c.Pacer.Throttled(ticket, ge.RetryAfter)
+	case ge.HasRetryAfter:
+		// Unavailable (503) with a Retry-After: pause every request, but
+		// the rate was not the cause, so leave it alone.
+		c.Pacer.Throttled(ratelimit.Ticket{}, ge.RetryAfter)
 	}
 	return nil, ge
 }
