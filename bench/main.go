@@ -42,7 +42,7 @@ type measure struct {
 	wall    time.Duration
 	steady  float64 // profiles created per second, first to last creation
 	late429 int     // 429s answered after the first 3 s (steady state)
-	maxRSS  int64 // KiB
+	maxRSS  int64   // KiB
 	stats   sim.Stats
 	results []results.Result
 	tenant  int
