@@ -6,9 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"strings"
 
 	"github.com/enrollbatch/enrollbatch/qr"
@@ -106,22 +103,5 @@ func qrPNG(content string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render qr code image: %w", err)
 	}
-	const scale = 4
-	n := (c.Size() + 2*qr.QuietZone) * scale
-	img := image.NewPaletted(image.Rect(0, 0, n, n), color.Palette{color.White, color.Black})
-	for y := 0; y < n; y++ {
-		my := y/scale - qr.QuietZone
-		row := img.Pix[y*img.Stride : y*img.Stride+n]
-		for x := range row {
-			if c.Black(x/scale-qr.QuietZone, my) {
-				row[x] = 1
-			}
-		}
-	}
-	var b bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&b, img); err != nil {
-		return nil, fmt.Errorf("render qr code image: %w", err)
-	}
-	return b.Bytes(), nil
+	return c.PNG(4)
 }
