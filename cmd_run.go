@@ -124,6 +124,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs.BoolVar(&resultsCSV, "results-csv", false, "also write results.csv")
 	fs.StringVar(&progress, "progress", "auto", "progress bar: auto (when stderr is a terminal), always or never")
 	fs.StringVar(&lockPath, "lock", "", "lock file that keeps two runs apart (default OUT/.enrollbatch.lock)")
+	var cpuProfile, memProfile string
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
+	fs.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
 	sf.register(fs)
@@ -134,6 +137,11 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		fs.Usage()
 		return usagef("--input is required")
 	}
+	stopProfiles, err := startProfiles(cpuProfile, memProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	switch batch.OnExists(onExists) {
 	case batch.Skip, batch.Create, batch.Fail:
 	default:
@@ -152,7 +160,6 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-
 	start := time.Now()
 	file, err := input.Read(inPath, input.Options{Sheet: sheet})
 	if err != nil {

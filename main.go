@@ -22,11 +22,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/enrollbatch/enrollbatch/graph"
 )
 
 func main() {
+	// Most of what a large run allocates is short-lived (the PDF's
+	// compressors, response bodies); collecting at 50% growth instead of
+	// 100% keeps peak memory about a quarter lower for a few percent of CPU.
+	// GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	m := NewMain()
 	err := m.Run(context.Background(), os.Args[1:])
 	os.Exit(m.exitCode(err))

@@ -85,6 +85,12 @@ type Config struct {
 	// rule can still set a limit once the service throttles). A negative rate
 	// counts as 0.
 	Rate float64
+	// Headroom is the fraction of Rate the pacer keeps unused (0 to 0.5;
+	// default 0). A token bucket at exactly a service's limit lets one
+	// request more than the limit into some windows once timing jitter is
+	// counted, and that request is throttled; a few percent of headroom
+	// keeps a job whose Rate equals the limit from ever being throttled.
+	Headroom float64
 	// Burst is how many requests may leave at once after a quiet spell
 	// (default 1). Graph counts requests per window, and a burst at the start
 	// of a window is what gets throttled, so keep it small.
@@ -186,6 +192,9 @@ type send struct {
 
 // New returns a Pacer for cfg.
 func New(cfg Config) *Pacer {
+	if h := min(max(cfg.Headroom, 0), 0.5); h > 0 && cfg.Rate > 0 {
+		cfg.Rate *= 1 - h
+	}
 	p := &Pacer{
 		clock:        cfg.Clock,
 		log:          cfg.Logger,

@@ -21,19 +21,22 @@ func near(a, b time.Duration) bool { return (a - b).Abs() <= time.Microsecond }
 
 func TestWaitSpacesRequestsAtRate(t *testing.T) {
 	tests := []struct {
-		name  string
-		rate  float64
-		burst int
+		name     string
+		rate     float64
+		burst    int
+		headroom float64
+		want     float64 // the rate the bucket runs at
 	}{
-		{"1 per second", 1, 1},
-		{"4 per second", 4, 1},
-		{"100 per second", 100, 1},
-		{"4 per second, burst 3", 4, 3},
+		{"1 per second", 1, 1, 0, 1},
+		{"4 per second", 4, 1, 0, 4},
+		{"100 per second", 100, 1, 0, 100},
+		{"4 per second, burst 3", 4, 3, 0, 4},
+		{"20 per second, 3% headroom", 20, 1, 0.03, 19.4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fc := NewFakeClock(epoch0)
-			p := New(Config{Rate: tc.rate, Burst: tc.burst, Clock: fc})
+			p := New(Config{Rate: tc.rate, Burst: tc.burst, Headroom: tc.headroom, Clock: fc})
 			const k = 12
 			var sent []time.Time
 			w := startWorkers(t, fc, 1, func(ctx context.Context, _ int) {
@@ -52,13 +55,13 @@ func TestWaitSpacesRequestsAtRate(t *testing.T) {
 			}
 			for i, s := range sent {
 				// The first burst leaves at once, then one per interval.
-				want := time.Duration(max(0, i-tc.burst+1)) * every(tc.rate)
+				want := time.Duration(max(0, i-tc.burst+1)) * every(tc.want)
 				if got := s.Sub(epoch0); !near(got, want) {
 					t.Errorf("request %d left at +%v, want +%v", i+1, got, want)
 				}
 			}
-			if st := p.Stats(); st.Requests != k || st.Rate != tc.rate {
-				t.Errorf("Stats = %+v, want %d requests at rate %v", st, k, tc.rate)
+			if st := p.Stats(); st.Requests != k || math.Abs(st.Rate-tc.want) > 1e-9 {
+				t.Errorf("Stats = %+v, want %d requests at rate %v", st, k, tc.want)
 			}
 		})
 	}
