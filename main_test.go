@@ -269,3 +269,45 @@ func TestLockKeepsRunsApart(t *testing.T) {
 		t.Fatalf("exit %d, want 2 naming pid %d:\n%s", code, os.Getpid(), stderr)
 	}
 }
+
+// TestKillThenRerun kills the binary with SIGKILL mid-run: nothing can be
+// written then, but the tenant is the source of truth, and a rerun reports
+// what was created as exists and creates only the rest.
+func TestKillThenRerun(t *testing.T) {
+	s, url := simServer(t, sim.Options{Latency: 100 * time.Millisecond, OmitImage: true})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "many.csv")
+	var b strings.Builder
+	b.WriteString("displayName\n")
+	const n = 30
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "Kiosk %02d\n", i)
+	}
+	os.WriteFile(in, []byte(b.String()), 0o600)
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(binary, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "3")
+	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for s.Stats().Created < 5 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling a real process
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	before := len(s.Profiles())
+	if before == 0 || before == n {
+		t.Fatalf("%d profiles when killed; the test needs a run cut in the middle", before)
+	}
+	// The lock left by the killed process is stale and taken over.
+	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
+	if code != 0 {
+		t.Fatalf("rerun exit %d: %s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	c := statuses(rs)
+	if c[results.Exists] != before || c[results.Created] != n-before || len(s.Profiles()) != n {
+		t.Errorf("rerun %v after %d created; tenant has %d, want %d", c, before, len(s.Profiles()), n)
+	}
+}
