@@ -131,6 +131,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing input", nil, []string{"run", "--simulate", "--input", filepath.Join(dir, "nope.csv")}, 2, "nope.csv"},
 		{"no displayName column", nil, []string{"run", "--simulate", "--input", noName, "--out", t.TempDir()}, 2, "displayName"},
 		{"no credentials", nil, []string{"run", "--input", "samples/profiles.csv", "--out", t.TempDir()}, 2, "--simulate"},
+		{"unknown cloud", nil, []string{"run", "--input", "samples/profiles.csv", "--cloud", "mars", "--out", t.TempDir()}, 2, "usgov"},
 		{"bad on-exists", nil, []string{"run", "--simulate", "--input", bad, "--on-exists", "maybe"}, 2, "on-exists"},
 		{"invalid row", tok, []string{"run", "--graph-url", url, "--input", bad, "--out", t.TempDir(), "--rate", "0"}, 1, "invalid 1"},
 		{"forbidden", tok, []string{"run", "--graph-url", furl, "--input", bad, "--out", t.TempDir(), "--rate", "0"}, 3, "DeviceManagementConfiguration.ReadWrite.All"},
