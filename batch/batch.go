@@ -357,6 +357,11 @@ func (w *worker) create(ctx context.Context, i int) error {
 		}
 		var ge *graph.Error
 		if !errors.As(err, &ge) {
+			if ctx.Err() != nil && !maybe {
+				// Cancelled while waiting for the pacer: never sent.
+				r.Status, r.Attempts = results.NotAttempted, attempt-1
+				r.ErrorMessage = "cancelled before the request was sent; no profile exists for it"
+			}
 			return nil
 		}
 		if ctx.Err() != nil {
