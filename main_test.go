@@ -312,3 +312,52 @@ func TestKillThenRerun(t *testing.T) {
 		t.Errorf("rerun %v after %d created; tenant has %d, want %d", c, before, len(s.Profiles()), n)
 	}
 }
+
+// TestSecondSignalCancelsRequestsInFlight sends two signals: the run stops
+// without waiting out slow requests, still writes complete results, and
+// marks the rows whose requests were cut off as possibly created.
+func TestSecondSignalCancelsRequestsInFlight(t *testing.T) {
+	s, url := simServer(t, sim.Options{Latency: 3 * time.Second, OmitImage: true})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "slow.csv")
+	os.WriteFile(in, []byte("displayName\nGate 1\nGate 2\nGate 3\nGate 4\n"), 0o600)
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(binary, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "2", "--request-timeout", "60s")
+	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The listing takes 3 s too: wait until both creates are in flight.
+	deadline := time.Now().Add(20 * time.Second)
+	for s.Stats().Creates < 2 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("creates never started:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling a real process
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond) // let the first signal be handled on its own
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("took %v to stop: the second signal did not cancel the 3 s requests", took)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want 1\n%s", err, stderr.String())
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	c := statuses(rs)
+	if len(rs) != 4 || c[results.Failed] != 2 || c[results.NotAttempted] != 2 {
+		t.Fatalf("statuses %v", c)
+	}
+	for _, r := range rs {
+		if r.Status == results.Failed && !strings.Contains(r.ErrorMessage, "may have been created") {
+			t.Errorf("row %d: %q does not say the profile may exist", r.Row, r.ErrorMessage)
+		}
+	}
+}
