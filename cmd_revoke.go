@@ -33,7 +33,7 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
+	want := map[string]string{} // name key -> name as written
 	if inPath != "" {
 		file, err := input.Read(inPath, input.Options{Sheet: sheet})
 		if err != nil {
@@ -41,7 +41,7 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 		}
 		for _, r := range file.Rows {
 			if r.DisplayName != "" {
-				want[profile.Key(r.DisplayName)] = true
+				want[profile.Key(r.DisplayName)] = r.DisplayName
 			}
 		}
 	}
@@ -57,7 +57,7 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 	found, failed := map[string]bool{}, 0
 	for _, p := range all {
 		k := profile.Key(p.DisplayName)
-		if inPath != "" && !want[k] || prefix != "" && !strings.HasPrefix(k, strings.ToLower(prefix)) {
+		if _, named := want[k]; inPath != "" && !named || prefix != "" && !strings.HasPrefix(k, strings.ToLower(prefix)) {
 			continue
 		}
 		found[k] = true
@@ -73,9 +73,9 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "revoked %s (%s)\n", p.DisplayName, p.ID)
 	}
 	missing := 0
-	for k := range want {
+	for k, name := range want {
 		if !found[k] {
-			fmt.Fprintf(m.Stdout, "not in the tenant: %s\n", k)
+			fmt.Fprintf(m.Stdout, "not in the tenant: %s\n", name)
 			missing++
 		}
 	}

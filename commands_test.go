@@ -98,6 +98,14 @@ func TestRevoke(t *testing.T) {
 			t.Errorf("token of %s still there", p.DisplayName)
 		}
 	}
+
+	// From a file: a name not in the tenant is reported and exits 1.
+	in := filepath.Join(t.TempDir(), "lost.csv")
+	os.WriteFile(in, []byte("displayName\nsite 13 tills\nNever Created\n"), 0o600)
+	code, stdout, _ = run(t, env, "revoke", "--input", in, "--graph-url", url)
+	if code != 1 || !strings.Contains(stdout, "revoked Site 13 Tills") || !strings.Contains(stdout, "not in the tenant: Never Created") || s.Stats().RevokeTokens != 3 {
+		t.Fatalf("revoke --input exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
+	}
 }
 
 // TestJSONLogsCarryNoSecrets runs with JSON logs and a Wi-Fi password and
