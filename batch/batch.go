@@ -484,13 +484,21 @@ func (w *worker) prepare(r *results.Result) {
 	}
 }
 
+// MaxAOSPTokenValidity is the longest token an AOSP profile may have;
+// dedicated-device tokens may run for years.
+const MaxAOSPTokenValidity = 90 * 24 * time.Hour
+
 // validity is the token lifetime for row i: up to its tokenExpirationDateTime
-// when given, else the default.
+// when given, else the default; at most 90 days for AOSP profiles.
 func (w *worker) validity(i int) time.Duration {
+	d := w.TokenValidity
 	if exp := w.rows[i].TokenExpiration; !exp.IsZero() {
-		if d := exp.Sub(w.Now()); d > time.Hour {
-			return d
+		if left := exp.Sub(w.Now()); left > time.Hour {
+			d = left
 		}
 	}
-	return w.TokenValidity
+	if mode, _ := w.rows[i].Body["enrollmentMode"].(string); strings.HasPrefix(mode, "corporateOwnedAOSP") {
+		d = min(d, MaxAOSPTokenValidity)
+	}
+	return d
 }

@@ -328,8 +328,10 @@ func TestListFailurePostsNothing(t *testing.T) {
 
 func TestTokenCreatedWhenTheServiceReturnsNone(t *testing.T) {
 	s, job := setup(t, sim.Options{OmitToken: true})
+	job.TokenValidity = 365 * 24 * time.Hour
 	rows := makeRows(3, "Dock")
 	rows[0].TokenExpiration = time.Now().Add(30 * 24 * time.Hour)
+	rows[2].Body["enrollmentMode"] = "corporateOwnedAOSPUserlessDevice"
 	rs, err := job.Run(context.Background(), rows)
 	if err != nil {
 		t.Fatal(err)
@@ -345,6 +347,12 @@ func TestTokenCreatedWhenTheServiceReturnsNone(t *testing.T) {
 	}
 	if d := rs[0].TokenExpiration.Sub(time.Now()); d < 29*24*time.Hour || d > 31*24*time.Hour {
 		t.Errorf("row 1 token valid for %v, want the row's 30 days", d)
+	}
+	if d := rs[1].TokenExpiration.Sub(time.Now()); d < 364*24*time.Hour {
+		t.Errorf("row 2 token valid for %v, want the job's 365 days", d)
+	}
+	if d := rs[2].TokenExpiration.Sub(time.Now()); d > 90*24*time.Hour {
+		t.Errorf("AOSP row token valid for %v, want at most 90 days", d)
 	}
 }
 
