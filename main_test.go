@@ -58,6 +58,50 @@ func run(t *testing.T, env []string, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// start starts the built binary with args and a Graph token, returning the
+// process and its stderr so far.
+func start(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
+}
+
+// waitUntil polls cond while a real process works (there is no clock to
+// fake across processes); it kills cmd and fails the test after 20 s.
+func waitUntil(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%s never happened:\n%s", what, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// writeNames writes a CSV with a displayName column and n rows named
+// format(i) for i in 1..n, and returns its path.
+func writeNames(t *testing.T, n int, format string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("displayName\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, format+"\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "names.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func simServer(t *testing.T, o sim.Options) (*sim.Server, string) {
 	t.Helper()
 	s := sim.New(o)
@@ -181,40 +225,19 @@ func TestRerunReportsExistsAndRemovesStaleSheet(t *testing.T) {
 // duplicate.
 func TestSIGTERMMidRun(t *testing.T) {
 	s, url := simServer(t, sim.Options{Latency: 150 * time.Millisecond})
-	dir := t.TempDir()
-	in := filepath.Join(dir, "many.csv")
-	var b strings.Builder
-	b.WriteString("displayName,description,Site\n")
 	const n = 40
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "Till %02d,Checkout till,Store %d\n", i, i%3)
-	}
-	os.WriteFile(in, []byte(b.String()), 0o600)
-	out := filepath.Join(dir, "out")
-
-	cmd := exec.Command(binary, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "2")
-	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for s.Stats().Created < 4 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no progress:\n%s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling a real process; no clock to fake here
-	}
+	in := writeNames(t, n, "Till %02d")
+	out := filepath.Join(t.TempDir(), "out")
+	cmd, stderr := start(t, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "2")
+	waitUntil(t, cmd, stderr, "4 creates", func() bool { return s.Stats().Created >= 4 })
 	cmd.Process.Signal(syscall.SIGTERM)
-	start := time.Now()
+	signalled := time.Now()
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("exit after SIGTERM: %v, want 1\n%s", err, stderr.String())
 	}
-	if took := time.Since(start); took > 5*time.Second {
+	if took := time.Since(signalled); took > 5*time.Second {
 		t.Errorf("took %v to stop", took)
 	}
 	rs := readResults(t, filepath.Join(out, "results.xlsx"))
@@ -276,25 +299,11 @@ func TestLockKeepsRunsApart(t *testing.T) {
 // what was created as exists and creates only the rest.
 func TestKillThenRerun(t *testing.T) {
 	s, url := simServer(t, sim.Options{Latency: 100 * time.Millisecond, OmitImage: true})
-	dir := t.TempDir()
-	in := filepath.Join(dir, "many.csv")
-	var b strings.Builder
-	b.WriteString("displayName\n")
 	const n = 30
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "Kiosk %02d\n", i)
-	}
-	os.WriteFile(in, []byte(b.String()), 0o600)
-	out := filepath.Join(dir, "out")
-	cmd := exec.Command(binary, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "3")
-	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for s.Stats().Created < 5 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond) // polling a real process
-	}
+	in := writeNames(t, n, "Kiosk %02d")
+	out := filepath.Join(t.TempDir(), "out")
+	cmd, stderr := start(t, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "3")
+	waitUntil(t, cmd, stderr, "5 creates", func() bool { return s.Stats().Created >= 5 })
 	cmd.Process.Kill()
 	cmd.Wait()
 	before := len(s.Profiles())
@@ -302,9 +311,9 @@ func TestKillThenRerun(t *testing.T) {
 		t.Fatalf("%d profiles when killed; the test needs a run cut in the middle", before)
 	}
 	// The lock left by the killed process is stale and taken over.
-	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
+	code, _, rerr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
 	if code != 0 {
-		t.Fatalf("rerun exit %d: %s", code, stderr)
+		t.Fatalf("rerun exit %d: %s", code, rerr)
 	}
 	rs := readResults(t, filepath.Join(out, "results.xlsx"))
 	c := statuses(rs)
@@ -318,32 +327,17 @@ func TestKillThenRerun(t *testing.T) {
 // marks the rows whose requests were cut off as possibly created.
 func TestSecondSignalCancelsRequestsInFlight(t *testing.T) {
 	s, url := simServer(t, sim.Options{Latency: 3 * time.Second, OmitImage: true})
-	dir := t.TempDir()
-	in := filepath.Join(dir, "slow.csv")
-	os.WriteFile(in, []byte("displayName\nGate 1\nGate 2\nGate 3\nGate 4\n"), 0o600)
-	out := filepath.Join(dir, "out")
-	cmd := exec.Command(binary, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "2", "--request-timeout", "60s")
-	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	in := writeNames(t, 4, "Gate %d")
+	out := filepath.Join(t.TempDir(), "out")
+	cmd, stderr := start(t, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "2", "--request-timeout", "60s")
 	// The listing takes 3 s too: wait until both creates are in flight.
-	deadline := time.Now().Add(20 * time.Second)
-	for s.Stats().Creates < 2 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("creates never started:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond) // polling a real process
-	}
-	start := time.Now()
+	waitUntil(t, cmd, stderr, "2 creates in flight", func() bool { return s.Stats().Creates >= 2 })
+	signalled := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	time.Sleep(100 * time.Millisecond) // let the first signal be handled on its own
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
-	if took := time.Since(start); took > 1500*time.Millisecond {
+	if took := time.Since(signalled); took > 1500*time.Millisecond {
 		t.Errorf("took %v to stop: the second signal did not cancel the 3 s requests", took)
 	}
 	var ee *exec.ExitError
