@@ -11,9 +11,10 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// maxUnzip bounds how much a workbook may inflate to; a profile list is
-// far smaller, and a zip bomb is refused instead of filling the disk.
-const maxUnzip = 1 << 30
+// maxUnzip bounds how much a workbook may inflate to: 128 MiB of XML holds
+// a few hundred thousand rows, far more than a profile list, and a zip bomb
+// is refused at once instead of keeping the job busy.
+const maxUnzip = 128 << 20
 
 // readXLSX reads one sheet of a workbook with typed cells: a number cell
 // with a date format is a date whatever the format shows, another number
@@ -27,6 +28,10 @@ func readXLSX(path, sheet string) (file *File, err error) {
 	}()
 	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzip})
 	if err != nil {
+		// excelize has no sentinel for its size limit.
+		if strings.Contains(err.Error(), "unzip size exceeds") {
+			return nil, fmt.Errorf("open workbook: it unpacks to more than 128 MiB; split the list into several files")
+		}
 		return nil, fmt.Errorf("open workbook: %w; is it an .xlsx file?", err)
 	}
 	defer wb.Close()
