@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -28,10 +29,7 @@ type sheetFlags struct {
 	labelColumns  string
 }
 
-func (s *sheetFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-}) {
+func (s *sheetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.paper, "paper", "a4", "paper size of the QR sheet: a4 or letter")
 	fs.IntVar(&s.labelsPerPage, "labels-per-page", 6, "labels per page: 1, 2, 4 or 6")
 	fs.StringVar(&s.labelColumns, "label-columns", "", "input columns to print on each label, e.g. Site,Technician")

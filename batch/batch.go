@@ -182,10 +182,9 @@ func (j *Job) Run(ctx context.Context, rows []input.Row) ([]results.Result, erro
 	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work)}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(j.Concurrency)
-handout:
 	for _, i := range work {
 		if j.stopped() || gctx.Err() != nil {
-			break handout
+			break
 		}
 		g.Go(func() error {
 			if j.stopped() || gctx.Err() != nil {
@@ -198,7 +197,7 @@ handout:
 			case doRenew:
 				err = w.renew(gctx, i)
 			case doFetch:
-				err = w.fetch(gctx, i, &rs[i])
+				err = w.fetch(gctx, i)
 			}
 			w.finish(i)
 			return err
@@ -331,9 +330,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 				return nil
 			}
 			if found {
-				clearError(r)
-				r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, p.TokenExpirationDateTime
-				return w.fetch(ctx, i, r)
+				return w.adopt(ctx, i, p)
 			}
 			if w.stopped() {
 				r.Status = results.NotAttempted
@@ -348,7 +345,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 			r.Status, r.ID, r.HTTPStatus = results.Created, p.ID, resp.Status
 			r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
 			r.TokenExpiration = p.TokenExpirationDateTime
-			return w.complete(ctx, i, r, p)
+			return w.complete(ctx, i, p)
 		}
 		record(r, err)
 		r.Status = results.Failed
@@ -381,9 +378,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 			if maybe {
 				// Settle whether the last attempt created it.
 				if p, found, lerr := w.lookup(ctx, row.DisplayName); lerr == nil && found {
-					clearError(r)
-					r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, p.TokenExpirationDateTime
-					return w.fetch(ctx, i, r)
+					return w.adopt(ctx, i, p)
 				}
 			}
 			r.ErrorMessage = fmt.Sprintf("gave up after %d attempts: %s", attempt, r.ErrorMessage)
@@ -396,6 +391,15 @@ func (w *worker) create(ctx context.Context, i int) error {
 			}
 		}
 	}
+}
+
+// adopt takes p, found by name after an attempt whose answer was lost, as
+// the profile this row created.
+func (w *worker) adopt(ctx context.Context, i int, p profile.Profile) error {
+	r := &w.rs[i]
+	clearError(r)
+	r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, p.TokenExpirationDateTime
+	return w.fetch(ctx, i)
 }
 
 // lookup finds a profile named name that was not in the tenant before the
@@ -419,7 +423,8 @@ var selectQR = []string{"id", "displayName", "tokenValue", "tokenCreationDateTim
 
 // complete makes sure a created profile has a token and QR content: when the
 // service returned neither, it creates a token and reads them back.
-func (w *worker) complete(ctx context.Context, i int, r *results.Result, p profile.Profile) error {
+func (w *worker) complete(ctx context.Context, i int, p profile.Profile) error {
+	r := &w.rs[i]
 	switch {
 	case p.QRCodeContent != "":
 		r.QRCodeContent = p.QRCodeContent
@@ -430,11 +435,12 @@ func (w *worker) complete(ctx context.Context, i int, r *results.Result, p profi
 			return w.contentFailed(r, "create its token", err)
 		}
 	}
-	return w.fetch(ctx, i, r)
+	return w.fetch(ctx, i)
 }
 
 // fetch reads a profile's token expiry and QR content.
-func (w *worker) fetch(ctx context.Context, i int, r *results.Result) error {
+func (w *worker) fetch(ctx context.Context, i int) error {
+	r := &w.rs[i]
 	p, err := w.Client.Get(ctx, r.ID, selectQR...)
 	if err != nil {
 		return w.contentFailed(r, "read its QR code", err)
@@ -464,7 +470,7 @@ func (w *worker) renew(ctx context.Context, i int) error {
 		return nil
 	}
 	r.Status = results.Renewed
-	return w.fetch(ctx, i, r)
+	return w.fetch(ctx, i)
 }
 
 func (w *worker) contentFailed(r *results.Result, what string, err error) error {

@@ -86,7 +86,6 @@ type Client struct {
 
 	requests  atomic.Int64
 	throttled atomic.Int64
-	fresh     atomic.Bool // a fresh token was fetched after a 401
 }
 
 // Response is what came back from a successful request.
@@ -123,14 +122,13 @@ func (c *Client) url(pathOrURL string) string {
 // returns the response of a 2xx, or an *Error, an *AuthError or the
 // context's error.
 func (c *Client) Do(ctx context.Context, method, pathOrURL string, body []byte) (*Response, error) {
-	resp, err := c.send(ctx, method, pathOrURL, body, false)
+	resp, err := c.send(ctx, method, pathOrURL, body)
 	var ge *Error
 	if errors.As(err, &ge) && ge.Status == http.StatusUnauthorized && c.Tokens != nil {
 		if _, ferr := c.Tokens.Token(ctx, true); ferr != nil {
 			return nil, &AuthError{Err: ge, SignIn: ferr}
 		}
-		c.fresh.Store(true)
-		resp, err = c.send(ctx, method, pathOrURL, body, true)
+		resp, err = c.send(ctx, method, pathOrURL, body)
 		if errors.As(err, &ge) && ge.Status == http.StatusUnauthorized {
 			return nil, unauthorized(ge)
 		}
@@ -141,7 +139,7 @@ func (c *Client) Do(ctx context.Context, method, pathOrURL string, body []byte) 
 	return resp, err
 }
 
-func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte, fresh bool) (*Response, error) {
+func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte) (*Response, error) {
 	var ticket ratelimit.Ticket
 	if c.Pacer != nil {
 		t, err := c.Pacer.Wait(ctx)
