@@ -81,9 +81,7 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		}
 		rs = kept
 	}
-	for i := range rs {
-		encodeQR(&rs[i])
-	}
+	// The sheet encodes the codes itself, on every core.
 	n, skipped, err := writeSheet(out, &sf, rs, extra, time.Now())
 	if err != nil {
 		return fmt.Errorf("write QR sheet: %w", err)
