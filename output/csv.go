@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gocarina/gocsv"
@@ -27,6 +28,8 @@ type csvRecord struct {
 	Description             string `csv:"description"`
 	ErrorRaw                string `csv:"errorRaw"`
 	ClientRequestID         string `csv:"clientRequestId"`
+	Changes                 string `csv:"changes"`
+	Notes                   string `csv:"notes"`
 }
 
 // extrasWriter appends the input's extra columns to each line gocsv writes:
@@ -69,6 +72,7 @@ func WriteCSV(path string, run results.Run, rs []results.Result) error {
 			Attempts: strconv.Itoa(r.Attempts), ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
 			RequestID: r.RequestID, QRCodeContent: results.StoredContent(r.QRCodeContent), Description: r.Description,
 			ErrorRaw: r.ErrorRaw, ClientRequestID: r.ClientRequestID,
+			Changes: strings.Join(r.Changes, "\n"), Notes: strings.Join(r.Notes, "\n"),
 		}
 		if r.HTTPStatus != 0 {
 			rec.HTTPStatus = strconv.Itoa(r.HTTPStatus)

@@ -24,10 +24,11 @@ const (
 var Columns = []string{
 	"row", "displayName", "status", "id", "httpStatus", "attempts", "errorCode", "errorMessage",
 	"requestId", "tokenExpirationDateTime", "qrCodeContent", "description", "errorRaw", "clientRequestId",
+	"changes", "notes",
 }
 
 // Column widths of the Results sheet, in characters, aligned with Columns.
-var columnWidths = []float64{6, 32, 14, 38, 11, 9, 24, 60, 38, 21, 48, 32, 40, 38}
+var columnWidths = []float64{6, 32, 14, 38, 11, 9, 24, 60, 38, 21, 48, 32, 40, 38, 48, 48}
 
 const (
 	extraWidth  = 18
@@ -44,6 +45,9 @@ var statusColours = map[results.Status][2]string{
 	results.Failed:       {"FFC7CE", "9C0006"},
 	results.NotAttempted: {"BDD7EE", "1F4E79"},
 	results.Planned:      {"F2F2F2", "404040"},
+	results.Updated:      {"DDEBF7", "1F4E79"},
+	results.Deleted:      {"E4DFEC", "5B3F86"},
+	results.NotFound:     {"FCE4D6", "833C0B"},
 }
 
 // styles are the workbook's cell styles.
@@ -164,7 +168,8 @@ func writeResults(f *excelize.File, st *styles, run results.Run, rs []results.Re
 		}
 		vals := []interface{}{r.Row, cellText(r.DisplayName), status, cellText(r.ID), httpStatus, r.Attempts,
 			cellText(r.ErrorCode), cellText(r.ErrorMessage), cellText(r.RequestID), expiry, cellText(results.StoredContent(r.QRCodeContent)),
-			cellText(r.Description), cellText(r.ErrorRaw), cellText(r.ClientRequestID)}
+			cellText(r.Description), cellText(r.ErrorRaw), cellText(r.ClientRequestID),
+			cellText(strings.Join(r.Changes, "\n")), cellText(strings.Join(r.Notes, "\n"))}
 		copy(row, vals)
 		for j := range run.ExtraHeaders {
 			row[len(Columns)+j] = nil
@@ -418,6 +423,8 @@ func readResults(f *excelize.File) ([]results.Result, []string, error) {
 		r.Description = get("description")
 		r.ErrorRaw = get("errorRaw")
 		r.ClientRequestID = get("clientRequestId")
+		r.Changes = splitLines(get("changes"))
+		r.Notes = splitLines(get("notes"))
 		if perr != nil {
 			return nil, nil, perr
 		}
@@ -442,6 +449,15 @@ func readResults(f *excelize.File) ([]results.Result, []string, error) {
 		return nil, nil, err
 	}
 	return rs, extras, nil
+}
+
+// splitLines splits a cell that holds one item per line; an empty cell is nil.
+func splitLines(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 }
 
 // parseCellTime reads a date cell's raw value (an Excel serial number) or,

@@ -24,14 +24,17 @@ const (
 	NotAttempted Status = "not_attempted" // the run stopped, or --strict held it back, before the row was finished
 	Planned      Status = "planned"       // dry run: would be posted
 	Renewed      Status = "renewed"       // the profile existed and got a fresh token
+	Updated      Status = "updated"       // the profile existed and the properties listed in Changes were patched
+	Deleted      Status = "deleted"       // the profile was deleted from the tenant
+	NotFound     Status = "not_found"     // no profile with the name is in the tenant (delete, revoke)
 )
 
 // Statuses lists every status in the order summaries show them.
-var Statuses = []Status{Created, Renewed, Exists, Planned, Invalid, Failed, NotAttempted}
+var Statuses = []Status{Created, Updated, Renewed, Exists, Deleted, Planned, NotFound, Invalid, Failed, NotAttempted}
 
 // OK reports whether a row in this status needs nothing more.
 func (s Status) OK() bool {
-	return s == Created || s == Exists || s == Planned || s == Renewed
+	return s == Created || s == Exists || s == Planned || s == Renewed || s == Updated || s == Deleted
 }
 
 // Result is the outcome of one input row.
@@ -53,6 +56,8 @@ type Result struct {
 	QRCodeImage     []byte    // a PNG from the service, when it gave no content
 	QR              *qr.Code  // QRCodeContent encoded, filled by the workers
 	Extras          []string  // the input's extra columns, aligned with Run.ExtraHeaders
+	Changes         []string  // what an update changed or a plan would change, one "property: old → new" each
+	Notes           []string  // warnings and notices about the row: values changed, columns ignored, layout moved
 }
 
 // Run describes one run of the job for the Summary sheet and the log.
