@@ -391,3 +391,42 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 	_, err := c.retry(ctx, http.MethodPost, profile.CollectionPath+"/"+url.PathEscape(id)+"/revokeToken", []byte("{}"))
 	return err
 }
+
+// Patch changes the properties in body on profile id and returns the
+// profile as the service answers (200 with the updated object). An update
+// is idempotent, so it is retried like a read after a transient failure.
+func (c *Client) Patch(ctx context.Context, id string, body map[string]any) (profile.Profile, *Response, error) {
+	var p profile.Profile
+	m := make(map[string]any, len(body)+1)
+	for k, v := range body {
+		m[k] = v
+	}
+	m["@odata.type"] = profile.ODataType
+	data, err := json.Marshal(m)
+	if err != nil {
+		return p, nil, fmt.Errorf("encode profile: %w", err)
+	}
+	resp, err := c.retry(ctx, http.MethodPatch, profile.CollectionPath+"/"+url.PathEscape(id), data)
+	if err != nil {
+		return p, nil, err
+	}
+	if len(bytes.TrimSpace(resp.Body)) > 0 {
+		if err := json.Unmarshal(resp.Body, &p); err != nil {
+			return p, resp, fmt.Errorf("update profile %s: decode: %w", id, err)
+		}
+	}
+	return p, resp, nil
+}
+
+// Delete deletes profile id (204). It is retried after a transient
+// failure; a 404 after a lost answer means an earlier attempt deleted it,
+// which the caller tells from the error (IsNotFound).
+func (c *Client) Delete(ctx context.Context, id string) (*Response, error) {
+	return c.retry(ctx, http.MethodDelete, profile.CollectionPath+"/"+url.PathEscape(id), nil)
+}
+
+// IsNotFound reports whether err is the service's 404.
+func IsNotFound(err error) bool {
+	var ge *Error
+	return errors.As(err, &ge) && ge.Status == http.StatusNotFound
+}

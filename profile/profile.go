@@ -62,6 +62,7 @@ type Property struct {
 	Name     string   // JSON name, e.g. "tokenExpirationDateTime"
 	Kind     Kind     // JSON type
 	ReadOnly bool     // assigned by the service; never sent
+	Writable bool     // may be changed on an existing profile with PATCH
 	Input    bool     // may be given as an input column
 	Required bool     // must be present in the input
 	Secret   bool     // never logged nor written to results
@@ -84,36 +85,36 @@ var EnrollmentModes = []string{
 // Properties lists every property of the resource, in the order a person
 // fills them in a template.
 var Properties = []Property{
-	{Name: "displayName", Kind: String, Input: true, Required: true, MaxLen: 256,
+	{Name: "displayName", Kind: String, Input: true, Writable: true, Required: true, MaxLen: 256,
 		Help: "Name of the profile, unique in the tenant. Printed under the QR code.", Example: "Site 12 Receiving Scanners"},
-	{Name: "description", Kind: String, Input: true, MaxLen: 1024,
+	{Name: "description", Kind: String, Input: true, Writable: true, MaxLen: 1024,
 		Help: "Free text shown to administrators and printed on the label.", Example: "Zebra TC52 scanners at the Leeds warehouse"},
-	{Name: "tokenExpirationDateTime", Kind: DateTime, Input: true,
+	{Name: "tokenExpirationDateTime", Kind: DateTime, Input: true, Writable: true,
 		Help: "When the enrollment token expires: 2027-03-31 or 2027-03-31T18:00:00+01:00.", Example: "2027-03-31"},
-	{Name: "roleScopeTagIds", Kind: StringList, Input: true,
+	{Name: "roleScopeTagIds", Kind: StringList, Input: true, Writable: true,
 		Help: "Scope tag ids separated by commas, semicolons or line breaks.", Example: "0"},
-	{Name: "accountId", Kind: GUID, Input: true,
+	{Name: "accountId", Kind: GUID, Input: true, Writable: true,
 		Help: "Tenant GUID the profile belongs to; usually left empty.", Example: ""},
-	{Name: "enrollmentMode", Kind: Enum, Input: true, Values: EnrollmentModes,
+	{Name: "enrollmentMode", Kind: Enum, Input: true, Writable: true, Values: EnrollmentModes,
 		Help: "How devices enroll; dedicated devices use corporateOwnedDedicatedDevice.", Example: "corporateOwnedDedicatedDevice"},
-	{Name: "enrollmentTokenType", Kind: Enum, Input: true,
+	{Name: "enrollmentTokenType", Kind: Enum, Input: true, Writable: true,
 		Values: []string{"default", "corporateOwnedDedicatedDeviceWithAzureADSharedMode", "deviceStaging"},
 		Help:   "Token type: default, corporateOwnedDedicatedDeviceWithAzureADSharedMode or deviceStaging.", Example: "default"},
-	{Name: "enrollmentTokenUsageCount", Kind: Int32, Input: true, Min: 0, Max: 20000,
+	{Name: "enrollmentTokenUsageCount", Kind: Int32, Input: true, Writable: true, Min: 0, Max: 20000,
 		Help: "AOSP profiles only: how many devices may use the token (0 to 20000).", Example: ""},
-	{Name: "isTeamsDeviceProfile", Kind: Bool, Input: true,
+	{Name: "isTeamsDeviceProfile", Kind: Bool, Input: true, Writable: true,
 		Help: "true for Teams devices; true/false, yes/no or 1/0.", Example: ""},
-	{Name: "configureWifi", Kind: Bool, Input: true,
+	{Name: "configureWifi", Kind: Bool, Input: true, Writable: true,
 		Help: "AOSP profiles: join a Wi-Fi network during setup; true/false.", Example: ""},
-	{Name: "wifiSsid", Kind: String, Input: true, MaxLen: 32,
+	{Name: "wifiSsid", Kind: String, Input: true, Writable: true, MaxLen: 32,
 		Help: "Wi-Fi network name when configureWifi is true.", Example: ""},
-	{Name: "wifiPassword", Kind: String, Input: true, Secret: true,
+	{Name: "wifiPassword", Kind: String, Input: true, Writable: true, Secret: true,
 		Help: "Wi-Fi password; never written to logs or results.", Example: ""},
-	{Name: "wifiSecurityType", Kind: Enum, Input: true, Values: []string{"none", "wpa", "wep"},
+	{Name: "wifiSecurityType", Kind: Enum, Input: true, Writable: true, Values: []string{"none", "wpa", "wep"},
 		Help: "Wi-Fi security: none, wpa or wep.", Example: ""},
-	{Name: "wifiHidden", Kind: Bool, Input: true,
+	{Name: "wifiHidden", Kind: Bool, Input: true, Writable: true,
 		Help: "true when the Wi-Fi network does not broadcast its name.", Example: ""},
-	{Name: "deviceNameTemplate", Kind: String, Input: true, MaxLen: 63,
+	{Name: "deviceNameTemplate", Kind: String, Input: true, Writable: true, MaxLen: 63,
 		Help: "Device name template, at most 63 characters, e.g. SCAN-{{SERIAL}}.", Example: ""},
 	{Name: "tokenValue", Kind: String, Input: true, Secret: true,
 		Help: "Normally left empty: the service creates the token.", Example: ""},
@@ -139,6 +140,19 @@ var byName = func() map[string]Property {
 	}
 	return m
 }()
+
+// Writable lists the properties a PATCH may change, in schema order:
+// everything a person fills in except what the service sets (the token,
+// its creation date, the device count and the QR content).
+func Writable() []Property {
+	var ps []Property
+	for _, p := range Properties {
+		if p.Writable {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
 
 // Lookup returns the property with the exact JSON name.
 func Lookup(name string) (Property, bool) {

@@ -15,6 +15,7 @@ const (
 	OpRevokeToken           // POST …/{id}/revokeToken
 	OpDelete                // DELETE one profile
 	OpOther                 // an unknown path or a method the path does not allow
+	OpPatch                 // PATCH one profile
 )
 
 // String names the kind.
@@ -34,6 +35,8 @@ func (o Op) String() string {
 		return "revokeToken"
 	case OpDelete:
 		return "delete"
+	case OpPatch:
+		return "patch"
 	}
 	return "other"
 }

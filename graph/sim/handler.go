@@ -63,10 +63,12 @@ func parseRoute(r *http.Request) route {
 		}
 	case 1:
 		rt.id = segs[0]
-		allow = "GET, DELETE"
+		allow = "GET, PATCH, DELETE"
 		switch r.Method {
 		case http.MethodGet:
 			rt.op = OpGet
+		case http.MethodPatch:
+			rt.op = OpPatch
 		case http.MethodDelete:
 			rt.op = OpDelete
 		}
@@ -187,6 +189,8 @@ func (s *Server) countLocked(x *exchange) {
 		st.RevokeTokens++
 	case OpDelete:
 		st.Deletes++
+	case OpPatch:
+		st.Patches++
 	}
 	if s.insideLocked(x.arrived) {
 		st.InsideRetryAfter++
@@ -323,6 +327,8 @@ func (s *Server) dispatch(x *exchange, f *Fault) reply {
 		return s.revokeToken(x)
 	case OpDelete:
 		return s.remove(x)
+	case OpPatch:
+		return s.patch(x)
 	}
 	return s.errorReply(x, errorf(http.StatusBadRequest, "BadRequest", "Unsupported request."))
 }

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -523,4 +525,49 @@ func date(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(graphTime)
+}
+
+// patch answers PATCH on one profile: the properties sent replace the
+// stored ones, and the answer is 200 with the updated profile, as the
+// update page of the Graph reference says. The QR content, derived from the
+// token and the Wi-Fi settings, follows the new settings.
+func (s *Server) patch(x *exchange) reply {
+	body, aerr := readBody(x.r)
+	if aerr != nil {
+		return s.errorReply(x, aerr)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	now := s.opts.Now()
+	s.mu.Lock()
+	s.patches = append(s.patches, Patch{ID: x.rt.id, Body: m})
+	i, ok := s.byID[x.rt.id]
+	if !ok || s.recs[i].deleted {
+		s.mu.Unlock()
+		return s.errorReply(x, notFound(x))
+	}
+	r, aerr := applyPatch(s.recs[i], body, x.itemURL(x.rt.id))
+	if aerr != nil {
+		s.mu.Unlock()
+		return s.errorReply(x, aerr)
+	}
+	r.p.LastModifiedDateTime = now
+	old := &s.recs[i]
+	if r.p.DisplayName != old.p.DisplayName {
+		s.keyCount[profile.Key(old.p.DisplayName)]--
+		s.keyCount[profile.Key(r.p.DisplayName)]++
+		r.lower = lower(r.p.DisplayName)
+		if r.lower != old.lower {
+			idx := s.byName[old.lower]
+			if j := slices.Index(idx, i); j >= 0 {
+				s.byName[old.lower] = slices.Delete(idx, j, j+1)
+			}
+			at, _ := slices.BinarySearch(s.byName[r.lower], i)
+			s.byName[r.lower] = slices.Insert(s.byName[r.lower], at, i)
+		}
+	}
+	s.recs[i] = r
+	s.mu.Unlock()
+	doc := obj{{"@odata.context", x.metadata() + "/$entity"}}
+	return jsonReply(http.StatusOK, append(doc, s.entity(&r, nil, viewItem)...))
 }

@@ -8,7 +8,8 @@
 // token, builds a realistic Android provisioning payload (qrCodeContent) and a
 // real QR code PNG (qrCodeImage), pages lists with an absolute
 // @odata.nextLink, and supports $select, $filter=displayName eq '…', $top,
-// GET by id, DELETE, createToken and revokeToken. Duplicate display names are
+// GET by id, PATCH with a partial body (answered 200 with the updated
+// profile), DELETE (204), createToken and revokeToken. Duplicate display names are
 // allowed, as the real service allows them; Stats and Profiles show them.
 //
 // The simulator is mount-agnostic: any path ending in
@@ -60,7 +61,7 @@ type Options struct {
 	Limit int
 	// Window is the sliding window of Limit; default 1 s.
 	Window time.Duration
-	// WriteLimit is a separate limit on writes (POST, DELETE) per
+	// WriteLimit is a separate limit on writes (POST, PATCH, DELETE) per
 	// WriteWindow; 0 for none. Intune: 100 writes per 20 s.
 	WriteLimit int
 	// WriteWindow is the window of WriteLimit; default Window.
@@ -111,6 +112,7 @@ type Stats struct {
 	Lists        int // GETs of the collection (each page counts)
 	Gets         int // GETs of one profile
 	Deletes      int // DELETEs of one profile
+	Patches      int // PATCHes of one profile
 	CreateTokens int // createToken actions
 	RevokeTokens int // revokeToken actions
 	Created      int // profiles created by POSTs (Seed not counted), including those answered 504 or dropped
@@ -146,6 +148,7 @@ type Server struct {
 	faults    []*Fault
 	hook      func(r *http.Request, op Op) *Fault
 	bodies    [][]byte // raw bodies of processed creates
+	patches   []Patch  // bodies of processed PATCHes
 	stats     Stats
 }
 
@@ -385,4 +388,46 @@ func (s *Server) LastBody() map[string]any {
 		return nil
 	}
 	return m
+}
+
+// Patch is one PATCH the simulator processed: the profile's id and the
+// body as sent, decoded (nil when it was not a JSON object).
+type Patch struct {
+	ID   string
+	Body map[string]any
+}
+
+// Patches returns the PATCHes the simulator processed (those not refused by
+// authorization, a limit or an injected fault), in arrival order, including
+// those it answered with a validation error.
+func (s *Server) Patches() []Patch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Patch(nil), s.patches...)
+}
+
+// SetEnrolledDeviceCount sets how many devices enrolled with the live
+// profile id, as if devices had been set up with its code. It reports
+// whether the profile exists.
+func (s *Server) SetEnrolledDeviceCount(id string, n int32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.byID[id]
+	if !ok || s.recs[i].deleted {
+		return false
+	}
+	s.recs[i].p.EnrolledDeviceCount = n
+	return true
+}
+
+// WifiPassword returns the Wi-Fi password stored for the live profile id,
+// which the service never returns, so that tests can check what was sent.
+func (s *Server) WifiPassword(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.byID[id]
+	if !ok || s.recs[i].deleted {
+		return "", false
+	}
+	return s.recs[i].wifiPassword, true
 }

@@ -296,3 +296,55 @@ func parseTokenValidity(body []byte) (time.Duration, *apiError) {
 	}
 	return time.Duration(secs) * time.Second, nil
 }
+
+// applyPatch validates a PATCH body and applies it to a copy of r, which it
+// returns. Only writable properties may be sent (read-only and
+// service-assigned ones are refused, as is an unknown property or a wrong
+// type); properties left out keep their values; null leaves a property as
+// it is.
+func applyPatch(r record, body []byte, url string) (record, *apiError) {
+	m, aerr := parseObject(body)
+	if aerr != nil {
+		return record{}, aerr
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	r.p.RoleScopeTagIDs = append([]string(nil), r.p.RoleScopeTagIDs...)
+	for _, k := range keys {
+		raw := m[k]
+		if k == "@odata.type" {
+			var t string
+			if json.Unmarshal(raw, &t) != nil || strings.TrimPrefix(t, "#") != entityType {
+				return record{}, errorf(http.StatusBadRequest, "BadRequest",
+					"A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", strings.Trim(string(raw), `"`))
+			}
+			continue
+		}
+		if strings.Contains(k, "@") {
+			continue
+		}
+		prop, ok := profile.Lookup(k)
+		if !ok {
+			return record{}, errorf(http.StatusBadRequest, "BadRequest",
+				"The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, entityType)
+		}
+		if !prop.Writable {
+			return record{}, intuneError(http.StatusBadRequest, "BadRequest", url,
+				"Property '"+k+"' is read-only and cannot be set.")
+		}
+		if string(bytes.TrimSpace(raw)) == "null" {
+			continue
+		}
+		if aerr := setProperty(&r, prop, raw); aerr != nil {
+			return record{}, aerr
+		}
+	}
+	if strings.TrimSpace(r.p.DisplayName) == "" {
+		return record{}, intuneError(http.StatusBadRequest, "BadRequest", url,
+			"The displayName property is required.")
+	}
+	return r, nil
+}
