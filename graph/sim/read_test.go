@@ -405,7 +405,8 @@ func TestMethodsAndPaths(t *testing.T) {
 	}{
 		{http.MethodPut, e.coll, 405},
 		{http.MethodDelete, e.coll, 405},
-		{http.MethodPatch, e.coll + "/" + id, 405},
+		{http.MethodPut, e.coll + "/" + id, 405},
+		{http.MethodPatch, e.coll, 405},
 		{http.MethodGet, e.coll + "/" + id + "/createToken", 405},
 		{http.MethodGet, e.srv.URL + "/beta/me", 400},
 		{http.MethodGet, e.srv.URL + "/v1.0/deviceManagement/androidDeviceOwnerEnrollmentProfiles", 200},
