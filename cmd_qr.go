@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/provisioning"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -63,7 +65,7 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 			return err
 		}
 		defer c.close()
-		rs, err = tenantResults(ctx, c.client, prefix)
+		rs, err = tenantResults(ctx, c.client, prefix, log)
 		if err != nil {
 			return err
 		}
@@ -102,7 +104,10 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 
 // tenantResults lists the profiles whose name starts with prefix and reads
 // each one's QR content, which the service returns only when selected.
-func tenantResults(ctx context.Context, c *graph.Client, prefix string) ([]results.Result, error) {
+//
+// The code carries the provisioning JSON found in the service's content and
+// image (see package provisioning); warnings about them go to log.
+func tenantResults(ctx context.Context, c *graph.Client, prefix string, log *slog.Logger) ([]results.Result, error) {
 	all, err := c.List(ctx, "id", "displayName")
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
@@ -124,9 +129,15 @@ func tenantResults(ctx context.Context, c *graph.Client, prefix string) ([]resul
 			}
 			rs[i].Description = got.Description
 			rs[i].TokenExpiration = got.TokenExpirationDateTime
-			rs[i].QRCodeContent = got.QRCodeContent
-			if got.QRCodeContent == "" && got.QRCodeImage != nil {
-				rs[i].QRCodeImage = got.QRCodeImage.Value
+			var img []byte
+			if got.QRCodeImage != nil {
+				img = got.QRCodeImage.Value
+			}
+			pl := provisioning.Resolve(got.QRCodeContent, img)
+			rs[i].QRCodeContent, rs[i].QRCodeImage = pl.Content, pl.Image
+			rs[i].Notes = append(append(rs[i].Notes, pl.Notes...), pl.Warnings...)
+			for _, w := range pl.Warnings {
+				log.Warn("qr code", "displayName", rs[i].DisplayName, "id", rs[i].ID, "warning", w)
 			}
 			return nil
 		})

@@ -10,15 +10,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 )
 
 func (m *Main) simCommand(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("sim", "sim [--listen ADDR] [flags]")
 	var (
-		listen string
-		o      sim.Options
-		seed   int
+		listen    string
+		o         sim.Options
+		seed      int
+		forbidden bool
 	)
 	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
 	fs.DurationVar(&o.Latency, "latency", 0, "added to every response")
@@ -30,9 +32,17 @@ func (m *Main) simCommand(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.Fail504AfterCreate, "fail-504-after-create", 0, "fraction of creates answered 504 after creating")
 	fs.Float64Var(&o.DropAfterCreate, "drop-after-create", 0, "fraction of creates whose connection drops after creating")
 	fs.BoolVar(&o.OmitToken, "omit-token", false, "answer creates without token and QR content")
+	fs.StringVar(&o.Content, "content", sim.ContentJSON, "form of qrCodeContent for AOSP profiles: json or base64 (as Microsoft's AOSP sample reads it)")
+	fs.BoolVar(&forbidden, "forbidden", false, "answer every request 403, as Graph answers an app without "+graph.Permission)
 	fs.IntVar(&seed, "existing", 0, "profiles already in the tenant at start (named \"Existing 1\" ...)")
 	if err := m.parse(fs, args); err != nil {
 		return err
+	}
+	if o.Content != sim.ContentJSON && o.Content != sim.ContentBase64 {
+		return usagef("--content %q: use %s or %s", o.Content, sim.ContentJSON, sim.ContentBase64)
+	}
+	if forbidden {
+		o.Authorize = func(string) int { return http.StatusForbidden }
 	}
 	s := sim.New(o)
 	names := make([]string, seed)

@@ -132,6 +132,7 @@ type connFlags struct {
 	cloud          string
 	auth           string
 	simulate       bool
+	simContent     string
 	rate           float64
 	adaptive       bool
 	maxRetries     int
@@ -143,6 +144,7 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
 	fs.StringVar(&c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed or cli")
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
+	fs.StringVar(&c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64")
 	fs.Float64Var(&c.rate, "rate", 4, "requests per second for every request the job sends (the pacer stays 3% under it); 0 = no client-side limit")
 	fs.BoolVar(&c.adaptive, "adaptive", true, "lower the rate when the service throttles, and recover slowly")
 	fs.IntVar(&c.maxRetries, "max-retries", 6, "retries of a request that failed in a transient way (503, 504, no answer); 429s slow the job down instead and allow up to 30 tries")
@@ -175,8 +177,11 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	cl := &graph.Client{HTTP: hc, Pacer: pacer, RequestTimeout: c.requestTimeout, MaxRetries: c.maxRetries, Log: log}
 	out := &conn{client: cl, pacer: pacer, close: func() {}}
+	if c.simContent != sim.ContentJSON && c.simContent != sim.ContentBase64 {
+		return nil, usagef("--sim-content %q: use %s or %s", c.simContent, sim.ContentJSON, sim.ContentBase64)
+	}
 	if c.simulate {
-		srv := sim.New(sim.Options{})
+		srv := sim.New(sim.Options{Content: c.simContent})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("start simulator: %w", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/provisioning"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -427,7 +428,11 @@ func (w *worker) complete(ctx context.Context, i int, p profile.Profile) error {
 	r := &w.rs[i]
 	switch {
 	case p.QRCodeContent != "":
-		r.QRCodeContent = p.QRCodeContent
+		var img []byte
+		if p.QRCodeImage != nil {
+			img = p.QRCodeImage.Value
+		}
+		w.setContent(r, p.QRCodeContent, img)
 		w.prepare(r)
 		return nil
 	case p.TokenValue == "":
@@ -448,12 +453,29 @@ func (w *worker) fetch(ctx context.Context, i int) error {
 	if !p.TokenExpirationDateTime.IsZero() {
 		r.TokenExpiration = p.TokenExpirationDateTime
 	}
-	r.QRCodeContent = p.QRCodeContent
-	if p.QRCodeContent == "" && p.QRCodeImage != nil {
-		r.QRCodeImage = p.QRCodeImage.Value
+	var img []byte
+	if p.QRCodeImage != nil {
+		img = p.QRCodeImage.Value
 	}
+	w.setContent(r, p.QRCodeContent, img)
 	w.prepare(r)
 	return nil
+}
+
+// setContent records what the row's code prints: the provisioning JSON
+// found in the service's qrCodeContent and qrCodeImage (see package
+// provisioning). What was done to the service's content goes into the
+// row's notes; warnings go into the log as well.
+func (w *worker) setContent(r *results.Result, content string, img []byte) {
+	pl := provisioning.Resolve(content, img)
+	r.QRCodeContent, r.QRCodeImage = pl.Content, pl.Image
+	r.Notes = append(r.Notes, pl.Notes...)
+	r.Notes = append(r.Notes, pl.Warnings...)
+	if w.Log != nil {
+		for _, warn := range pl.Warnings {
+			w.Log.Warn("qr code", "row", r.Row, "displayName", r.DisplayName, "id", r.ID, "warning", warn)
+		}
+	}
 }
 
 // renew creates a fresh token for an existing profile and reads it back.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -411,8 +412,13 @@ func (s *Server) createToken(x *exchange) reply {
 
 // revokeToken answers POST …/{id}/revokeToken: the token is cleared.
 func (s *Server) revokeToken(x *exchange) reply {
-	if _, aerr := readBody(x.r); aerr != nil {
+	body, aerr := readBody(x.r)
+	if aerr != nil {
 		return s.errorReply(x, aerr)
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		// The action is documented without a request body.
+		return s.errorReply(x, errorf(http.StatusBadRequest, "BadRequest", "The action 'revokeToken' takes no request body."))
 	}
 	now := s.opts.Now()
 	s.mu.Lock()
@@ -496,7 +502,7 @@ func (s *Server) entity(r *record, sel map[string]bool, v view) obj {
 			val = nullable(p.DeviceNameTemplate)
 		case "qrCodeContent":
 			if p.TokenValue != "" && (v == viewCreated || sel[name]) {
-				val = provisioningContent(r)
+				val = s.qrContent(r)
 			}
 		case "qrCodeImage":
 			if p.TokenValue != "" && (v == viewCreated && !s.opts.OmitImage || v == viewItem && sel[name]) {

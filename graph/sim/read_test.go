@@ -338,8 +338,8 @@ func TestTokens(t *testing.T) {
 			e.clock.Advance(time.Hour)
 			const validity = 7 * 24 * 3600
 			r = e.do(http.MethodPost, e.coll+"/"+id+"/createToken", "", []byte(fmt.Sprintf(`{"tokenValidityInSeconds": %d}`, validity)))
-			if r.status != http.StatusNoContent {
-				t.Fatalf("createToken: %d %s", r.status, r.body)
+			if r.status != http.StatusNoContent || len(r.body) != 0 || r.header.Get("Content-Type") != "" {
+				t.Fatalf("createToken: %d %q (Content-Type %q), want 204 with no body", r.status, r.body, r.header.Get("Content-Type"))
 			}
 			r = e.get(e.coll + "/" + id + "?$select=tokenValue,tokenCreationDateTime,tokenExpirationDateTime,qrCodeContent,qrCodeImage")
 			var p profile.Profile
@@ -358,8 +358,8 @@ func TestTokens(t *testing.T) {
 			}
 
 			r = e.do(http.MethodPost, e.coll+"/"+id+"/revokeToken", "", nil)
-			if r.status != http.StatusNoContent {
-				t.Fatalf("revokeToken: %d %s", r.status, r.body)
+			if r.status != http.StatusNoContent || len(r.body) != 0 || r.header.Get("Content-Type") != "" {
+				t.Fatalf("revokeToken: %d %q (Content-Type %q), want 204 with no body", r.status, r.body, r.header.Get("Content-Type"))
 			}
 			got, _ := e.sim.Profile(id)
 			if got.TokenValue != "" || got.QRCodeContent != "" {
@@ -383,6 +383,7 @@ func TestTokens(t *testing.T) {
 			{"/" + id + "/createToken", `{"tokenValidityInSeconds":60,"extra":1}`, 400},
 			{"/00000000-0000-4000-8000-000000000000/createToken", `{"tokenValidityInSeconds":60}`, 404},
 			{"/00000000-0000-4000-8000-000000000000/revokeToken", ``, 404},
+			{"/" + id + "/revokeToken", `{}`, 400},
 			{"/" + id + "/renewToken", `{}`, 400},
 		}
 		for _, tt := range tests {

@@ -25,9 +25,11 @@
 package sim
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,7 +104,19 @@ type Options struct {
 	// TokenValidity is the token lifetime when the body has no
 	// tokenExpirationDateTime; default 90 days.
 	TokenValidity time.Duration
+	// Content is the form of qrCodeContent for AOSP profiles:
+	// ContentJSON (default) or ContentBase64, the base64 (standard alphabet,
+	// padded) of the provisioning JSON, as Microsoft's AOSP sample expects
+	// it. qrCodeImage always draws the JSON, and other modes always get
+	// JSON content.
+	Content string
 }
+
+// Forms of qrCodeContent for Options.Content.
+const (
+	ContentJSON   = "json"
+	ContentBase64 = "base64"
+)
 
 // Stats counts what the simulator received and answered.
 type Stats struct {
@@ -190,6 +204,9 @@ func New(opts Options) *Server {
 	}
 	if opts.TokenValidity <= 0 {
 		opts.TokenValidity = 90 * 24 * time.Hour
+	}
+	if opts.Content == "" {
+		opts.Content = ContentJSON
 	}
 	return &Server{
 		opts:     opts,
@@ -340,9 +357,18 @@ func (s *Server) exportLocked(i int) profile.Profile {
 	p := r.p
 	p.RoleScopeTagIDs = append([]string(nil), p.RoleScopeTagIDs...)
 	if p.TokenValue != "" {
-		p.QRCodeContent = provisioningContent(r)
+		p.QRCodeContent = s.qrContent(r)
 	}
 	return p
+}
+
+// qrContent is a profile's qrCodeContent in the form Options.Content asks.
+func (s *Server) qrContent(r *record) string {
+	c := provisioningContent(r)
+	if s.opts.Content == ContentBase64 && strings.HasPrefix(r.p.EnrollmentMode, "corporateOwnedAOSP") {
+		return base64.StdEncoding.EncodeToString([]byte(c))
+	}
+	return c
 }
 
 // setDefaults fills what Intune fills when the body leaves it out.
