@@ -386,9 +386,10 @@ func (c *Client) CreateToken(ctx context.Context, id string, validity time.Durat
 	return err
 }
 
-// RevokeToken revokes the profile's enrollment token.
+// RevokeToken revokes the profile's enrollment token. The action takes no
+// request body and answers 204 with none.
 func (c *Client) RevokeToken(ctx context.Context, id string) error {
-	_, err := c.retry(ctx, http.MethodPost, profile.CollectionPath+"/"+url.PathEscape(id)+"/revokeToken", []byte("{}"))
+	_, err := c.retry(ctx, http.MethodPost, profile.CollectionPath+"/"+url.PathEscape(id)+"/revokeToken", nil)
 	return err
 }
 
