@@ -70,6 +70,9 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if err := sf.checkColumns(extra); err != nil {
+		return err
+	}
 	if only != "" {
 		want := map[string]bool{}
 		for _, n := range strings.Split(only, ",") {

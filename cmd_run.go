@@ -19,6 +19,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/lock"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/qr"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -36,6 +37,7 @@ func (s *sheetFlags) register(fs *flag.FlagSet) {
 }
 
 func (s *sheetFlags) check() error {
+	s.paper = choice(s.paper)
 	if s.paper != "a4" && s.paper != "letter" {
 		return usagef("--paper %q: use a4 or letter", s.paper)
 	}
@@ -43,6 +45,15 @@ func (s *sheetFlags) check() error {
 	case 1, 2, 4, 6:
 	default:
 		return usagef("--labels-per-page %d: use 1, 2, 4 or 6", s.labelsPerPage)
+	}
+	return nil
+}
+
+// checkColumns refuses --label-columns that name no column of the input:
+// the same usage error (exit 2) in every command that prints.
+func (s *sheetFlags) checkColumns(extra []string) error {
+	if _, _, err := output.LabelsFromResults(nil, extra, s.columns(), time.Now()); err != nil {
+		return &usageError{fmt.Errorf("--label-columns: %w", err)}
 	}
 	return nil
 }
@@ -98,7 +109,7 @@ func encodeQR(r *results.Result) {
 }
 
 func (m *Main) runCommand(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("run", "run --input FILE [flags]")
+	fs := m.newFlagSet("run", "run [--input] FILE [flags]")
 	var (
 		inPath, sheet, out, onExists, progress, lockPath string
 		concurrency                                      int
@@ -128,7 +139,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
 	sf.register(fs)
-	if err := m.parse(fs, args); err != nil {
+	if err := m.parseInput(fs, args, &inPath); err != nil {
 		return err
 	}
 	if inPath == "" {
@@ -140,6 +151,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopProfiles()
+	onExists, progress = choice(onExists), choice(progress)
 	switch batch.OnExists(onExists) {
 	case batch.Skip, batch.Create, batch.Fail:
 	default:
@@ -154,6 +166,16 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err := sf.check(); err != nil {
 		return err
 	}
+	var pacer atomic.Pointer[ratelimit.Pacer]
+	prog := m.newProgress(progress, choice(lf.format), func() time.Time {
+		if p := pacer.Load(); p != nil {
+			return p.PausedUntil()
+		}
+		return time.Time{}
+	})
+	defer prog.Finish()
+	// Everything the command prints from here on goes above the bar.
+	m.Stderr = prog.Writer()
 	log, err := lf.logger(m.Stderr)
 	if err != nil {
 		return err
@@ -163,12 +185,15 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if len(file.Rows) == 0 {
+		return noRows(inPath)
+	}
 	for _, w := range file.Warnings {
 		fmt.Fprintf(m.Stderr, "warning: %s: %s\n", inPath, w)
 	}
 	// A wrong --label-columns must stop the run before anything is posted.
-	if _, _, err := output.LabelsFromResults(nil, file.ExtraHeaders, sf.columns(), start); err != nil {
-		return &usageError{fmt.Errorf("--label-columns: %w", err)}
+	if err := sf.checkColumns(file.ExtraHeaders); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return usagef("create output folder: %w", err)
@@ -187,6 +212,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	defer c.close()
+	pacer.Store(c.pacer)
 
 	// First signal: hand out no more rows, let requests in flight finish.
 	// Second signal: cancel them too.
@@ -216,11 +242,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		Strict: strict, DryRun: dryRun, QRExisting: qrExisting, RenewWithin: renewWithin,
 		TokenValidity: tokenValidity, Log: log, Prepare: encodeQR, Stop: stop,
 	}}
-	if progress == "always" || (progress == "auto" && stderrIsTerminal(m.Stderr)) {
-		bar := &progressBar{w: m.Stderr, start: time.Now()}
-		job.Progress = bar.update
-	}
+	job.Progress, job.State = prog.Update, prog.SetState
 	rs, runErr := job.Run(hard, file.Rows)
+	prog.SetState("writing outputs")
 	signal.Stop(sigs)
 
 	ps := c.pacer.Stats()
@@ -239,7 +263,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err := m.writeOutputs(out, run, rs, &sf, resultsCSV, dryRun); err != nil {
 		return err
 	}
-	fmt.Fprint(m.Stderr, results.Summary(run, rs))
+	prog.Finish()
+	m.summary(log, choice(lf.format), run, rs)
 	if runErr != nil {
 		if graph.IsAuth(runErr) {
 			return runErr

@@ -8,11 +8,11 @@ import (
 )
 
 func (m *Main) validateCommand(ctx context.Context, args []string) error {
-	fs := m.newFlagSet("validate", "validate --input FILE [--sheet NAME]")
+	fs := m.newFlagSet("validate", "validate [--input] FILE [--sheet NAME]")
 	var inPath, sheet string
 	fs.StringVar(&inPath, "input", "", "profile definitions, .csv or .xlsx (required)")
 	fs.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default the first)")
-	if err := m.parse(fs, args); err != nil {
+	if err := m.parseInput(fs, args, &inPath); err != nil {
 		return err
 	}
 	if inPath == "" {
@@ -22,6 +22,9 @@ func (m *Main) validateCommand(ctx context.Context, args []string) error {
 	file, err := input.Read(inPath, input.Options{Sheet: sheet})
 	if err != nil {
 		return &usageError{err}
+	}
+	if len(file.Rows) == 0 {
+		return noRows(inPath)
 	}
 	for _, w := range file.Warnings {
 		fmt.Fprintf(m.Stdout, "warning: %s: %s\n", inPath, w)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/auth"
+	"github.com/enrollbatch/enrollbatch/cliflag"
+	"github.com/enrollbatch/enrollbatch/console"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
@@ -31,26 +33,57 @@ func (m *Main) newFlagSet(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args; --help prints the usage to stdout and ends the command.
+// parse parses args; --help prints the usage to stdout and ends the
+// command. Arguments that are not flags are refused.
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
-	// Parse quietly: --help prints to stdout, and errors are reported once,
-	// by the caller, with the exit code.
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	fs.SetOutput(m.Stderr)
+	pos, err := m.parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(m.Stdout)
-			fs.Usage()
-			return errHelp
-		}
-		return usagef("%s: %w (see enrollbatch %s --help)", fs.Name(), err, fs.Name())
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags go before nothing else; see --help)", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("%s: unexpected argument %q (see enrollbatch %s --help)", fs.Name(), pos[0], fs.Name())
 	}
 	return nil
 }
+
+// parseInput parses args like parse, and also takes the input file as the
+// only argument that is not a flag ("enrollbatch run profiles.xlsx").
+func (m *Main) parseInput(fs *flag.FlagSet, args []string, input *string) error {
+	pos, err := m.parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+	case len(pos) > 1:
+		return usagef("%s: unexpected argument %q: give one input file (see enrollbatch %s --help)", fs.Name(), pos[1], fs.Name())
+	case *input != "" && *input != pos[0]:
+		return usagef("%s: the input is given twice (--input %s and %s): give one", fs.Name(), *input, pos[0])
+	default:
+		*input = pos[0]
+	}
+	return nil
+}
+
+func (m *Main) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	// Parse quietly: --help prints to stdout, and errors are reported once,
+	// by the caller, with the exit code.
+	pos, err := cliflag.Parse(fs, args)
+	fs.SetOutput(m.Stderr)
+	if err != nil {
+		if errors.Is(err, cliflag.ErrHelp) {
+			fs.SetOutput(m.Stdout)
+			fs.Usage()
+			return nil, errHelp
+		}
+		return nil, usagef("%s %w (see enrollbatch %s --help)", fs.Name(), err, fs.Name())
+	}
+	return pos, nil
+}
+
+// choice normalizes a flag value that names one of a fixed set of words:
+// the words are lowercase, and people type A4, JSON or Skip.
+func choice(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // parseDays parses a duration that may be given in days: "14d", "90d",
 // "36h", "1h30m".
@@ -107,6 +140,7 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 }
 
 func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	l.format = choice(l.format)
 	// Text logs are for people watching a terminal: only what went wrong,
 	// unless --verbose. JSON logs are for collectors: one event per row.
 	lvl := slog.LevelWarn
@@ -193,7 +227,7 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 		cl.BaseURL = out.url
 		return out, nil
 	}
-	cloud, err := auth.LookupCloud(c.cloud)
+	cloud, err := auth.LookupCloud(choice(c.cloud))
 	if err != nil {
 		return nil, &usageError{err}
 	}
@@ -202,7 +236,7 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 		out.url = strings.TrimRight(c.graphURL, "/")
 	}
 	cl.BaseURL = out.url
-	ts, err := auth.New(ctx, auth.Options{Mode: c.auth, GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv})
+	ts, err := auth.New(ctx, auth.Options{Mode: choice(c.auth), GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv})
 	if err != nil {
 		return nil, &usageError{err}
 	}
@@ -217,29 +251,23 @@ func isSignInFailure(err error) bool { return auth.IsAuthFailure(err) }
 // configuration problem (exit 2), not a rejected sign-in.
 func isNoCredentials(err error) bool { return errors.Is(err, auth.ErrNoCredentials) }
 
-// stderrIsTerminal reports whether stderr is a terminal, for --progress auto.
-func stderrIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// newProgress returns the progress display --progress asks for: a bar on
+// a terminal, plain status lines when stderr is not one but --progress
+// always is given (and in JSON mode, where a bar would not be JSON), or
+// nothing. pausedUntil tells the Retry-After countdown.
+func (m *Main) newProgress(mode, logFormat string, pausedUntil func() time.Time) *console.Progress {
+	term := console.IsTerminal(m.Stderr)
+	opts := console.ProgressOptions{PausedUntil: pausedUntil}
+	switch {
+	case mode == "never", mode == "auto" && !term:
+		opts.Mode = console.Off
+	case term && logFormat != "json":
+		opts.Mode = console.Bar
+		opts.ANSI = console.EnableANSI(m.Stderr)
+	default:
+		opts.Mode = console.Lines
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// progressBar draws "[#####.....] 45/120" on one line of w.
-type progressBar struct {
-	w     io.Writer
-	start time.Time
-}
-
-func (p *progressBar) update(done, total int) {
-	const width = 30
-	n := width * done / max(total, 1)
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total, time.Since(p.start).Round(time.Second))
-	if done == total {
-		fmt.Fprintln(p.w)
-	}
+	return console.NewProgress(m.Stderr, opts)
 }
 
 // startProfiles starts a CPU profile and arranges a heap profile, for

@@ -23,6 +23,9 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
+
+	"github.com/enrollbatch/enrollbatch/console"
 
 	"github.com/enrollbatch/enrollbatch/graph"
 )
@@ -35,9 +38,40 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(35)
 	}
-	m := NewMain()
-	err := m.Run(context.Background(), os.Args[1:])
-	os.Exit(m.exitCode(err))
+	os.Exit(NewMain().Execute(context.Background(), os.Args[1:]))
+}
+
+// Execute runs the command named by args and returns its exit code, having
+// reported the error if there was one. With --log-format json every line
+// the command prints, on stdout and stderr, is one JSON object.
+func (m *Main) Execute(ctx context.Context, args []string) int {
+	if jsonLogs(args) {
+		out := &console.JSONLines{W: m.Stdout}
+		errw := &console.JSONLines{W: m.Stderr}
+		m.Stdout, m.Stderr = out, errw
+		defer out.Flush()
+		defer errw.Flush()
+	}
+	return m.exitCode(m.Run(ctx, args))
+}
+
+// jsonLogs reports whether args ask for --log-format json (in any of the
+// spellings the flag package takes).
+func jsonLogs(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, ok := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "log-format" {
+			continue
+		}
+		if !ok && i+1 < len(args) {
+			val = args[i+1]
+		}
+		return strings.EqualFold(strings.TrimSpace(val), "json")
+	}
+	return false
 }
 
 // Main is the program: its streams and environment, so that tests can run
@@ -79,6 +113,12 @@ func (e *rowsError) Error() string {
 	return fmt.Sprintf("%d row(s) were not done; see the results", e.n)
 }
 
+// noRows is the error for an input with headers and no rows: exit 1,
+// since there is nothing to do and a scheduled run should notice.
+func noRows(path string) error {
+	return fmt.Errorf("%s: no rows to process: the file has a header row and nothing under it; add one row per profile", path)
+}
+
 // errHelp is returned after --help printed the usage: exit 0.
 var errHelp = errors.New("help shown")
 
@@ -113,7 +153,7 @@ Usage:
   enrollbatch revoke [flags]                revoke enrollment tokens (lost sheets)
   enrollbatch sim --listen ADDR             serve the Graph simulator for trying the tool
 
-Run "enrollbatch COMMAND --help" for the flags of a command.
+Run "enrollbatch help COMMAND" or "enrollbatch COMMAND --help" for the flags of a command.
 `
 
 // Run runs the subcommand named by args[0].
@@ -137,6 +177,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "sim":
 		return m.simCommand(ctx, rest)
 	case "help", "-h", "--help", "-help":
+		if cmd == "help" && len(rest) > 0 && rest[0] != "help" {
+			// "help run" is "run --help".
+			return m.Run(ctx, []string{rest[0], "--help"})
+		}
 		fmt.Fprint(m.Stdout, usage)
 		return errHelp
 	default:

@@ -55,6 +55,7 @@ type Options struct {
 	Now           func() time.Time // clock for expiry decisions; default time.Now
 	Log           *slog.Logger     // one event per row; nil for none
 	Progress      func(done, total int)
+	State         func(what string) // what the job is doing now, for the progress display
 	// Prepare is called in the worker once a row's QR content is known, so
 	// that costly work (encoding the QR code) is spread over every core.
 	Prepare func(r *results.Result)
@@ -87,6 +88,13 @@ const (
 // The error is non-nil only when the run was aborted (an *graph.AuthError)
 // or could not start (a *ListError); the results are complete even then.
 func (j *Job) Run(ctx context.Context, rows []input.Row) ([]results.Result, error) {
+	logged := make([]bool, len(rows))
+	rs, err := j.run(ctx, rows, logged)
+	j.logRest(rs, logged)
+	return rs, err
+}
+
+func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]results.Result, error) {
 	if j.Concurrency < 1 {
 		j.Concurrency = 1
 	}
@@ -115,13 +123,14 @@ func (j *Job) Run(ctx context.Context, rows []input.Row) ([]results.Result, erro
 		}
 	}
 	if j.Strict && invalid > 0 {
-		j.holdBack(rs, fmt.Sprintf("held back by --strict: %d row(s) are invalid; fix them and run again", invalid))
+		j.holdBack(rs, fmt.Sprintf("held back by --strict: %s invalid; fix them and run again", invalidRows(rs)))
 		return rs, nil
 	}
 	if invalid == len(rows) {
 		return rs, nil
 	}
 
+	j.state("listing the tenant")
 	existing, err := j.Client.List(ctx, "id", "displayName", "tokenExpirationDateTime")
 	if err != nil {
 		j.holdBack(rs, "not attempted: the tenant's profiles could not be listed, so nothing was posted")
@@ -180,7 +189,8 @@ func (j *Job) Run(ctx context.Context, rows []input.Row) ([]results.Result, erro
 		return rs, nil
 	}
 
-	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work)}
+	j.state("creating")
+	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work), logged: logged}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(j.Concurrency)
 	for _, i := range work {
@@ -209,6 +219,36 @@ func (j *Job) Run(ctx context.Context, rows []input.Row) ([]results.Result, erro
 		err = fmt.Errorf("run aborted: %w", err)
 	}
 	return rs, err
+}
+
+// invalidRows names the invalid rows: "row 3 is" or "rows 3, 7 and 9 are",
+// the first ten of them.
+func invalidRows(rs []results.Result) string {
+	var nums []string
+	n := 0
+	for i := range rs {
+		if rs[i].Status == results.Invalid {
+			n++
+			if len(nums) < 10 {
+				nums = append(nums, fmt.Sprint(rs[i].Row))
+			}
+		}
+	}
+	switch {
+	case n == 1:
+		return "row " + nums[0] + " is"
+	case n > len(nums):
+		return fmt.Sprintf("rows %s and %d more are", strings.Join(nums, ", "), n-len(nums))
+	default:
+		return "rows " + strings.Join(nums[:len(nums)-1], ", ") + " and " + nums[len(nums)-1] + " are"
+	}
+}
+
+// state tells the progress display what the job is doing.
+func (j *Job) state(s string) {
+	if j.State != nil {
+		j.State(s)
+	}
 }
 
 func (j *Job) stopped() bool {
@@ -250,32 +290,60 @@ type worker struct {
 	rs     []results.Result
 	before map[string]bool // ids in the tenant before the run
 	total  int
+	logged []bool // rows whose event is logged; each index written by one worker
 	done   atomic.Int64
 	mu     sync.Mutex // serialises Progress calls
 }
 
 func (w *worker) finish(i int) {
-	r := &w.rs[i]
-	if w.Log != nil {
-		attrs := []any{"row", r.Row, "displayName", r.DisplayName, "status", string(r.Status),
-			"attempt", r.Attempts, "request-id", r.RequestID, "client-request-id", r.ClientRequestID}
-		if r.ID != "" {
-			attrs = append(attrs, "id", r.ID)
-		}
-		if r.ErrorMessage != "" {
-			attrs = append(attrs, "error", r.ErrorMessage)
-		}
-		lvl := slog.LevelInfo
-		if !r.Status.OK() {
-			lvl = slog.LevelWarn
-		}
-		w.Log.Log(context.Background(), lvl, "row", attrs...)
-	}
+	w.logRow(&w.rs[i])
+	w.logged[i] = true
 	n := int(w.done.Add(1))
 	if w.Progress != nil {
 		w.mu.Lock()
 		w.Progress(n, w.total)
 		w.mu.Unlock()
+	}
+}
+
+// logRow logs the event of one row's outcome: at info level for rows that
+// ended well or were never tried, at warning level for rows that need
+// attention (so text logs, which show warnings only, list them with their
+// problems).
+func (j *Job) logRow(r *results.Result) {
+	if j.Log == nil {
+		return
+	}
+	attrs := []any{"row", r.Row, "displayName", r.DisplayName, "status", string(r.Status)}
+	if r.Attempts > 0 {
+		attrs = append(attrs, "attempt", r.Attempts, "request-id", r.RequestID, "client-request-id", r.ClientRequestID)
+	}
+	if r.ID != "" {
+		attrs = append(attrs, "id", r.ID)
+	}
+	if len(r.Changes) > 0 {
+		attrs = append(attrs, "changes", r.Changes)
+	}
+	if len(r.Notes) > 0 {
+		attrs = append(attrs, "notes", r.Notes)
+	}
+	if r.ErrorMessage != "" {
+		attrs = append(attrs, "error", r.ErrorMessage)
+	}
+	lvl := slog.LevelInfo
+	if r.Status == results.Invalid || r.Status == results.Failed {
+		lvl = slog.LevelWarn
+	}
+	j.Log.Log(context.Background(), lvl, "row", attrs...)
+}
+
+// logRest logs the rows that no worker finished (invalid, exists, planned,
+// not attempted), in input order, so that every input row has an event.
+func (j *Job) logRest(rs []results.Result, logged []bool) {
+	for i := range rs {
+		if !logged[i] {
+			j.logRow(&rs[i])
+		}
 	}
 }
 

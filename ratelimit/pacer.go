@@ -414,6 +414,15 @@ func (p *Pacer) Backoff(attempt int) time.Duration {
 	return time.Duration(j * float64(ceiling))
 }
 
+// PausedUntil returns the end of the shared pause the service asked for
+// (Retry-After), or the zero time when no pause is set. Progress displays
+// count it down.
+func (p *Pacer) PausedUntil() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pauseEnd
+}
+
 // Now returns the time on the pacer's clock; pass it to ParseRetryAfter.
 func (p *Pacer) Now() time.Time { return p.clock.Now() }
 

@@ -1,0 +1,217 @@
+// Package cliflag parses a command's arguments with the standard flag
+// package, the way people type them: flags and the input file in any order,
+// mistakes named as typed with a suggestion ("--inptu: did you mean
+// --input?"), and the usual slip of a boolean flag given a separate value
+// ("--adaptive false") explained instead of silently taken as a file name.
+package cliflag
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Error is a mistake in the arguments. Its text names the argument as the
+// person typed it.
+type Error struct {
+	Arg string // the argument as typed, e.g. "--inptu"
+	Msg string // what is wrong and what to do
+}
+
+func (e *Error) Error() string { return e.Arg + ": " + e.Msg }
+
+// ErrHelp is returned when -h, -help or --help was given.
+var ErrHelp = flag.ErrHelp
+
+// boolFlag is how the flag package tells boolean flags apart.
+type boolFlag interface{ IsBoolFlag() bool }
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(boolFlag)
+	return ok && b.IsBoolFlag()
+}
+
+// Parse parses args into fs and returns the arguments that are not flags,
+// in order. Flags may come before, between or after them; "--" ends the
+// flags. Unknown flags, a missing value and a boolean flag followed by a
+// separate true/false are reported as an *Error naming the argument as
+// typed.
+func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name == "h" || name == "help" {
+			return nil, ErrHelp
+		}
+		f := fs.Lookup(name)
+		if f == nil || strings.HasPrefix(a, "---") {
+			return nil, &Error{Arg: typedName(a), Msg: unknownMsg(fs, name)}
+		}
+		flags = append(flags, a)
+		switch {
+		case isBool(f):
+			if !hasValue && i+1 < len(args) && isBoolWord(args[i+1]) {
+				return nil, &Error{Arg: a + " " + args[i+1],
+					Msg: fmt.Sprintf("a true/false flag takes its value after \"=\": use --%s=%s", name, strings.ToLower(args[i+1]))}
+			}
+		case !hasValue:
+			if i+1 >= len(args) {
+				return nil, &Error{Arg: a, Msg: "needs a value (" + usageOf(f) + ")"}
+			}
+			i++
+			flags = append(flags, args[i])
+		default:
+			_ = value
+		}
+	}
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, ErrHelp
+		}
+		return nil, rephrase(err)
+	}
+	return positional, nil
+}
+
+// typedName is the flag part of an argument as typed: "--inptu=x" → "--inptu".
+func typedName(a string) string {
+	name, _, _ := strings.Cut(a, "=")
+	return name
+}
+
+func isBoolWord(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off":
+		return true
+	}
+	return false
+}
+
+func usageOf(f *flag.Flag) string {
+	u := f.Usage
+	if u == "" {
+		return "see --help"
+	}
+	return u
+}
+
+// unknownMsg says a flag is not known, with the closest known names.
+func unknownMsg(fs *flag.FlagSet, name string) string {
+	if s := Suggest(fs, name); len(s) > 0 {
+		return "unknown flag; did you mean --" + strings.Join(s, " or --") + "?"
+	}
+	return "unknown flag (see --help for the flags)"
+}
+
+// Suggest returns the names of fs's flags that are close to name: at most
+// two edits away, or that start with it. Closest first.
+func Suggest(fs *flag.FlagSet, name string) []string {
+	type cand struct {
+		name string
+		d    int
+	}
+	var cs []cand
+	lname := strings.ToLower(name)
+	fs.VisitAll(func(f *flag.Flag) {
+		d := distance(lname, f.Name)
+		limit := 2
+		if len(f.Name) <= 4 {
+			limit = 1
+		}
+		switch {
+		case d <= limit:
+			cs = append(cs, cand{f.Name, d})
+		case len(lname) >= 3 && strings.HasPrefix(f.Name, lname):
+			cs = append(cs, cand{f.Name, limit + 1})
+		}
+	})
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].d != cs[j].d {
+			return cs[i].d < cs[j].d
+		}
+		return cs[i].name < cs[j].name
+	})
+	var out []string
+	for i, c := range cs {
+		if i == 2 {
+			break
+		}
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// distance is the optimal string alignment distance of a and b.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// rephrase turns the flag package's messages, which spell every flag with
+// one dash, into ones that name the flag as people type it.
+func rephrase(err error) error {
+	msg := err.Error()
+	// invalid value "x" for flag -name: reason
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if i := strings.Index(rest, " for flag -"); i >= 0 {
+			val := rest[:i]
+			tail := rest[i+len(" for flag -"):]
+			name, reason, _ := strings.Cut(tail, ": ")
+			return &Error{Arg: "--" + name, Msg: "invalid value " + val + ": " + reason}
+		}
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		if i := strings.Index(rest, " for -"); i >= 0 {
+			val := rest[:i]
+			name, reason, _ := strings.Cut(rest[i+len(" for -"):], ": ")
+			return &Error{Arg: "--" + name, Msg: "invalid value " + val + " (use true or false): " + reason}
+		}
+	}
+	return err
+}
+
+// Choice returns the member of choices that s names, ignoring case and
+// surrounding space, and whether there is one.
+func Choice(s string, choices ...string) (string, bool) {
+	s = strings.TrimSpace(s)
+	for _, c := range choices {
+		if strings.EqualFold(s, c) {
+			return c, true
+		}
+	}
+	return s, false
+}
