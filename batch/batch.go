@@ -505,6 +505,11 @@ func (w *worker) complete(ctx context.Context, i int, p profile.Profile) error {
 		return nil
 	case p.TokenValue == "":
 		if err := w.Client.CreateToken(ctx, p.ID, w.validity(i)); err != nil {
+			if tokenRefused(r, err) {
+				r.Status = results.Failed
+				r.ErrorMessage = "the profile was created without a token, and " + r.ErrorMessage
+				return nil
+			}
 			return w.contentFailed(r, "create its token", err)
 		}
 	}
@@ -551,6 +556,11 @@ func (w *worker) renew(ctx context.Context, i int) error {
 	r := &w.rs[i]
 	r.Attempts++
 	if err := w.Client.CreateToken(ctx, r.ID, w.validity(i)); err != nil {
+		if tokenRefused(r, err) {
+			r.Status = results.Failed
+			r.ErrorMessage = "renewing the token failed: " + r.ErrorMessage
+			return nil
+		}
 		record(r, err)
 		r.Status = results.Failed
 		r.ErrorMessage = "renewing the token failed: " + r.ErrorMessage
@@ -561,6 +571,19 @@ func (w *worker) renew(ctx context.Context, i int) error {
 	}
 	r.Status = results.Renewed
 	return w.fetch(ctx, i)
+}
+
+// tokenRefused records a token action the service refused for this
+// profile alone (a *graph.TokenError) and reports whether err was one: the
+// row fails, the run goes on.
+func tokenRefused(r *results.Result, err error) bool {
+	var te *graph.TokenError
+	if !errors.As(err, &te) {
+		return false
+	}
+	record(r, err)
+	r.ErrorMessage = fmt.Sprintf("%s for %q (id %s) answered %d: %s; %s", te.Action, r.DisplayName, te.ID, te.Err.Status, r.ErrorMessage, te.Why)
+	return true
 }
 
 func (w *worker) contentFailed(r *results.Result, what string, err error) error {

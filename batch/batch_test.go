@@ -444,3 +444,60 @@ func TestErrorMessageUnwrapsIntuneJSON(t *testing.T) {
 		t.Errorf("raw message lost: %q", r.ErrorRaw)
 	}
 }
+
+// TestTokenRefusedFailsOnlyThatRow checks that createToken refused for one
+// profile (403 to an app-only token, or 400/404 for the id) fails that row
+// with a message saying what to try, and the rest of the run goes on.
+func TestTokenRefusedFailsOnlyThatRow(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		renew  bool
+		want   []string
+	}{
+		{"403 after create", http.StatusForbidden, false, []string{"created without a token", "createToken for", "answered 403", "--auth device-code", "--auth browser"}},
+		{"404 after create", http.StatusNotFound, false, []string{"createToken for", "answered 404", "tried POST", "AOSP-", "qr --from-tenant"}},
+		{"400 after create", http.StatusBadRequest, false, []string{"createToken for", "answered 400", "tried POST"}},
+		{"403 on renew", http.StatusForbidden, true, []string{"renewing the token failed", "answered 403", "--auth device-code"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, job := setup(t, sim.Options{OmitToken: !tt.renew})
+			if tt.renew {
+				for i := 1; i <= 3; i++ {
+					s.SeedProfiles(profile.Profile{DisplayName: fmt.Sprintf("Dock %03d", i), TokenExpirationDateTime: time.Now().Add(time.Hour)})
+				}
+				job.RenewWithin = 24 * time.Hour
+			}
+			s.Inject(sim.Fault{Op: sim.OpCreateToken, Status: tt.status})
+			rs, err := job.Run(context.Background(), makeRows(3, "Dock"))
+			if err != nil {
+				t.Fatalf("the run was aborted: %v", err)
+			}
+			failed := 0
+			for _, r := range rs {
+				if r.Status != results.Failed {
+					if r.QRCodeContent == "" {
+						t.Errorf("row %d %s: no QR content", r.Row, r.Status)
+					}
+					continue
+				}
+				failed++
+				if r.HTTPStatus != tt.status || r.ID == "" {
+					t.Errorf("row %d: httpStatus %d id %q", r.Row, r.HTTPStatus, r.ID)
+				}
+				for _, w := range append(tt.want, r.DisplayName, r.ID) {
+					if !strings.Contains(r.ErrorMessage, w) {
+						t.Errorf("row %d message lacks %q: %s", r.Row, w, r.ErrorMessage)
+					}
+				}
+			}
+			if failed != 1 {
+				t.Errorf("%d rows failed, want 1: %v", failed, byStatus(rs))
+			}
+			if st := s.Stats(); st.CreateTokens != 3 || len(s.Profiles()) != 3 {
+				t.Errorf("%d createToken calls, %d profiles; want 3 and 3", st.CreateTokens, len(s.Profiles()))
+			}
+		})
+	}
+}

@@ -378,12 +378,18 @@ func (c *Client) Create(ctx context.Context, body map[string]any) (profile.Profi
 	return p, resp, nil
 }
 
-// CreateToken creates a new enrollment token valid for the given time.
+// CreateToken creates a new enrollment token valid for the given time; the
+// action answers 204 with no body, so read the profile back for the token.
 // Repeating it is harmless: the newest token replaces the previous one.
+//
+// id is the profile's id as the service returns it, the form Graph's
+// createToken page documents. A 403, or a 400 or 404, is returned as a
+// *TokenError: it concerns this profile, not the whole run.
 func (c *Client) CreateToken(ctx context.Context, id string, validity time.Duration) error {
 	body, _ := json.Marshal(map[string]int64{"tokenValidityInSeconds": int64(validity / time.Second)})
-	_, err := c.retry(ctx, http.MethodPost, profile.CollectionPath+"/"+url.PathEscape(id)+"/createToken", body)
-	return err
+	path := profile.CollectionPath + "/" + url.PathEscape(id) + "/createToken"
+	_, err := c.retry(ctx, http.MethodPost, path, body)
+	return tokenError("createToken", id, path, err)
 }
 
 // RevokeToken revokes the profile's enrollment token. The action takes no

@@ -1,11 +1,14 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +175,52 @@ func TestNewRequestIDIsAGUID(t *testing.T) {
 			t.Fatalf("bad or repeated id %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+// TestTokenActionsBodies checks what the token actions send: createToken
+// its documented body on the profile's id as listed, revokeToken no body at
+// all, and that both take the 204 with no body.
+func TestTokenActionsBodies(t *testing.T) {
+	s, c := newClient(t, sim.Options{})
+	id := s.Seed("Till 1")[0].ID
+	type seen struct {
+		path, body, contentType string
+	}
+	var got []seen
+	s.SetHook(func(r *http.Request, op sim.Op) *sim.Fault {
+		if op == sim.OpCreateToken || op == sim.OpRevokeToken {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			got = append(got, seen{r.URL.Path, string(b), r.Header.Get("Content-Type")})
+		}
+		return nil
+	})
+	ctx := context.Background()
+	if err := c.CreateToken(ctx, id, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RevokeToken(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	want := []seen{
+		{"/beta/deviceManagement/androidDeviceOwnerEnrollmentProfiles/" + id + "/createToken", `{"tokenValidityInSeconds":604800}`, "application/json"},
+		{"/beta/deviceManagement/androidDeviceOwnerEnrollmentProfiles/" + id + "/revokeToken", "", ""},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sent %+v\nwant %+v", got, want)
+	}
+
+	// A 403 on the action is the profile's problem, not an abort.
+	s.Inject(sim.Fault{Op: sim.OpCreateToken, Status: http.StatusForbidden})
+	err := c.CreateToken(ctx, id, time.Hour)
+	var te *TokenError
+	if !errors.As(err, &te) || IsAuth(err) || te.Err.Status != http.StatusForbidden || !strings.Contains(err.Error(), "--auth device-code") {
+		t.Errorf("403 on createToken: %v (IsAuth %v)", err, IsAuth(err))
+	}
+	// A 403 elsewhere still is.
+	s.Inject(sim.Fault{Op: sim.OpRevokeToken, Status: http.StatusForbidden})
+	if err := c.RevokeToken(ctx, id); !IsAuth(err) {
+		t.Errorf("403 on revokeToken: %v, want an AuthError", err)
 	}
 }

@@ -139,3 +139,40 @@ func forbidden(e *Error) *AuthError {
 func unauthorized(e *Error) *AuthError {
 	return &AuthError{Err: e, Why: "the service rejected the token twice: check the tenant, the app's credentials and that admin consent for " + Permission + " was given"}
 }
+
+// TokenError is a token action (createToken) that the service refused for
+// one profile: a 403 while the rest of the job's requests are allowed, or a
+// 400 or 404 for the id. It fails that profile's row and lets the run go
+// on; it is not an *AuthError.
+type TokenError struct {
+	Action string // "createToken"
+	ID     string // the profile id the action was sent for
+	Path   string // the path that was tried
+	Err    *Error // the service's answer
+	Why    string // what was tried and what to do next
+}
+
+func (e *TokenError) Error() string { return fmt.Sprintf("%v; %s", e.Err, e.Why) }
+
+// Unwrap returns the service's answer.
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// tokenError turns a refusal of a token action for profile id into a
+// *TokenError; other errors come back unchanged.
+func tokenError(action, id, path string, err error) error {
+	var ae *AuthError
+	if errors.As(err, &ae) && ae.Err != nil && ae.Err.Status == http.StatusForbidden {
+		return &TokenError{Action: action, ID: id, Path: path, Err: ae.Err, Why: "the service refused " + action +
+			" (403) although it allowed the job's other requests; it is documented for " + Permission +
+			" as an application permission, but it has been seen refusing app-only tokens while accepting delegated ones: " +
+			"sign in as an Intune administrator with --auth device-code or --auth browser and run again " +
+			"(add --renew-within 1d to give profiles that exist without a token a new one)"}
+	}
+	var ge *Error
+	if errors.As(err, &ge) && !IsAuth(err) && (ge.Status == http.StatusBadRequest || ge.Status == http.StatusNotFound) {
+		return &TokenError{Action: action, ID: id, Path: path, Err: ge, Why: fmt.Sprintf("tried POST %s with the profile's id %q as the service lists it "+
+			"(the form Graph's %s page documents; Microsoft's AOSP sample prefixes ids with AOSP-, which the documentation does not): "+
+			"check that the profile still exists with enrollbatch qr --from-tenant, and report the requestId if it does", path, id, action)}
+	}
+	return err
+}
