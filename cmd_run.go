@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -114,6 +115,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		inPath, sheet, out, onExists, progress, lockPath string
 		concurrency                                      int
 		strict, dryRun, qrExisting, resultsCSV           bool
+		updateSecrets                                    bool
 		renewWithin                                      time.Duration
 		tokenValidity                                    = batch.DefaultTokenValidity
 		cf                                               connFlags
@@ -124,9 +126,10 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default the first)")
 	fs.StringVar(&out, "out", "out", "folder for results.xlsx and qr-codes.pdf (created)")
 	fs.IntVar(&concurrency, "concurrency", 4, "requests in flight at once")
-	fs.StringVar(&onExists, "on-exists", "skip", "when a profile with the name exists: skip, create or fail")
+	fs.StringVar(&onExists, "on-exists", "skip", "when a profile with the name exists: skip, update (patch what differs), create or fail")
+	fs.BoolVar(&updateSecrets, "update-secrets", false, "with --on-exists update: send a row's wifiPassword even when no other Wi-Fi setting changed")
 	fs.BoolVar(&strict, "strict", false, "post nothing when any row is invalid")
-	fs.BoolVar(&dryRun, "dry-run", false, "validate and look up existing names; post nothing")
+	fs.BoolVar(&dryRun, "dry-run", false, "a plan: validate, compare with the tenant and say what a run would do; change nothing")
 	fs.BoolVar(&qrExisting, "qr-existing", false, "also print the QR codes of profiles that already exist")
 	fs.Var(daysFlag{&renewWithin}, "renew-within", "renew tokens of existing profiles that expire within this time, e.g. 14d")
 	fs.Var(daysFlag{&tokenValidity}, "token-validity", "token lifetime when a row gives no tokenExpirationDateTime")
@@ -153,9 +156,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	defer stopProfiles()
 	onExists, progress = choice(onExists), choice(progress)
 	switch batch.OnExists(onExists) {
-	case batch.Skip, batch.Create, batch.Fail:
+	case batch.Skip, batch.Create, batch.Fail, batch.Update:
 	default:
-		return usagef("--on-exists %q: use skip, create or fail", onExists)
+		return usagef("--on-exists %q: use skip, update, create or fail", onExists)
+	}
+	if updateSecrets && batch.OnExists(onExists) != batch.Update {
+		return usagef("--update-secrets works with --on-exists update only")
 	}
 	if progress != "auto" && progress != "always" && progress != "never" {
 		return usagef("--progress %q: use auto, always or never", progress)
@@ -241,6 +247,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		Concurrency: concurrency, MaxRetries: cf.maxRetries, OnExists: batch.OnExists(onExists),
 		Strict: strict, DryRun: dryRun, QRExisting: qrExisting, RenewWithin: renewWithin,
 		TokenValidity: tokenValidity, Log: log, Prepare: encodeQR, Stop: stop,
+		UpdateSecrets: updateSecrets,
 	}}
 	job.Progress, job.State = prog.Update, prog.SetState
 	rs, runErr := job.Run(hard, file.Rows)
@@ -265,6 +272,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	prog.Finish()
 	m.summary(log, choice(lf.format), run, rs)
+	m.logPlan(log, choice(lf.format), dryRun, rs)
 	if runErr != nil {
 		if graph.IsAuth(runErr) {
 			return runErr
@@ -317,4 +325,21 @@ func (m *Main) writeOutputs(out string, run results.Run, rs []results.Result, sf
 		fmt.Fprintf(m.Stderr, "wrote %s (%d label(s))\n", pdf, n)
 	}
 	return nil
+}
+
+// logPlan prints what a dry run would do ("plan: 3 to create, 7 to update,
+// 30 unchanged, 1 invalid") or what a run did; with JSON logs it is one
+// event with the same counts instead.
+func (m *Main) logPlan(log *slog.Logger, format string, dryRun bool, rs []results.Result) {
+	p := results.PlanOf(rs)
+	event, text := "done", p.Done()
+	if dryRun {
+		event, text = "plan", p.String()
+	}
+	if format != "json" {
+		fmt.Fprintf(m.Stderr, "%s: %s\n", event, text)
+		return
+	}
+	log.Info(event, "create", p.Create, "update", p.Update, "delete", p.Delete,
+		"unchanged", p.Unchanged, "invalid", p.Invalid, "other", p.Other, "summary", text)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/plan"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/provisioning"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -36,6 +37,7 @@ const (
 	Skip   OnExists = "skip"   // report exists, post nothing
 	Create OnExists = "create" // post anyway (a second profile with that name)
 	Fail   OnExists = "fail"   // report the row failed
+	Update OnExists = "update" // patch the properties that differ (status updated)
 )
 
 // DefaultTokenValidity is the token lifetime asked for when a row gives no
@@ -48,7 +50,8 @@ type Options struct {
 	MaxRetries    int              // resends of a row after a transient failure
 	OnExists      OnExists         // default Skip
 	Strict        bool             // post nothing when any row is invalid
-	DryRun        bool             // look up names, post nothing
+	DryRun        bool             // look up names and compare, change nothing: a plan
+	UpdateSecrets bool             // with Update: send a row's wifiPassword even when no other Wi-Fi setting changed
 	QRExisting    bool             // fetch the QR content of rows that exist, to print them
 	RenewWithin   time.Duration    // renew tokens of existing profiles that expire within this window; 0 is off
 	TokenValidity time.Duration    // token lifetime when a row gives no expiry; default DefaultTokenValidity
@@ -82,6 +85,7 @@ const (
 	doCreate kind = iota + 1
 	doRenew
 	doFetch
+	doUpdate
 )
 
 // Run processes rows and returns one result per row, in the same order.
@@ -131,7 +135,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	}
 
 	j.state("listing the tenant")
-	existing, err := j.Client.List(ctx, "id", "displayName", "tokenExpirationDateTime")
+	existing, err := j.Client.List(ctx, plan.Select()...)
 	if err != nil {
 		j.holdBack(rs, "not attempted: the tenant's profiles could not be listed, so nothing was posted")
 		if graph.IsAuth(err) {
@@ -150,6 +154,8 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 
 	work := make([]int, 0, len(rows))
 	kinds := make([]kind, len(rows))
+	diffs := make(map[int]plan.Diff)
+	renew := make(map[int]bool)
 	now := j.Now()
 	for i := range rows {
 		if rs[i].Status == results.Invalid {
@@ -163,18 +169,38 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 			r.ErrorCode = "AlreadyExists"
 			r.ErrorMessage = "a profile with this name is already in the tenant (--on-exists fail)"
 			continue
-		case found && j.OnExists == Skip:
+		case found && (j.OnExists == Skip || j.OnExists == Update):
 			r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, p.TokenExpirationDateTime
+			d := plan.Compare(rows[i].Body, p, plan.Options{UpdateSecrets: j.UpdateSecrets})
+			expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
 			switch {
-			case j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin))):
-				kinds[i] = doRenew
-			case j.QRExisting:
-				kinds[i] = doFetch
+			case !d.Empty() && j.OnExists == Update:
+				r.Changes, r.Action = d.Strings(), results.ActUpdate
+				if d.Payload {
+					r.Changes = append(r.Changes, StaleNote)
+				}
+				diffs[i], renew[i] = d, expiring
+				kinds[i] = doUpdate
+				if j.DryRun {
+					r.Status = results.Planned
+					continue
+				}
+			case !d.Empty():
+				r.Notes = append(r.Notes, "the tenant's profile differs from the row ("+strings.Join(d.Strings(), "; ")+"); nothing was changed: run with --on-exists update to apply the row")
+				fallthrough
 			default:
-				continue
+				switch {
+				case expiring:
+					kinds[i] = doRenew
+				case j.QRExisting:
+					kinds[i] = doFetch
+				default:
+					continue
+				}
 			}
 		default:
 			kinds[i] = doCreate
+			r.Action = results.ActCreate
 			if j.DryRun {
 				r.Status = results.Planned
 				continue
@@ -190,7 +216,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	}
 
 	j.state("creating")
-	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work), logged: logged}
+	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work), logged: logged, diffs: diffs, renewAfter: renew}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(j.Concurrency)
 	for _, i := range work {
@@ -209,6 +235,8 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 				err = w.renew(gctx, i)
 			case doFetch:
 				err = w.fetch(gctx, i)
+			case doUpdate:
+				err = w.update(gctx, i)
 			}
 			w.finish(i)
 			return err
@@ -291,8 +319,12 @@ type worker struct {
 	before map[string]bool // ids in the tenant before the run
 	total  int
 	logged []bool // rows whose event is logged; each index written by one worker
-	done   atomic.Int64
-	mu     sync.Mutex // serialises Progress calls
+	// diffs are the changes of rows to update, renewAfter those whose
+	// token also needs renewing; both are read-only once workers start.
+	diffs      map[int]plan.Diff
+	renewAfter map[int]bool
+	done       atomic.Int64
+	mu         sync.Mutex // serialises Progress calls
 }
 
 func (w *worker) finish(i int) {
@@ -620,4 +652,50 @@ func (w *worker) validity(i int) time.Duration {
 		d = min(d, MaxAOSPTokenValidity)
 	}
 	return d
+}
+
+// StaleNote ends the changes of an update that alters the QR payload.
+const StaleNote = "QR payload changed: codes printed before this update are stale; print the new sheet and destroy the old one"
+
+// update patches the properties of row i that differ from the tenant's
+// profile. The client retries it after a transient failure, an update
+// being idempotent. When the change alters the QR payload, the new content
+// is read back so that a replacement label is printed.
+func (w *worker) update(ctx context.Context, i int) error {
+	r := &w.rs[i]
+	d := w.diffs[i]
+	r.Attempts++
+	_, resp, err := w.Client.Patch(ctx, r.ID, d.Patch)
+	if err != nil {
+		record(r, err)
+		r.Status = results.Failed
+		if graph.IsAuth(err) {
+			return err
+		}
+		var ge *graph.Error
+		if !errors.As(err, &ge) && ctx.Err() != nil {
+			r.ErrorMessage = "cancelled before the update was sent; the profile is unchanged"
+			r.Status = results.NotAttempted
+		}
+		return nil
+	}
+	clearError(r)
+	r.Status, r.HTTPStatus = results.Updated, resp.Status
+	r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
+	if w.renewAfter[i] {
+		if err := w.Client.CreateToken(ctx, r.ID, w.validity(i)); err != nil {
+			return w.contentFailed(r, "renew its token after the update", err)
+		}
+		r.Notes = append(r.Notes, "token renewed after the update (--renew-within)")
+		r.Replaces = true
+		return w.fetch(ctx, i)
+	}
+	if d.Payload {
+		r.Replaces = true
+		return w.fetch(ctx, i)
+	}
+	if w.QRExisting {
+		return w.fetch(ctx, i)
+	}
+	return nil
 }

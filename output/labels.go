@@ -90,6 +90,7 @@ func LabelsFromResults(rs []results.Result, extraHeaders, labelColumns []string,
 			Expires:     r.TokenExpiration,
 			Content:     r.QRCodeContent,
 			Image:       r.QRCodeImage,
+			Replaces:    r.Replaces,
 		}
 		if r.QRCodeContent != "" {
 			lb.Code = r.QR

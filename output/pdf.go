@@ -31,7 +31,11 @@ type Label struct {
 	Code        *qr.Code    // Content pre-encoded; WritePDF encodes Content when nil
 	Image       []byte      // PNG from the service, used when there is no Content
 	Fields      [][2]string // extra lines such as {"Site", "Leeds"} from --label-columns
+	Replaces    bool        // the profile's QR payload changed: this label replaces codes printed before
 }
+
+// ReplacesNote is printed on a label whose code replaces earlier ones.
+const ReplacesNote = "REPLACES EARLIER CODES: settings changed; destroy the old sheet"
 
 // SheetOptions lays out the QR sheet.
 type SheetOptions struct {
@@ -461,6 +465,9 @@ type textLine struct {
 // captionLines lists what goes under the code.
 func captionLines(lb *Label, now time.Time) []textLine {
 	lines := []textLine{{text: lb.DisplayName, bold: true, scale: 1.15}}
+	if lb.Replaces {
+		lines = append(lines, textLine{text: ReplacesNote, bold: true, red: true, scale: 0.95})
+	}
 	if d := strings.TrimSpace(lb.Description); d != "" {
 		lines = append(lines, textLine{text: d, scale: 1})
 	}

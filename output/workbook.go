@@ -197,6 +197,7 @@ const (
 	factConcurrency = "concurrency"
 	factRate        = "rate (requests/s, 0 = no limit)"
 	factDryRun      = "dry run"
+	factPlan        = "plan"
 	factRequests    = "requests"
 	factThrottled   = "429 responses"
 	factPaused      = "paused by Retry-After"
@@ -210,6 +211,15 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// planText is the plan line of the Summary sheet: what a dry run would
+// do, or what a run did, in the same words.
+func planText(run results.Run, rs []results.Result) string {
+	if run.DryRun {
+		return results.PlanOf(rs).String()
+	}
+	return results.PlanOf(rs).Done()
 }
 
 func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Result) error {
@@ -263,6 +273,7 @@ func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Re
 		{factConcurrency, run.Concurrency},
 		{factRate, run.Rate},
 		{factDryRun, yesNo(run.DryRun)},
+		{factPlan, planText(run, rs)},
 		{factRequests, run.Requests},
 		{factThrottled, run.Throttled},
 		{factPaused, run.Paused.Round(time.Millisecond).String()},

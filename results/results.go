@@ -57,7 +57,85 @@ type Result struct {
 	QR              *qr.Code  // QRCodeContent encoded, filled by the workers
 	Extras          []string  // the input's extra columns, aligned with Run.ExtraHeaders
 	Changes         []string  // what an update changed or a plan would change, one "property: old → new" each
+	Action          Action    // what the row does, or in a dry run would do, to the tenant; empty for nothing
+	Replaces        bool      // the QR payload changed: this code replaces codes printed before
 	Notes           []string  // warnings and notices about the row: values changed, columns ignored, layout moved
+}
+
+// Action is what a row does to the tenant, or would do in a dry run.
+type Action string
+
+// The actions a plan counts.
+const (
+	ActCreate Action = "create" // post a new profile
+	ActUpdate Action = "update" // patch the properties listed in Changes
+	ActDelete Action = "delete" // delete the profile
+)
+
+// Plan counts what a run does or, in a dry run, would do.
+type Plan struct {
+	Create, Update, Delete int // rows that are (or would be) created, updated, deleted
+	Unchanged              int // rows whose profile matches (exists)
+	Invalid                int // rows that failed validation
+	Other                  int // rows failed, not attempted or not found
+}
+
+// PlanOf counts the results by what they do to the tenant.
+func PlanOf(rs []Result) Plan {
+	var p Plan
+	for _, r := range rs {
+		switch {
+		case r.Status == Invalid:
+			p.Invalid++
+		case r.Status == Exists:
+			p.Unchanged++
+		case r.Action == ActCreate && (r.Status == Planned || r.Status == Created):
+			p.Create++
+		case r.Action == ActUpdate && (r.Status == Planned || r.Status == Updated):
+			p.Update++
+		case r.Action == ActDelete && (r.Status == Planned || r.Status == Deleted):
+			p.Delete++
+		case r.Status == Created:
+			p.Create++
+		case r.Status == Updated:
+			p.Update++
+		case r.Status == Deleted:
+			p.Delete++
+		case r.Status == Renewed:
+			p.Unchanged++
+		default:
+			p.Other++
+		}
+	}
+	return p
+}
+
+// String words the plan: "3 to create, 7 to update, 30 unchanged, 1
+// invalid", with ", 2 to delete" and ", 1 failed or not done" when there
+// are such rows.
+func (p Plan) String() string {
+	s := fmt.Sprintf("%d to create, %d to update, %d unchanged, %d invalid", p.Create, p.Update, p.Unchanged, p.Invalid)
+	if p.Delete > 0 {
+		s += fmt.Sprintf(", %d to delete", p.Delete)
+	}
+	if p.Other > 0 {
+		s += fmt.Sprintf(", %d failed or not done", p.Other)
+	}
+	return s
+}
+
+// Done words what a run did, in the plan's order: "3 created, 7
+// updated, 30 unchanged, 1 invalid", with deleted and failed rows when
+// there are any.
+func (p Plan) Done() string {
+	s := fmt.Sprintf("%d created, %d updated, %d unchanged, %d invalid", p.Create, p.Update, p.Unchanged, p.Invalid)
+	if p.Delete > 0 {
+		s += fmt.Sprintf(", %d deleted", p.Delete)
+	}
+	if p.Other > 0 {
+		s += fmt.Sprintf(", %d failed or not done", p.Other)
+	}
+	return s
 }
 
 // Run describes one run of the job for the Summary sheet and the log.
@@ -89,7 +167,7 @@ func Counts(rs []Result) map[Status]int {
 
 // Printable reports whether the result has something to print on a QR sheet.
 func (r *Result) Printable() bool {
-	return (r.Status == Created || r.Status == Exists || r.Status == Renewed) &&
+	return (r.Status == Created || r.Status == Exists || r.Status == Renewed || r.Status == Updated) &&
 		(r.QRCodeContent != "" || len(r.QRCodeImage) > 0)
 }
 

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// editSample writes a copy of the sample CSV with the description of its
+// second data row changed and the scope tags of its fourth.
+func editSample(t *testing.T, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile("samples/profiles.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	lines[2] = strings.Replace(lines[2], "Zebra MC33 handhelds for pick and pack", "Zebra MC3300x handhelds for pick and pack", 1)
+	lines[4] = strings.Replace(lines[4], `"0, 14"`, `"14; 0; 21"`, 1)
+	p := filepath.Join(dir, "edited.csv")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// jsonEvents returns the JSON log lines with the given msg.
+func jsonEvents(t *testing.T, stderr, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(stderr, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestEditedSheetPlanThenUpdate(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+	dir := t.TempDir()
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", filepath.Join(dir, "first"), "--rate", "0"); code != 0 {
+		t.Fatalf("first run exit %d: %s", code, stderr)
+	}
+	total := len(s.Profiles())
+	edited := editSample(t, dir)
+
+	// The plan: two rows to update, nothing sent.
+	out := filepath.Join(dir, "plan")
+	code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", edited, "--out", out, "--rate", "0", "--on-exists", "update", "--dry-run", "--log-format", "json")
+	if code != 0 {
+		t.Fatalf("plan exit %d: %s", code, stderr)
+	}
+	if st := s.Stats(); st.Patches != 0 || st.Creates != total {
+		t.Fatalf("the plan changed the tenant: %d patches, %d creates", st.Patches, st.Creates)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	var planned []results.Result
+	for _, r := range rs {
+		if r.Status == results.Planned {
+			planned = append(planned, r)
+		}
+	}
+	if len(planned) != 2 || statuses(rs)[results.Exists] != total-2 {
+		t.Fatalf("plan statuses %v", statuses(rs))
+	}
+	if !slices.Equal(planned[0].Changes, []string{"description: Zebra MC33 handhelds for pick and pack → Zebra MC3300x handhelds for pick and pack"}) ||
+		!slices.Equal(planned[1].Changes, []string{"roleScopeTagIds: 0, 14 → 14, 0, 21"}) {
+		t.Errorf("planned changes %q / %q", planned[0].Changes, planned[1].Changes)
+	}
+	want := "0 to create, 2 to update, " + itoa(total-2) + " unchanged, 0 invalid"
+	ev := jsonEvents(t, stderr, "plan")
+	if len(ev) != 1 || ev[0]["update"] != float64(2) || ev[0]["create"] != float64(0) || ev[0]["summary"] != want {
+		t.Errorf("plan event %v, want %q", ev, want)
+	}
+
+	// Apply it: exactly the two rows, exactly their properties.
+	out = filepath.Join(dir, "apply")
+	code, _, stderr = run(t, env, "run", "--graph-url", url, "--input", edited, "--out", out, "--rate", "0", "--on-exists", "update")
+	if code != 0 || !strings.Contains(stderr, "done: 0 created, 2 updated, "+itoa(total-2)+" unchanged, 0 invalid") {
+		t.Fatalf("apply exit %d: %s", code, stderr)
+	}
+	ps := s.Patches()
+	if len(ps) != 2 {
+		t.Fatalf("%d patches, want 2", len(ps))
+	}
+	if len(ps[0].Body)+len(ps[1].Body) != 4 { // @odata.type and one property each
+		t.Errorf("patch bodies %v / %v", ps[0].Body, ps[1].Body)
+	}
+	rs = readResults(t, filepath.Join(out, "results.xlsx"))
+	if statuses(rs)[results.Updated] != 2 {
+		t.Errorf("apply statuses %v", statuses(rs))
+	}
+	// Nothing changed the QR payload, so nothing is printed.
+	if _, err := os.Stat(filepath.Join(out, "qr-codes.pdf")); !os.IsNotExist(err) {
+		t.Errorf("an update without payload changes printed a sheet")
+	}
+	// And again: nothing left to do.
+	code, _, stderr = run(t, env, "run", "--graph-url", url, "--input", edited, "--out", filepath.Join(dir, "again"), "--rate", "0", "--on-exists", "update")
+	if code != 0 || len(s.Patches()) != 2 || s.Stats().Creates != total {
+		t.Errorf("second apply exit %d, %d patches: %s", code, len(s.Patches()), stderr)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
