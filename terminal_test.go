@@ -2,11 +2,17 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/enrollbatch/enrollbatch/results"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/results"
 )
 
 // TestFlagMistakes runs the binary with the mistakes people make and checks
@@ -181,5 +187,46 @@ func TestJSONErrorsAreObjects(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.TrimSpace(stderr)), &ev); err != nil || ev["level"] != "ERROR" ||
 		!strings.Contains(ev["msg"].(string), "did you mean --input?") {
 		t.Errorf("stderr %q, want one JSON error object", stderr)
+	}
+}
+
+// TestExpiryShownInTheInputsZone checks that a token that expires at 23:30
+// on 31 March in New York is printed as valid until 31 March, with the
+// offset, and that the Summary sheet's times carry their offset.
+func TestExpiryShownInTheInputsZone(t *testing.T) {
+	requirePDFTools(t)
+	path := filepath.Join(t.TempDir(), "p.csv")
+	if err := os.WriteFile(path, []byte("displayName,tokenExpirationDateTime\nNY Till,2027-03-31T23:30:00-05:00\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, _, stderr := run(t, []string{"TZ=Europe/Berlin"}, "run", path, "--simulate", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	text, err := exec.Command("pdftotext", "-layout", filepath.Join(out, "qr-codes.pdf"), "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), "2027-03-31 23:30 -05:00") {
+		t.Errorf("label text does not show the expiry in the input's zone:\n%s", text)
+	}
+	f, err := excelize.OpenFile(filepath.Join(out, "results.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(output.SummarySheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var start string
+	for _, r := range rows {
+		if len(r) > 1 && r[0] == "start" {
+			start = r[1]
+		}
+	}
+	if ok, _ := regexp.MatchString(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]0[12]:00$`, start); !ok {
+		t.Errorf("Summary start %q, want local time with its offset (Berlin: +01:00 or +02:00)", start)
 	}
 }

@@ -170,7 +170,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 			r.ErrorMessage = "a profile with this name is already in the tenant (--on-exists fail)"
 			continue
 		case found && (j.OnExists == Skip || j.OnExists == Update):
-			r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, p.TokenExpirationDateTime
+			r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, inRowZone(p.TokenExpirationDateTime, rows[i])
 			d := plan.Compare(rows[i].Body, p, plan.Options{UpdateSecrets: j.UpdateSecrets})
 			expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
 			switch {
@@ -270,6 +270,16 @@ func invalidRows(rs []results.Result) string {
 	default:
 		return "rows " + strings.Join(nums[:len(nums)-1], ", ") + " and " + nums[len(nums)-1] + " are"
 	}
+}
+
+// inRowZone returns t, a time from the service (UTC), in the zone the row
+// gave its tokenExpirationDateTime in, so that labels and logs show the
+// expiry as the user wrote it: 2027-03-31T23:30-05:00 stays 31 March.
+func inRowZone(t time.Time, row input.Row) time.Time {
+	if t.IsZero() || row.TokenExpiration.IsZero() || row.TokenExpiration.Location() == time.UTC {
+		return t
+	}
+	return t.In(row.TokenExpiration.Location())
 }
 
 // state tells the progress display what the job is doing.
@@ -445,7 +455,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 			clearError(r)
 			r.Status, r.ID, r.HTTPStatus = results.Created, p.ID, resp.Status
 			r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
-			r.TokenExpiration = p.TokenExpirationDateTime
+			r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, *row)
 			return w.complete(ctx, i, p)
 		}
 		record(r, err)
@@ -499,7 +509,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 func (w *worker) adopt(ctx context.Context, i int, p profile.Profile) error {
 	r := &w.rs[i]
 	clearError(r)
-	r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, p.TokenExpirationDateTime
+	r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, inRowZone(p.TokenExpirationDateTime, w.rows[i])
 	return w.fetch(ctx, i)
 }
 
@@ -556,7 +566,7 @@ func (w *worker) fetch(ctx context.Context, i int) error {
 		return w.contentFailed(r, "read its QR code", err)
 	}
 	if !p.TokenExpirationDateTime.IsZero() {
-		r.TokenExpiration = p.TokenExpirationDateTime
+		r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, w.rows[i])
 	}
 	var img []byte
 	if p.QRCodeImage != nil {

@@ -81,7 +81,7 @@ func LabelsFromResults(rs []results.Result, extraHeaders, labelColumns []string,
 		}
 		if Expired(r.TokenExpiration, now) {
 			skipped = append(skipped, fmt.Sprintf("row %d, %s: token expired %s; renew it (enrollbatch run --renew-within) before printing",
-				r.Row, r.DisplayName, r.TokenExpiration.UTC().Format("2006-01-02 15:04 MST")))
+				r.Row, r.DisplayName, FormatTime(r.TokenExpiration)))
 			continue
 		}
 		lb := Label{

@@ -239,12 +239,6 @@ func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Re
 		return sw.SetRow(cell, vals)
 	}
 	hdr := func(s string) excelize.Cell { return excelize.Cell{StyleID: st.header, Value: s} }
-	date := func(t time.Time) interface{} {
-		if t.IsZero() {
-			return nil
-		}
-		return excelize.Cell{StyleID: st.date, Value: excelTime(t)}
-	}
 	if err := add(hdr("status"), hdr("count")); err != nil {
 		return err
 	}
@@ -266,8 +260,8 @@ func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Re
 		{factCommand, cellText(run.Command)},
 		{factInput, cellText(run.Input)},
 		{factSheet, cellText(run.Sheet)},
-		{factStart, date(run.Start)},
-		{factEnd, date(run.End)},
+		{factStart, timeText(run.Start)},
+		{factEnd, timeText(run.End)},
 		{factDuration, duration},
 		{factGraphURL, cellText(run.GraphURL)},
 		{factConcurrency, run.Concurrency},
@@ -462,6 +456,15 @@ func readResults(f *excelize.File) ([]results.Result, []string, error) {
 	return rs, extras, nil
 }
 
+// timeText is a time for the Summary sheet: local time with its offset,
+// so it is never read as an unmarked UTC time.
+func timeText(t time.Time) interface{} {
+	if t.IsZero() {
+		return nil
+	}
+	return Shown(t).Format("2006-01-02 15:04:05 -07:00")
+}
+
 // splitLines splits a cell that holds one item per line; an empty cell is nil.
 func splitLines(s string) []string {
 	s = strings.TrimSpace(s)
@@ -481,7 +484,7 @@ func parseCellTime(s string) (time.Time, error) {
 		}
 		return t.UTC().Round(time.Second), nil
 	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02"} {
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05 -07:00", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}
