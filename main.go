@@ -10,6 +10,7 @@
 //	enrollbatch template --out FILE
 //	enrollbatch revoke --input FILE | --name-prefix P [--dry-run]
 //	enrollbatch sim --listen ADDR
+//	enrollbatch doctor [flags]
 //
 // Exit codes: 0 every row done; 1 some row invalid, failed or not attempted;
 // 2 usage, configuration or unreadable input; 3 aborted on an
@@ -125,9 +126,13 @@ var errHelp = errors.New("help shown")
 func (m *Main) exitCode(err error) int {
 	var ue *usageError
 	var re *rowsError
+	var ee *exitError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
+	case errors.As(err, &ee):
+		fmt.Fprintln(m.Stderr, "enrollbatch:", err)
+		return ee.code
 	case errors.As(err, &re):
 		return exitRows
 	case errors.As(err, &ue), isNoCredentials(err):
@@ -152,6 +157,7 @@ Usage:
   enrollbatch template --out FILE           write a template to fill in (.xlsx or .csv)
   enrollbatch revoke [flags]                revoke enrollment tokens (lost sheets)
   enrollbatch sim --listen ADDR             serve the Graph simulator for trying the tool
+  enrollbatch doctor [flags]                check a tenant before the first run (changes nothing)
 
 Run "enrollbatch help COMMAND" or "enrollbatch COMMAND --help" for the flags of a command.
 `
@@ -176,6 +182,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.revokeCommand(ctx, rest)
 	case "sim":
 		return m.simCommand(ctx, rest)
+	case "doctor":
+		return m.doctorCommand(ctx, rest)
 	case "help", "-h", "--help", "-help":
 		if cmd == "help" && len(rest) > 0 && rest[0] != "help" {
 			// "help run" is "run --help".
