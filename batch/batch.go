@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -118,6 +119,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		rs[i] = results.Result{
 			Row: row.Line, DisplayName: row.DisplayName, Description: row.Description,
 			Extras: row.Extras, Status: results.NotAttempted,
+			Notes: append([]string(nil), row.Notes...),
 		}
 		if !row.Valid() {
 			invalid++
@@ -135,7 +137,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	}
 
 	j.state("listing the tenant")
-	existing, err := j.Client.List(ctx, plan.Select()...)
+	existing, err := j.Client.List(ctx, listSelect()...)
 	if err != nil {
 		j.holdBack(rs, "not attempted: the tenant's profiles could not be listed, so nothing was posted")
 		if graph.IsAuth(err) {
@@ -145,8 +147,12 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	}
 	byName := make(map[string]profile.Profile, len(existing))
 	before := make(map[string]bool, len(existing))
-	for _, p := range existing {
+	var teams *profile.Profile // the tenant's Teams device profile, if any
+	for k, p := range existing {
 		before[p.ID] = true
+		if p.IsTeamsDeviceProfile && teams == nil {
+			teams = &existing[k]
+		}
 		if _, dup := byName[profile.Key(p.DisplayName)]; !dup {
 			byName[profile.Key(p.DisplayName)] = p
 		}
@@ -163,6 +169,15 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		}
 		r := &rs[i]
 		p, found := byName[profile.Key(rows[i].DisplayName)]
+		if on, _ := rows[i].Body["isTeamsDeviceProfile"].(bool); on && teams != nil &&
+			(!found || j.OnExists == Create || j.OnExists == Update && teams.ID != p.ID) {
+			// One Teams device profile per tenant, and the tenant has
+			// another: posting or patching this row would make two.
+			r.Status, r.ErrorCode = results.Invalid, "InvalidInput"
+			r.ErrorMessage = fmt.Sprintf("isTeamsDeviceProfile: the tenant already has a Teams device profile, %q (%s); one profile per tenant may be for Teams devices (%s)",
+				teams.DisplayName, teams.ID, profile.PageAOSPAssociate)
+			continue
+		}
 		switch {
 		case found && j.OnExists == Fail:
 			r.Status, r.ID = results.Failed, p.ID
@@ -645,21 +660,41 @@ func (w *worker) prepare(r *results.Result) {
 	}
 }
 
-// MaxAOSPTokenValidity is the longest token an AOSP profile may have;
-// dedicated-device tokens may run for years.
-const MaxAOSPTokenValidity = 90 * 24 * time.Hour
-
-// validity is the token lifetime for row i: up to its tokenExpirationDateTime
-// when given, else the default; at most 90 days for AOSP profiles.
-func (w *worker) validity(i int) time.Duration {
-	d := w.TokenValidity
-	if exp := w.rows[i].TokenExpiration; !exp.IsZero() {
-		if left := exp.Sub(w.Now()); left > time.Hour {
-			d = left
+// listSelect is what the job asks of the tenant listing: what a row is
+// compared with (plan.Select), and what the one-per-tenant Teams rule needs.
+func listSelect() []string {
+	sel := plan.Select()
+	for _, name := range []string{"id", "displayName", "tokenExpirationDateTime", "enrollmentMode", "isTeamsDeviceProfile"} {
+		if !slices.Contains(sel, name) {
+			sel = append(sel, name)
 		}
 	}
-	if mode, _ := w.rows[i].Body["enrollmentMode"].(string); strings.HasPrefix(mode, "corporateOwnedAOSP") {
-		d = min(d, MaxAOSPTokenValidity)
+	return sel
+}
+
+// validity is the token lifetime for row i: up to its tokenExpirationDateTime
+// when given, else --token-validity; never more than the row's mode allows
+// (profile.TokenLimitFor). When the lifetime is cut to the mode's limit, the
+// row's notes say so.
+func (w *worker) validity(i int) time.Duration {
+	now := w.Now()
+	d := w.TokenValidity
+	fromRow := false
+	if exp := w.rows[i].TokenExpiration; !exp.IsZero() {
+		if left := exp.Sub(now); left > time.Hour {
+			d, fromRow = left, true
+		}
+	}
+	mode, _ := w.rows[i].Body["enrollmentMode"].(string)
+	if limit := profile.MaxTokenValidity(mode, now); d > limit {
+		what := fmt.Sprintf("--token-validity %s", days(w.TokenValidity))
+		if fromRow {
+			what = "tokenExpirationDateTime " + w.rows[i].TokenExpiration.Format(time.RFC3339)
+		}
+		note := fmt.Sprintf("token lifetime: %s is longer than %s tokens may last (%s, %s); the token was asked for %s",
+			what, profile.EffectiveMode(mode), profile.TokenLimitFor(mode), profile.TokenLimitFor(mode).Source, days(limit))
+		w.note(i, note)
+		d = limit
 	}
 	return d
 }
@@ -708,4 +743,23 @@ func (w *worker) update(ctx context.Context, i int) error {
 		return w.fetch(ctx, i)
 	}
 	return nil
+}
+
+// days renders a lifetime for people, in whole days when it is one.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return fmt.Sprintf("%.1fd", d.Hours()/24)
+}
+
+// note adds a note to row i's result once.
+func (w *worker) note(i int, n string) {
+	r := &w.rs[i]
+	if !slices.Contains(r.Notes, n) {
+		r.Notes = append(r.Notes, n)
+		if w.Log != nil {
+			w.Log.Warn("note", "row", r.Row, "displayName", r.DisplayName, "note", n)
+		}
+	}
 }

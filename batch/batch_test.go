@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,9 +98,11 @@ func TestRunCreatesValidRowsWithExactBodies(t *testing.T) {
 	}
 	wantBody := map[string]map[string]any{
 		"Leeds Scanners": {"@odata.type": profile.ODataType, "displayName": "Leeds Scanners", "description": "Zebra TC52",
-			"tokenExpirationDateTime": "2027-03-31T00:00:00Z", "roleScopeTagIds": []any{"0", "12"}, "enrollmentMode": "corporateOwnedDedicatedDevice"},
-		"Kraków Kiosks": {"@odata.type": profile.ODataType, "displayName": "Kraków Kiosks", "tokenExpirationDateTime": "2027-04-30T08:00:00+02:00"},
-		"Brno Tills":    {"@odata.type": profile.ODataType, "displayName": "Brno Tills", "description": "Tills at the front"},
+			"tokenExpirationDateTime": "2027-03-31T00:00:00Z", "roleScopeTagIds": []any{"0", "12"}, "enrollmentMode": "corporateOwnedDedicatedDevice",
+			"configureWifi": false},
+		"Kraków Kiosks": {"@odata.type": profile.ODataType, "displayName": "Kraków Kiosks", "tokenExpirationDateTime": "2027-04-30T08:00:00+02:00",
+			"configureWifi": false},
+		"Brno Tills": {"@odata.type": profile.ODataType, "displayName": "Brno Tills", "description": "Tills at the front", "configureWifi": false},
 	}
 	for name, w := range wantBody {
 		if !reflect.DeepEqual(got[name], w) {
@@ -353,6 +356,92 @@ func TestTokenCreatedWhenTheServiceReturnsNone(t *testing.T) {
 	}
 	if d := rs[2].TokenExpiration.Sub(time.Now()); d > 90*24*time.Hour {
 		t.Errorf("AOSP row token valid for %v, want at most 90 days", d)
+	}
+	want := "token lifetime: --token-validity 365d is longer than corporateOwnedAOSPUserlessDevice tokens may last (90 days, Intune docs, android-aosp-corporate-owned-userless-enroll); the token was asked for 90d"
+	if !reflect.DeepEqual(rs[2].Notes, []string{want}) || len(rs[0].Notes)+len(rs[1].Notes) != 0 {
+		t.Errorf("notes %q / %q / %q, want the AOSP row's to say the lifetime was cut", rs[0].Notes, rs[1].Notes, rs[2].Notes)
+	}
+}
+
+// TestTokenValidityPerMode checks the lifetime asked of createToken for
+// each mode when --token-validity is longer than some modes allow.
+func TestTokenValidityPerMode(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		mode     string
+		validity time.Duration
+		want     time.Duration
+		noted    bool
+	}{
+		{"", 30 * 365 * 24 * time.Hour, 30 * 365 * 24 * time.Hour, false},
+		{profile.ModeDedicated, 70 * 365 * 24 * time.Hour, profile.TokenLimitFor(profile.ModeDedicated).Max(now), true},
+		{profile.ModeAOSPUserless, 90 * 24 * time.Hour, 90 * 24 * time.Hour, false},
+		{profile.ModeAOSPUserless, 91 * 24 * time.Hour, 90 * 24 * time.Hour, true},
+		{profile.ModeAOSPAssociated, 10 * 365 * 24 * time.Hour, 10 * 365 * 24 * time.Hour, false},
+		{profile.ModeWorkProfile, 64 * 365 * 24 * time.Hour, 64 * 365 * 24 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v", tt.mode, tt.validity), func(t *testing.T) {
+			s, job := setup(t, sim.Options{OmitToken: true, Now: func() time.Time { return now }})
+			job.Now = func() time.Time { return now }
+			job.TokenValidity = tt.validity
+			rows := makeRows(1, "Mode")
+			if tt.mode != "" {
+				rows[0].Body["enrollmentMode"] = tt.mode
+			}
+			rs, err := job.Run(context.Background(), rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := s.Profile(rs[0].ID)
+			if got := p.TokenExpirationDateTime.Sub(now); got != tt.want {
+				t.Errorf("token valid for %v, want %v", got, tt.want)
+			}
+			if (len(rs[0].Notes) > 0) != tt.noted {
+				t.Errorf("notes %q, want a note %v", rs[0].Notes, tt.noted)
+			}
+		})
+	}
+}
+
+// TestTeamsProfileInTenant checks that a row turning isTeamsDeviceProfile
+// on is invalid, before anything is posted, when the tenant already has a
+// Teams device profile, and that the listing asks for what the rule needs.
+func TestTeamsProfileInTenant(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	existing := s.SeedProfiles(profile.Profile{DisplayName: "Teams Phones HQ", EnrollmentMode: profile.ModeAOSPAssociated, IsTeamsDeviceProfile: true})[0]
+	rows := makeRows(3, "Room")
+	for _, i := range []int{0, 2} {
+		rows[i].Body["enrollmentMode"] = profile.ModeAOSPAssociated
+		rows[i].Body["isTeamsDeviceProfile"] = i == 0
+	}
+	rows = append(rows, input.Row{Line: 9, DisplayName: "teams phones hq", Body: map[string]any{
+		"displayName": "teams phones hq", "enrollmentMode": profile.ModeAOSPAssociated, "isTeamsDeviceProfile": true}})
+	for _, dry := range []bool{true, false} {
+		job.DryRun = dry
+		rs, err := job.Run(context.Background(), rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		create := results.Created
+		if dry {
+			create = results.Planned
+		}
+		want := []results.Status{results.Invalid, create, create, results.Exists}
+		for i, r := range rs {
+			if r.Status != want[i] {
+				t.Errorf("dry run %v, row %d: %s, want %s (%s)", dry, r.Row, r.Status, want[i], r.ErrorMessage)
+			}
+		}
+		if !strings.Contains(rs[0].ErrorMessage, `"Teams Phones HQ" (`+existing.ID+`)`) {
+			t.Errorf("message %q does not name the tenant's Teams profile", rs[0].ErrorMessage)
+		}
+		if len(s.Named("Room 001")) != 0 {
+			t.Fatalf("the conflicting row was posted")
+		}
+	}
+	if !slices.Contains(listSelect(), "isTeamsDeviceProfile") {
+		t.Errorf("the listing selects %v", listSelect())
 	}
 }
 

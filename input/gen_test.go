@@ -112,10 +112,10 @@ func genFriendly() (*excelize.File, error) {
 		"Created Date Time", "Enrolment Mode")
 	w.row(2, "Leeds Scanners", "Zebra TC52", date{day(2027, 3, 31), "dd.mm.yyyy"}, 0, "corporateOwnedDedicatedDevice",
 		nil, nil, nil, nil, "Leeds", 12)
-	w.row(3, "Kraków Kiosks", "Entrance\nCafé", date{day(2027, 6, 30), "m/d/yyyy"}, "1\n2", "corporateOwnedAOSPUserlessDevice",
+	w.row(3, "Kraków Kiosks", "Entrance\nCafé", date{day(2027, 2, 15), "m/d/yyyy"}, "1\n2", "corporateOwnedAOSPUserlessDevice",
 		100, true, "KRK-Kiosk", nil, "Kraków")
 	// row 4 stays empty
-	w.row(5, "  Brno Tills ", nil, date{time.Date(2027, 9, 30, 14, 30, 0, 0, time.UTC), "yyyy-mm-dd hh:mm"}, nil, nil,
+	w.row(5, "  Brno Tills ", nil, date{time.Date(2027, 9, 30, 14, 30, 0, 0, time.UTC), "yyyy-mm-dd hh:mm"}, nil, "corporateOwnedAOSPUserAssociatedDevice",
 		nil, nil, nil, "yes", "Brno")
 	w.row(6, "   ", nil, nil, nil, nil, nil, nil, nil, nil, "  ")
 	w.row(7, "İzmir Printers", nil, date{day(2027, 1, 15), "14"}, nil, nil,

@@ -78,6 +78,10 @@ type Row struct {
 	Extras []string
 	// Problems lists every problem found in the row; empty means valid.
 	Problems []Problem
+	// Notes are things worth telling about a valid row: a value accepted
+	// with a caveat the documentation gives. They go into the result's
+	// notes.
+	Notes []string
 }
 
 // Valid reports whether the row has no problems.
@@ -108,6 +112,9 @@ type File struct {
 type Options struct {
 	// Sheet is the XLSX sheet to read; empty means the first sheet.
 	Sheet string
+	// Now is the clock that token expiries are checked against; default
+	// time.Now.
+	Now func() time.Time
 }
 
 // ErrNoDisplayName is wrapped by Read's error when the header row has no
@@ -136,6 +143,11 @@ func Read(path string, opts Options) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	f.checkFile(now())
 	return f, nil
 }
 
@@ -179,6 +191,20 @@ func nearProperty(norm string) (string, bool) {
 			continue
 		}
 		if oneTypo(norm, normalize(p.Name)) {
+			return p.Name, true
+		}
+	}
+	return "", false
+}
+
+// nearSecret returns the secret property (wifiPassword, tokenValue) whose
+// normalised name is one typo away from the normalised header.
+func nearSecret(norm string) (string, bool) {
+	if norm == "" {
+		return "", false
+	}
+	for _, p := range profile.Properties {
+		if p.Secret && oneTypo(norm, normalize(p.Name)) {
 			return p.Name, true
 		}
 	}
@@ -247,9 +273,19 @@ func (f *File) setHeaders(headers []string, colName func(int) string) error {
 			f.Columns[p.Name] = i
 			continue
 		case ok:
+			// Set by the service: never sent, and not kept as an extra
+			// column either, so a secret (tokenValue) cannot reach the
+			// results through it.
 			f.Warnings = append(f.Warnings, fmt.Sprintf(
-				"column %q is set by the service and never sent; it is kept as an extra column", h))
+				"column %q is ignored: %s is never sent, because %s", h, p.Name, profile.ServiceSetWhy(p.Name)))
+			continue
 		default:
+			if name, near := nearSecret(norm); near {
+				f.Warnings = append(f.Warnings, fmt.Sprintf(
+					"column %q is not a property but looks like %s, a secret: it is not sent, and its values are kept out of the results and logs; rename the header to %s if it holds the %s",
+					h, name, name, name))
+				continue
+			}
 			if name, near := nearProperty(norm); near {
 				f.Warnings = append(f.Warnings, fmt.Sprintf("column %q is not a property; did you mean %s?", h, name))
 				if name == "displayName" && typoDisplayName == "" {

@@ -19,6 +19,9 @@ type wantRow struct {
 	body     map[string]any
 	extras   []string
 	problems []string // Problem.Error() texts, in order
+	// wifiUnset says the body has no configureWifi; otherwise a body
+	// without one expects configureWifi false.
+	wifiUnset bool
 }
 
 func checkRows(t *testing.T, f *File, want []wantRow) {
@@ -31,6 +34,11 @@ func checkRows(t *testing.T, f *File, want []wantRow) {
 	}
 	for i, w := range want {
 		r := f.Rows[i]
+		if _, set := w.body["configureWifi"]; !set && !w.wifiUnset && w.body != nil {
+			// A row without Wi-Fi values is sent configureWifi false: the
+			// service's default is true.
+			w.body["configureWifi"] = false
+		}
 		if r.Line != w.line || r.DisplayName != w.name {
 			t.Errorf("row %d: got line %d name %q, want line %d name %q", i, r.Line, r.DisplayName, w.line, w.name)
 		}
@@ -55,6 +63,9 @@ func checkRows(t *testing.T, f *File, want []wantRow) {
 		}
 	}
 }
+
+// testNow is the clock token expiries are checked against in these tests.
+var testNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
 func TestReadFiles(t *testing.T) {
 	dateHintMsg := " is not a date (use 2026-12-31 or 2026-12-31T08:00:00+01:00)"
@@ -87,12 +98,12 @@ func TestReadFiles(t *testing.T) {
 		},
 		{
 			path: "testdata/semicolon.csv", format: "csv", delim: ';', extras: []string{"Technician"},
+			warnings:  []string{`column "enrollmentTokenUsageCount" is ignored: enrollmentTokenUsageCount is never sent, because it is the number of AOSP devices enrolled with the current token, which the service counts; it is not a limit you set`},
 			tokenExp0: time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC),
 			rows: []wantRow{
 				{line: 2, name: "Brno Sklad Skenery", extras: []string{"Jiří Novák"}, body: map[string]any{
 					"displayName": "Brno Sklad Skenery", "description": "Sklad, příjem zboží",
-					"tokenExpirationDateTime": "2027-01-15T00:00:00Z", "enrollmentMode": "corporateOwnedAOSPUserlessDevice",
-					"enrollmentTokenUsageCount": int32(50)}},
+					"tokenExpirationDateTime": "2027-01-15T00:00:00Z", "enrollmentMode": "corporateOwnedAOSPUserlessDevice"}},
 				{line: 3, name: "Brno Pokladny", extras: []string{"Jiří Novák"}, body: map[string]any{
 					"displayName": "Brno Pokladny", "description": "Pokladny v prodejně",
 					"tokenExpirationDateTime": "2027-01-15T08:00:00+01:00", "enrollmentMode": "corporateOwnedDedicatedDevice"}},
@@ -108,107 +119,106 @@ func TestReadFiles(t *testing.T) {
 					"configureWifi": true, "wifiSsid": "WH-Devices", "wifiPassword": "s3cret-Pa55", "wifiSecurityType": "wpa",
 					"wifiHidden": false, "isTeamsDeviceProfile": false, "deviceNameTemplate": "WH-{{SERIAL}}"}},
 				{line: 3, name: "Teams Rooms", body: map[string]any{
-					"displayName": "Teams Rooms", "isTeamsDeviceProfile": true, "deviceNameTemplate": "TEAMS-{{RAND:4}}"}},
+					"displayName": "Teams Rooms", "enrollmentMode": "corporateOwnedAOSPUserAssociatedDevice", "isTeamsDeviceProfile": true, "deviceNameTemplate": "TEAMS-{{RAND:4}}"}},
 			},
 		},
 		{
-			path: "testdata/invalid.csv", format: "csv", delim: ',', extras: []string{"DisplayNme", "id"},
+			path: "testdata/invalid.csv", format: "csv", delim: ',', extras: []string{"DisplayNme"},
 			tokenExp0: time.Date(2027, 12, 31, 23, 59, 59, 0, time.UTC),
 			warnings: []string{
+				`column "enrollmentTokenUsageCount" is ignored: enrollmentTokenUsageCount is never sent, because it is the number of AOSP devices enrolled with the current token, which the service counts; it is not a limit you set`,
 				`column "DisplayNme" is not a property; did you mean displayName?`,
-				`column "id" is set by the service and never sent; it is kept as an extra column`,
+				`column "id" is ignored: id is never sent, because the service assigns it; profiles are matched by displayName, so an id column (as in an exported file) is ignored`,
 			},
 			rows: []wantRow{
-				{line: 2, name: "Good Row", extras: []string{"typo column", "abc"}, body: map[string]any{
+				{line: 2, name: "Good Row", extras: []string{"typo column"}, body: map[string]any{
 					"displayName": "Good Row", "tokenExpirationDateTime": "2027-12-31T23:59:59Z",
 					"accountId": "6b0a1f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "isTeamsDeviceProfile": false,
 					"deviceNameTemplate": "SCAN-{{SERIALLAST4DIGITS}}-{{RAND:3}}"}},
-				{line: 3, name: "Dotted Date", extras: []string{"", ""}, body: map[string]any{"displayName": "Dotted Date"},
+				{line: 3, name: "Dotted Date", extras: []string{""}, body: map[string]any{"displayName": "Dotted Date"},
 					problems: []string{`testdata/invalid.csv: row 3, tokenExpirationDateTime: "31.12.2026"` + dateHintMsg}},
-				{line: 4, name: "Slashed Date", extras: []string{"", ""}, body: map[string]any{"displayName": "Slashed Date"},
+				{line: 4, name: "Slashed Date", extras: []string{""}, body: map[string]any{"displayName": "Slashed Date"},
 					problems: []string{
 						`testdata/invalid.csv: row 4, tokenExpirationDateTime: "12/31/2026"` + dateHintMsg,
 						`testdata/invalid.csv: row 4, accountId: "not-a-guid" is not a GUID (use the form 00000000-0000-0000-0000-000000000000)`,
 					}},
-				{line: 5, name: "No Offset", extras: []string{"", ""}, body: map[string]any{"displayName": "No Offset"},
+				{line: 5, name: "No Offset", extras: []string{""}, body: map[string]any{"displayName": "No Offset"},
 					problems: []string{
 						`testdata/invalid.csv: row 5, tokenExpirationDateTime: "2026-12-31T08:00:00"` + dateHintMsg,
 						`testdata/invalid.csv: row 5, enrollmentMode: "dedicated" is not one of corporateOwnedDedicatedDevice, corporateOwnedFullyManaged, corporateOwnedWorkProfile, corporateOwnedAOSPUserlessDevice, corporateOwnedAOSPUserAssociatedDevice`,
 						`testdata/invalid.csv: row 5, isTeamsDeviceProfile: "maybe" is not a boolean (use true/false, yes/no or 1/0)`,
 					}},
-				{line: 6, name: "Usage On Dedicated", extras: []string{"", ""}, body: map[string]any{
-					"displayName": "Usage On Dedicated", "enrollmentMode": "corporateOwnedDedicatedDevice", "enrollmentTokenUsageCount": int32(10)},
-					problems: []string{`testdata/invalid.csv: row 6, enrollmentTokenUsageCount: only AOSP profiles take a usage count; set enrollmentMode to corporateOwnedAOSPUserlessDevice or corporateOwnedAOSPUserAssociatedDevice, or leave this empty`}},
-				{line: 7, name: "Usage Fraction", extras: []string{"", ""}, body: map[string]any{
-					"displayName": "Usage Fraction", "enrollmentMode": "corporateOwnedAOSPUserAssociatedDevice"},
-					problems: []string{`testdata/invalid.csv: row 7, enrollmentTokenUsageCount: "12.5" is not a whole number`}},
-				{line: 8, name: "Usage Too Many", extras: []string{"", ""}, body: map[string]any{
-					"displayName": "Usage Too Many", "enrollmentMode": "corporateOwnedAOSPUserlessDevice"},
-					problems: []string{`testdata/invalid.csv: row 8, enrollmentTokenUsageCount: "25000" is out of range (use a whole number from 0 to 20000)`}},
-				{line: 9, name: "Wifi Without Flag", extras: []string{"", ""}, body: map[string]any{
+				{line: 6, name: "Usage On Dedicated", extras: []string{""}, body: map[string]any{
+					"displayName": "Usage On Dedicated", "enrollmentMode": "corporateOwnedDedicatedDevice"}},
+				{line: 7, name: "Usage Fraction", extras: []string{""}, body: map[string]any{
+					"displayName": "Usage Fraction", "enrollmentMode": "corporateOwnedAOSPUserAssociatedDevice"}},
+				{line: 8, name: "Usage Too Many", extras: []string{""}, body: map[string]any{
+					"displayName": "Usage Too Many", "enrollmentMode": "corporateOwnedAOSPUserlessDevice"}},
+				{line: 9, name: "Wifi Without Flag", extras: []string{""}, body: map[string]any{
 					"displayName": "Wifi Without Flag", "enrollmentMode": "corporateOwnedAOSPUserlessDevice",
 					"configureWifi": false, "wifiSsid": "Shop", "wifiPassword": "hunter2"},
 					problems: []string{
-						`testdata/invalid.csv: row 9, wifiSsid: is only used when configureWifi is true; set configureWifi to true or leave this empty`,
-						`testdata/invalid.csv: row 9, wifiPassword: is only used when configureWifi is true; set configureWifi to true or leave this empty`,
+						`testdata/invalid.csv: row 9, wifiSsid: is only used when configureWifi is true (the service ignores it otherwise); set configureWifi to true or leave this empty`,
+						`testdata/invalid.csv: row 9, wifiPassword: is only used when configureWifi is true (the service ignores it otherwise); set configureWifi to true or leave this empty`,
 					}},
-				{line: 10, name: "Wifi Without Ssid", extras: []string{"", ""}, body: map[string]any{
+				{line: 10, name: "Wifi Without Ssid", extras: []string{""}, body: map[string]any{
 					"displayName": "Wifi Without Ssid", "enrollmentMode": "corporateOwnedAOSPUserlessDevice", "configureWifi": true},
 					problems: []string{`testdata/invalid.csv: row 10, wifiSsid: is required when configureWifi is true; give the network name`}},
-				{line: 11, name: "Shared Mode Wrong", extras: []string{"", ""}, body: map[string]any{
+				{line: 11, name: "Shared Mode Wrong", extras: []string{""}, body: map[string]any{
 					"displayName": "Shared Mode Wrong", "enrollmentMode": "corporateOwnedFullyManaged",
 					"enrollmentTokenType": "corporateOwnedDedicatedDeviceWithAzureADSharedMode"},
-					problems: []string{`testdata/invalid.csv: row 11, enrollmentTokenType: corporateOwnedDedicatedDeviceWithAzureADSharedMode is only for enrollmentMode corporateOwnedDedicatedDevice, not corporateOwnedFullyManaged`}},
-				{line: 12, name: "Staging Wrong", extras: []string{"", ""}, body: map[string]any{
+					problems: []string{`testdata/invalid.csv: row 11, enrollmentTokenType: corporateOwnedDedicatedDeviceWithAzureADSharedMode is only for enrollmentMode corporateOwnedDedicatedDevice, not corporateOwnedFullyManaged (Graph docs, intune-androidforwork-androiddeviceownerenrollmenttokentype)`}},
+				{line: 12, name: "Staging Wrong", extras: []string{""}, body: map[string]any{
 					"displayName": "Staging Wrong", "enrollmentTokenType": "deviceStaging"},
-					problems: []string{`testdata/invalid.csv: row 12, enrollmentTokenType: deviceStaging is only for enrollmentMode corporateOwnedFullyManaged, not an empty enrollmentMode (a dedicated device)`}},
-				{line: 13, name: "Bad Template", extras: []string{"", ""}, body: map[string]any{"displayName": "Bad Template"},
-					problems: []string{`testdata/invalid.csv: row 13, deviceNameTemplate: "{{SERIALNUMBER}}" is not a device name token (use {{SERIAL}}, {{SERIALLAST4DIGITS}}, {{DEVICETYPE}}, {{ENROLLMENTDATETIME}}, {{UPNPREFIX}}, {{USERNAME}}, {{RAND:x}}, where x is a number of digits)`}},
-				{line: 14, name: "Long Template", extras: []string{"", ""}, body: map[string]any{"displayName": "Long Template"},
+					problems: []string{`testdata/invalid.csv: row 12, enrollmentTokenType: deviceStaging is only for enrollmentMode corporateOwnedFullyManaged and corporateOwnedWorkProfile, not an empty enrollmentMode (a dedicated device) (Graph docs, intune-androidforwork-androiddeviceownerenrollmenttokentype)`}},
+				{line: 13, name: "Bad Template", extras: []string{""}, body: map[string]any{"displayName": "Bad Template"},
+					problems: []string{`testdata/invalid.csv: row 13, deviceNameTemplate: {{SERIALNUMBER}} is not a device name token (use {{SERIAL}}, {{SERIALLAST4DIGITS}}, {{ENROLLMENTDATETIME}}, {{USERNAME}}, {{DEVICETYPE}}, {{UPNPREFIX}}, {{rand:x}}, where x is 1 to 9 random digits)`}},
+				{line: 14, name: "Long Template", extras: []string{""}, body: map[string]any{"displayName": "Long Template"},
 					problems: []string{`testdata/invalid.csv: row 14, deviceNameTemplate: is 64 characters long; at most 63 are allowed`}},
-				{line: 15, name: "", extras: []string{"", ""}, body: map[string]any{"tokenExpirationDateTime": "2027-01-01T00:00:00Z"},
+				{line: 15, name: "", extras: []string{""}, body: map[string]any{"tokenExpirationDateTime": "2027-01-01T00:00:00Z"},
 					problems: []string{`testdata/invalid.csv: row 15, displayName: is empty; every profile needs a name`}},
-				{line: 16, name: "good row", extras: []string{"", ""}, body: map[string]any{"displayName": "good row"},
+				{line: 16, name: "good row", extras: []string{""}, body: map[string]any{"displayName": "good row"},
 					problems: []string{`testdata/invalid.csv: row 16, displayName: "good row" is already used in row 2; names must be unique in the file (case is ignored)`}},
-				{line: 17, name: "Ragged", extras: []string{"", ""}, body: map[string]any{
+				{line: 17, name: "Ragged", extras: []string{""}, body: map[string]any{
 					"displayName": "Ragged", "tokenExpirationDateTime": "2027-01-01T00:00:00Z"},
 					problems: []string{`testdata/invalid.csv: row 17: has 2 fields but the header row has 13; check the delimiters (commas) and quotes`}},
-				{line: 19, name: "Staging Right", extras: []string{"", ""}, body: map[string]any{
+				{line: 19, name: "Staging Right", extras: []string{""}, body: map[string]any{
 					"displayName": "Staging Right", "enrollmentMode": "corporateOwnedFullyManaged", "enrollmentTokenType": "deviceStaging"}},
 			},
 		},
 		{
 			path: "testdata/friendly.xlsx", format: "xlsx", sheet: "Rollout",
-			extras:    []string{"Site", "Asset Count", "Created Date Time", "Enrolment Mode"},
+			extras:    []string{"Site", "Asset Count", "Enrolment Mode"},
 			tokenExp0: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC),
 			warnings: []string{
-				`column "Created Date Time" is set by the service and never sent; it is kept as an extra column`,
+				`column "Enrollment Token Usage Count" is ignored: enrollmentTokenUsageCount is never sent, because it is the number of AOSP devices enrolled with the current token, which the service counts; it is not a limit you set`,
+				`column "Created Date Time" is ignored: createdDateTime is never sent, because the service stamps it`,
 				`column "Enrolment Mode" is not a property; did you mean enrollmentMode?`,
 			},
 			rows: []wantRow{
-				{line: 2, name: "Leeds Scanners", extras: []string{"Leeds", "12", "", ""}, body: map[string]any{
+				{line: 2, name: "Leeds Scanners", extras: []string{"Leeds", "12", ""}, body: map[string]any{
 					"displayName": "Leeds Scanners", "description": "Zebra TC52", "tokenExpirationDateTime": "2027-03-31T00:00:00Z",
 					"roleScopeTagIds": []string{"0"}, "enrollmentMode": "corporateOwnedDedicatedDevice"}},
-				{line: 3, name: "Kraków Kiosks", extras: []string{"Kraków", "", "", ""}, body: map[string]any{
-					"displayName": "Kraków Kiosks", "description": "Entrance\nCafé", "tokenExpirationDateTime": "2027-06-30T00:00:00Z",
+				{line: 3, name: "Kraków Kiosks", extras: []string{"Kraków", "", ""}, body: map[string]any{
+					"displayName": "Kraków Kiosks", "description": "Entrance\nCafé", "tokenExpirationDateTime": "2027-02-15T00:00:00Z",
 					"roleScopeTagIds": []string{"1", "2"}, "enrollmentMode": "corporateOwnedAOSPUserlessDevice",
-					"enrollmentTokenUsageCount": int32(100), "configureWifi": true, "wifiSsid": "KRK-Kiosk"}},
-				{line: 5, name: "Brno Tills", extras: []string{"Brno", "", "", ""}, body: map[string]any{
-					"displayName": "Brno Tills", "tokenExpirationDateTime": "2027-09-30T14:30:00Z", "isTeamsDeviceProfile": true}},
-				{line: 7, name: "İzmir Printers", extras: []string{"İzmir", "", "", ""}, body: map[string]any{
+					"configureWifi": true, "wifiSsid": "KRK-Kiosk"}},
+				{line: 5, name: "Brno Tills", extras: []string{"Brno", "", ""}, body: map[string]any{
+					"displayName": "Brno Tills", "tokenExpirationDateTime": "2027-09-30T14:30:00Z", "isTeamsDeviceProfile": true,
+					"enrollmentMode": "corporateOwnedAOSPUserAssociatedDevice"}},
+				{line: 7, name: "İzmir Printers", extras: []string{"İzmir", "", ""}, body: map[string]any{
 					"displayName": "İzmir Printers", "tokenExpirationDateTime": "2027-01-15T00:00:00Z", "configureWifi": false}},
-				{line: 8, name: "Bad Number Date", extras: []string{"", "", "", ""}, body: map[string]any{
+				{line: 8, name: "Bad Number Date", extras: []string{"", "", ""}, body: map[string]any{
 					"displayName": "Bad Number Date", "enrollmentMode": "corporateOwnedAOSPUserlessDevice"},
 					problems: []string{
 						`testdata/friendly.xlsx: row 8, tokenExpirationDateTime: 46387 is a number, not a date; format the cell as a date or type the date as text (use 2026-12-31 or 2026-12-31T08:00:00+01:00)`,
-						`testdata/friendly.xlsx: row 8, enrollmentTokenUsageCount: "12.5" is not a whole number`,
 					}},
-				{line: 9, name: "Bad Text Date", extras: []string{"", "", "", ""}, body: map[string]any{"displayName": "Bad Text Date"},
+				{line: 9, name: "Bad Text Date", extras: []string{"", "", ""}, body: map[string]any{"displayName": "Bad Text Date"},
 					problems: []string{
 						`testdata/friendly.xlsx: row 9, tokenExpirationDateTime: "31.12.2026"` + dateHintMsg,
 						`testdata/friendly.xlsx: row 9, isTeamsDeviceProfile: "maybe" is not a boolean (use true/false, yes/no or 1/0)`,
 					}},
-				{line: 10, name: "Long Format Date", extras: []string{"", "", "", "typo column value"}, body: map[string]any{
+				{line: 10, name: "Long Format Date", extras: []string{"", "", "typo column value"}, body: map[string]any{
 					"displayName": "Long Format Date", "tokenExpirationDateTime": "2027-12-01T00:00:00Z", "isTeamsDeviceProfile": false}},
 			},
 		},
@@ -227,7 +237,7 @@ func TestReadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path+"/"+tt.sheet, func(t *testing.T) {
-			opts := Options{Sheet: tt.sheet}
+			opts := Options{Sheet: tt.sheet, Now: func() time.Time { return testNow }}
 			if tt.sheet == "Rollout" {
 				opts.Sheet = "" // the first sheet is the default
 			}
@@ -321,7 +331,7 @@ func readString(t *testing.T, content string) *File {
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Read(p, Options{})
+	f, err := Read(p, Options{Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,8 +410,15 @@ func TestSecretsStayOutOfProblems(t *testing.T) {
 			}
 		}
 	}
-	if got := f.Rows[0].Body["tokenValue"]; got != token {
-		t.Errorf("tokenValue in the body is %v, want it sent as given", got)
+	if got, ok := f.Rows[0].Body["tokenValue"]; ok {
+		t.Errorf("tokenValue in the body is %v; the service sets it, so it must never be sent", got)
+	}
+	for _, r := range f.Rows {
+		for _, x := range r.Extras {
+			if strings.Contains(x, token) {
+				t.Errorf("row %d keeps the token in an extra column", r.Line)
+			}
+		}
 	}
 }
 
@@ -434,12 +451,6 @@ func TestConvertValues(t *testing.T) {
 		{"isTeamsDeviceProfile", "0", false, ""},
 		{"isTeamsDeviceProfile", "TRUE", true, ""},
 		{"isTeamsDeviceProfile", "2", nil, "is not a boolean"},
-		{"enrolledDeviceCount", "2147483647", int32(2147483647), ""},
-		{"enrolledDeviceCount", "2147483648", nil, "out of range (use a whole number from 0 to 2147483647)"},
-		{"enrolledDeviceCount", "99999999999999999999", nil, "out of range"},
-		{"enrolledDeviceCount", "-1", nil, "out of range"},
-		{"enrolledDeviceCount", "1e3", nil, "not a whole number"},
-		{"enrolledDeviceCount", "+7", int32(7), ""},
 		{"accountId", "6B0A1F4E-2C3D-4E5F-8A9B-0C1D2E3F4A5B", "6B0A1F4E-2C3D-4E5F-8A9B-0C1D2E3F4A5B", ""},
 		{"accountId", "{6b0a1f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b}", nil, "is not a GUID"},
 		{"enrollmentMode", "CORPORATEOWNEDWORKPROFILE", "corporateOwnedWorkProfile", ""},
@@ -449,21 +460,33 @@ func TestConvertValues(t *testing.T) {
 		{"tokenExpirationDateTime", "2027-02-29", nil, "is not a date"},
 		{"tokenExpirationDateTime", "2027-03-31T08:00:00.5-05:00", "2027-03-31T08:00:00.5-05:00", ""},
 		{"tokenExpirationDateTime", "2027-03-31 08:00:00Z", nil, "is not a date"},
-		{"deviceNameTemplate", "K-{{RAND:12}}", "K-{{RAND:12}}", ""},
-		{"deviceNameTemplate", "K-{{RAND:x}}", nil, `"{{RAND:x}}" is not a device name token`},
-		{"deviceNameTemplate", "K-{{RAND:}}", nil, "is not a device name token"},
-		{"deviceNameTemplate", "K-{{serial}}", nil, "is not a device name token"},
+		{"deviceNameTemplate", "K-{{RAND:9}}", "K-{{RAND:9}}", ""},
+		{"deviceNameTemplate", "K-{{rand:1}}", "K-{{rand:1}}", ""},
+		{"deviceNameTemplate", "K-{{RAND:12}}", nil, "{{RAND:12}}: the number of random digits must be 1 to 9"},
+		{"deviceNameTemplate", "K-{{rand:0}}", nil, "{{rand:0}}: the number of random digits must be 1 to 9"},
+		{"deviceNameTemplate", "K-{{RAND:x}}", nil, "{{RAND:x}}: the number of random digits must be 1 to 9"},
+		{"deviceNameTemplate", "K-{{RAND:}}", nil, "the number of random digits must be 1 to 9"},
+		{"deviceNameTemplate", "K-{{Rand:4}}", nil, "{{Rand:4}} is not a device name token"},
+		{"deviceNameTemplate", "K-{{serial}}", nil, "{{serial}} is not a device name token; write it {{SERIAL}}"},
 		{"deviceNameTemplate", "K-{{SERIAL", nil, "has {{ without }}"},
 		{"deviceNameTemplate", "K-SERIAL}}", nil, "has }} without {{"},
 		{"deviceNameTemplate", "{{DEVICETYPE}}-{{UPNPREFIX}}-{{USERNAME}}", "{{DEVICETYPE}}-{{UPNPREFIX}}-{{USERNAME}}", ""},
 		{"deviceNameTemplate", "{{ENROLLMENTDATETIME}}{{SERIAL}}", "{{ENROLLMENTDATETIME}}{{SERIAL}}", ""},
-		{"wifiSsid", strings.Repeat("x", 33), nil, "is 33 characters long; at most 32 are allowed"},
-		{"description", strings.Repeat("ż", 1024), strings.Repeat("ż", 1024), ""},
-		{"description", strings.Repeat("ż", 1025), nil, "at most 1024"},
+		{"wifiSsid", strings.Repeat("x", 32), strings.Repeat("x", 32), ""},
+		{"wifiSsid", strings.Repeat("x", 33), nil, "is 33 bytes long in UTF-8; a Wi-Fi network name is at most 32 bytes"},
+		{"wifiSsid", strings.Repeat("ż", 17), nil, "is 34 bytes long"},
+		{"description", strings.Repeat("ż", 1025), strings.Repeat("ż", 1025), ""}, // no documented limit
+		{"displayName", "Line\x01Feed", nil, "holds the control character U+0001"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.header+"="+tt.value[:min(len(tt.value), 20)], func(t *testing.T) {
-			content := "displayName," + tt.header + ",configureWifi\nX,\"" + tt.value + "\",true\n"
+			content := "displayName," + tt.header + ",configureWifi,wifiSsid\nX,\"" + tt.value + "\",true,Net\n"
+			switch tt.header {
+			case "displayName":
+				content = "Site,displayName\nX,\"" + tt.value + "\"\n"
+			case "wifiSsid":
+				content = "displayName,wifiSsid,configureWifi\nX,\"" + tt.value + "\",true\n"
+			}
 			f := readString(t, content)
 			r := f.Rows[0]
 			got, ok := r.Body[tt.header]
@@ -556,19 +579,25 @@ func TestOneTypo(t *testing.T) {
 }
 
 func TestHeaderWarnings(t *testing.T) {
-	f := readString(t, "displayName,Display Name,ID,qrCodeImage,descripton,Created-Date-Time,Notes\nA,B,C,D,E,F,G\n")
+	f := readString(t, "displayName,Display Name,ID,qrCodeImage,descripton,Created-Date-Time,Notes,wifiPasword,Token Valeu,tokenValue\nA,B,C,D,E,F,G,pw-1,tok-2,tok-3\n")
 	want := []string{
 		`column "Display Name" (field 2) repeats displayName, already given in column "displayName" (field 1); only the first is used, this one is kept as an extra column`,
-		`column "ID" is set by the service and never sent; it is kept as an extra column`,
-		`column "qrCodeImage" is set by the service and never sent; it is kept as an extra column`,
+		`column "ID" is ignored: id is never sent, because the service assigns it; profiles are matched by displayName, so an id column (as in an exported file) is ignored`,
+		`column "qrCodeImage" is ignored: qrCodeImage is never sent, because the service builds the QR code from the token`,
 		`column "descripton" is not a property; did you mean description?`,
-		`column "Created-Date-Time" is set by the service and never sent; it is kept as an extra column`,
+		`column "Created-Date-Time" is ignored: createdDateTime is never sent, because the service stamps it`,
+		`column "wifiPasword" is not a property but looks like wifiPassword, a secret: it is not sent, and its values are kept out of the results and logs; rename the header to wifiPassword if it holds the wifiPassword`,
+		`column "Token Valeu" is not a property but looks like tokenValue, a secret: it is not sent, and its values are kept out of the results and logs; rename the header to tokenValue if it holds the tokenValue`,
+		`column "tokenValue" is ignored: tokenValue is never sent, because the service creates the token; it is a secret, so the column is also left out of the results`,
 	}
 	if !reflect.DeepEqual(f.Warnings, want) {
 		t.Errorf("warnings\n got %q\nwant %q", f.Warnings, want)
 	}
 	checkRows(t, f, []wantRow{{line: 2, name: "A", body: map[string]any{"displayName": "A"},
-		extras: []string{"B", "C", "D", "E", "F", "G"}}})
+		extras: []string{"B", "E", "G"}}})
+	if !reflect.DeepEqual(f.ExtraHeaders, []string{"Display Name", "descripton", "Notes"}) {
+		t.Errorf("extra headers %q: ignored and secret-looking columns must not be kept", f.ExtraHeaders)
+	}
 }
 
 // TestXLSXBuiltInWorkbook covers workbook details that are easier to build
@@ -582,8 +611,8 @@ func TestXLSXBuiltInWorkbook(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := &sheetWriter{wb: wb, sheet: "Sheet1", styles: map[string]int{}}
-	w.row(1, "displayName", "tokenExpirationDateTime", "enrolledDeviceCount")
-	w.row(2, "Mac Workbook", date{day(2027, 3, 31), "d/m/yy"}, 7)
+	w.row(1, "displayName", "tokenExpirationDateTime", "wifiHidden")
+	w.row(2, "Mac Workbook", date{day(2027, 3, 31), "d/m/yy"}, nil)
 	w.row(3, "Stray Value", nil, 1e10, nil, "oops")
 	if w.err != nil {
 		t.Fatal(w.err)
@@ -592,16 +621,17 @@ func TestXLSXBuiltInWorkbook(t *testing.T) {
 	if err := wb.SaveAs(path); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Read(path, Options{})
+	f, err := Read(path, Options{Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkRows(t, f, []wantRow{
 		{line: 2, name: "Mac Workbook", body: map[string]any{"displayName": "Mac Workbook",
-			"tokenExpirationDateTime": "2027-03-31T00:00:00Z", "enrolledDeviceCount": int32(7)}},
-		{line: 3, name: "Stray Value", body: map[string]any{"displayName": "Stray Value"}, problems: []string{
+			"tokenExpirationDateTime": "2027-03-31T00:00:00Z"}},
+		{line: 3, name: "Stray Value", body: map[string]any{"displayName": "Stray Value"}, wifiUnset: true, problems: []string{
 			path + ": row 3: has a value in column E, which has no header; add a header or clear the cell",
-			path + `: row 3, enrolledDeviceCount: "10000000000" is out of range (use a whole number from 0 to 2147483647)`,
+			path + `: row 3, wifiHidden: "10000000000" is not a boolean (use true/false, yes/no or 1/0)`,
+			path + `: row 3, wifiSsid: is empty, but the row has wifiHidden; give the network name, or leave the Wi-Fi columns empty`,
 		}},
 	})
 }

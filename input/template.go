@@ -23,23 +23,12 @@ var templateExtras = []struct{ Header, Example, Help string }{
 	{"Technician", "J. Patel", "Extra column (not sent to Intune): who sets the devices up; copied into results.xlsx and printable on the QR labels."},
 }
 
-// serviceSet are input properties a template leaves out: the service sets
-// them (token, its creation date, the enrolled device count, the QR
-// payload), and a template that offers them invites values that are
-// overwritten or refused. They are still read when a file has them.
-var serviceSet = map[string]bool{
-	"tokenValue":            true,
-	"tokenCreationDateTime": true,
-	"enrolledDeviceCount":   true,
-	"qrCodeContent":         true,
-}
-
 // TemplateProperties returns the properties a template has columns for,
 // in the order people fill them (the schema's order).
 func TemplateProperties() []profile.Property {
 	var out []profile.Property
 	for _, p := range profile.Properties {
-		if p.Input && !serviceSet[p.Name] {
+		if p.Input {
 			out = append(out, p)
 		}
 	}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/enrollbatch/enrollbatch/profile"
@@ -127,43 +129,119 @@ func (f *File) validate(rr rawRow) Row {
 	return row
 }
 
-// crossCheck applies the rules that tie properties together. A rule is
-// only checked when the values it depends on are valid.
+// crossCheck applies the rules that tie properties together, as the
+// documentation pages give them (profile.Page*). A rule is only checked
+// when the values it depends on are valid.
 func (f *File) crossCheck(row *Row, given map[string]bool, bad func(column, msg string)) {
 	mode, modeOK := row.Body["enrollmentMode"].(string)
 	if !given["enrollmentMode"] {
 		modeOK = true // empty mode: the service's default, a dedicated device
 	}
-	aosp := strings.HasPrefix(mode, "corporateOwnedAOSP")
-	if given["enrollmentTokenUsageCount"] && modeOK && !aosp {
-		bad("enrollmentTokenUsageCount", "only AOSP profiles take a usage count; set enrollmentMode to corporateOwnedAOSPUserlessDevice or corporateOwnedAOSPUserAssociatedDevice, or leave this empty")
+	shownMode := mode
+	if shownMode == "" {
+		shownMode = "an empty enrollmentMode (a dedicated device)"
 	}
 	if tt, ok := row.Body["enrollmentTokenType"].(string); ok && modeOK {
-		switch {
-		case tt == "corporateOwnedDedicatedDeviceWithAzureADSharedMode" && mode != "" && mode != "corporateOwnedDedicatedDevice":
-			bad("enrollmentTokenType", fmt.Sprintf("%s is only for enrollmentMode corporateOwnedDedicatedDevice, not %s", tt, mode))
-		case tt == "deviceStaging" && mode != "corporateOwnedFullyManaged":
-			shown := mode
-			if shown == "" {
-				shown = "an empty enrollmentMode (a dedicated device)"
-			}
-			bad("enrollmentTokenType", fmt.Sprintf("deviceStaging is only for enrollmentMode corporateOwnedFullyManaged, not %s", shown))
+		if modes := profile.TokenTypeModes(tt); modes != nil && !slices.Contains(modes, profile.EffectiveMode(mode)) {
+			bad("enrollmentTokenType", fmt.Sprintf("%s is only for enrollmentMode %s, not %s (%s)",
+				tt, strings.Join(modes, " and "), shownMode, profile.PageTokenType))
 		}
 	}
-	wifi, wifiOK := row.Body["configureWifi"].(bool)
-	if !given["configureWifi"] {
-		wifiOK = true
+	if teams, _ := row.Body["isTeamsDeviceProfile"].(bool); teams && modeOK && !profile.IsAOSP(mode) {
+		bad("isTeamsDeviceProfile", fmt.Sprintf("is only for AOSP profiles (Android AOSP for Teams devices, %s); set enrollmentMode to %s, or leave this empty",
+			profile.PageResource, profile.ModeAOSPAssociated))
 	}
-	if !wifiOK {
+	if tmpl, ok := row.Body["deviceNameTemplate"].(string); ok && modeOK {
+		problem, notes := checkDeviceName(tmpl, mode)
+		if problem != "" {
+			bad("deviceNameTemplate", problem)
+			delete(row.Body, "deviceNameTemplate")
+		}
+		for _, n := range notes {
+			row.Notes = append(row.Notes, "deviceNameTemplate: "+n)
+		}
+	}
+	if !row.TokenExpiration.IsZero() && modeOK && (mode == profile.ModeFullyManaged || mode == profile.ModeWorkProfile) {
+		if tt, _ := row.Body["enrollmentTokenType"].(string); tt != profile.TokenStaging {
+			page := profile.PageFullyManaged
+			if mode == profile.ModeWorkProfile {
+				page = profile.PageWorkProfile
+			}
+			row.Notes = append(row.Notes, fmt.Sprintf("tokenExpirationDateTime: for %s the admin center sets an expiry only on deviceStaging tokens (%s); it is sent as given, and the service may not apply it", mode, page))
+		}
+	}
+	f.checkWifi(row, given, bad)
+}
+
+// checkWifi applies the Wi-Fi rules and makes configureWifi explicit. The
+// service's default for configureWifi is true (profile.PageResource), so a
+// row without Wi-Fi values is sent configureWifi false, and a row that
+// names a network without saying configureWifi is sent true.
+func (f *File) checkWifi(row *Row, given map[string]bool, bad func(column, msg string)) {
+	wifi, wifiOK := row.Body["configureWifi"].(bool)
+	if given["configureWifi"] && !wifiOK {
 		return
 	}
+	values := []string{}
 	for _, name := range []string{"wifiSsid", "wifiPassword", "wifiSecurityType", "wifiHidden"} {
-		if given[name] && !wifi {
-			bad(name, "is only used when configureWifi is true; set configureWifi to true or leave this empty")
+		if given[name] {
+			values = append(values, name)
 		}
 	}
-	if wifi && !given["wifiSsid"] {
+	if !given["configureWifi"] {
+		switch {
+		case given["wifiSsid"]:
+			wifi = true
+		case len(values) > 0:
+			bad("wifiSsid", fmt.Sprintf("is empty, but the row has %s; give the network name, or leave the Wi-Fi columns empty", strings.Join(values, ", ")))
+			return
+		}
+		row.Body["configureWifi"] = wifi
+	}
+	if !wifi {
+		for _, name := range values {
+			bad(name, "is only used when configureWifi is true (the service ignores it otherwise); set configureWifi to true or leave this empty")
+		}
+		return
+	}
+	if !given["wifiSsid"] {
 		bad("wifiSsid", "is required when configureWifi is true; give the network name")
+	}
+	if sec, _ := row.Body["wifiSecurityType"].(string); (sec == "wpa" || sec == "wep") && !given["wifiPassword"] {
+		bad("wifiPassword", fmt.Sprintf("is required when wifiSecurityType is %s: the pre-shared key (%s)", sec, profile.PageAOSPUserless))
+	}
+}
+
+// checkFile applies the rules that need the whole file or the clock: a
+// token expiry must be in the future and within the mode's documented
+// limit, and isTeamsDeviceProfile may be on in one profile only.
+func (f *File) checkFile(now time.Time) {
+	teamsRow := 0
+	for i := range f.Rows {
+		row := &f.Rows[i]
+		bad := func(column, msg string) {
+			row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: column, Message: msg})
+		}
+		if exp := row.TokenExpiration; !exp.IsZero() {
+			mode, _ := row.Body["enrollmentMode"].(string)
+			limit := profile.TokenLimitFor(mode)
+			switch {
+			case !exp.After(now):
+				bad("tokenExpirationDateTime", fmt.Sprintf("%s is in the past; give a later date, or leave it empty for the default lifetime",
+					exp.Format(time.RFC3339)))
+			case exp.After(limit.Latest(now)):
+				bad("tokenExpirationDateTime", fmt.Sprintf("%s is more than %s away; %s tokens last at most %s (%s), so give %s or earlier",
+					exp.Format(time.RFC3339), limit, profile.EffectiveMode(mode), limit, limit.Source, limit.Latest(now).UTC().Format("2006-01-02")))
+			}
+		}
+		if teams, _ := row.Body["isTeamsDeviceProfile"].(bool); teams {
+			if teamsRow == 0 {
+				teamsRow = row.Line
+			} else {
+				bad("isTeamsDeviceProfile", fmt.Sprintf("is already on in row %d; one profile per tenant may be for Teams devices (%s)",
+					teamsRow, profile.PageAOSPAssociate))
+			}
+		}
 	}
 }
 
@@ -251,13 +329,19 @@ func convert(p profile.Property, c cell) (any, string) {
 		}
 		return list, ""
 	case profile.String:
-		if n := utf8.RuneCountInString(c.text); p.MaxLen > 0 && n > p.MaxLen {
-			return nil, fmt.Sprintf("is %d characters long; at most %d are allowed", n, p.MaxLen)
-		}
-		if p.Name == "deviceNameTemplate" {
-			if msg := checkDeviceName(c.text); msg != "" {
+		switch p.Name {
+		case "wifiSsid":
+			// IEEE 802.11: an SSID is at most 32 bytes.
+			if n := len(c.text); n > 32 {
+				return nil, fmt.Sprintf("is %d bytes long in UTF-8; a Wi-Fi network name is at most 32 bytes", n)
+			}
+		case "displayName":
+			if msg := profile.NameProblem(c.text); msg != "" {
 				return nil, msg
 			}
+		}
+		if n := utf8.RuneCountInString(c.text); p.MaxLen > 0 && n > p.MaxLen {
+			return nil, fmt.Sprintf("is %d characters long; at most %d are allowed", n, p.MaxLen)
 		}
 		return c.text, ""
 	}
@@ -307,52 +391,46 @@ func parseDate(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// checkDeviceName allows only the documented {{...}} tokens.
-func checkDeviceName(s string) string {
-	allowed := strings.Join(profile.DeviceNameTokens, ", ")
+// checkDeviceName allows only the documented {{...}} tokens, and notes
+// literal text that is not letters, numbers and hyphens, which the Intune
+// pages say device names are made of.
+func checkDeviceName(s, mode string) (problem string, notes []string) {
 	rest := s
+	var literal strings.Builder
 	for {
 		open := strings.Index(rest, "{{")
 		closing := strings.Index(rest, "}}")
-		if open < 0 {
+		if open < 0 || closing >= 0 && closing < open {
 			if closing >= 0 {
-				return fmt.Sprintf("%q has }} without {{; the tokens are %s", s, allowed)
+				return fmt.Sprintf("%q has }} without {{; the tokens are %s", s, strings.Join(profile.DeviceNameTokens, ", ")), nil
 			}
-			return ""
-		}
-		if closing >= 0 && closing < open {
-			return fmt.Sprintf("%q has }} without {{; the tokens are %s", s, allowed)
+			literal.WriteString(rest)
+			break
 		}
 		end := strings.Index(rest[open+2:], "}}")
 		if end < 0 {
-			return fmt.Sprintf("%q has {{ without }}; the tokens are %s", s, allowed)
+			return fmt.Sprintf("%q has {{ without }}; the tokens are %s", s, strings.Join(profile.DeviceNameTokens, ", ")), nil
 		}
+		literal.WriteString(rest[:open])
 		token := rest[open : open+2+end+2]
-		if !deviceToken(token) {
-			return fmt.Sprintf("%s is not a device name token (use %s, where x is a number of digits)", strconv.Quote(token), allowed)
+		problem, note := profile.DeviceNameToken(token, mode)
+		if problem != "" {
+			return problem, nil
+		}
+		if note != "" {
+			notes = append(notes, note)
 		}
 		rest = rest[open+2+end+2:]
 	}
-}
-
-// deviceToken reports whether token, braces included, is a documented one.
-func deviceToken(token string) bool {
-	if digits, ok := strings.CutPrefix(token, "{{RAND:"); ok {
-		digits = strings.TrimSuffix(digits, "}}")
-		if digits == "" {
-			return false
-		}
-		for _, r := range digits {
-			if r < '0' || r > '9' {
-				return false
-			}
-		}
-		return true
-	}
-	for _, t := range profile.DeviceNameTokens {
-		if t == token && t != "{{RAND:x}}" {
-			return true
+	var odd []string
+	for _, r := range literal.String() {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && !slices.Contains(odd, string(r)) {
+			odd = append(odd, string(r))
 		}
 	}
-	return false
+	if len(odd) > 0 {
+		notes = append(notes, fmt.Sprintf("%q has characters other than letters, numbers and hyphens (%s); the Intune enrollment pages say device names can contain letters, numbers and hyphens, so the service may change or refuse them",
+			s, strings.Join(odd, " ")))
+	}
+	return "", notes
 }

@@ -85,9 +85,9 @@ var EnrollmentModes = []string{
 // Properties lists every property of the resource, in the order a person
 // fills them in a template.
 var Properties = []Property{
-	{Name: "displayName", Kind: String, Input: true, Writable: true, Required: true, MaxLen: 256,
+	{Name: "displayName", Kind: String, Input: true, Writable: true, Required: true,
 		Help: "Name of the profile, unique in the tenant. Printed under the QR code.", Example: "Site 12 Receiving Scanners"},
-	{Name: "description", Kind: String, Input: true, Writable: true, MaxLen: 1024,
+	{Name: "description", Kind: String, Input: true, Writable: true,
 		Help: "Free text shown to administrators and printed on the label.", Example: "Zebra TC52 scanners at the Leeds warehouse"},
 	{Name: "tokenExpirationDateTime", Kind: DateTime, Input: true, Writable: true,
 		Help: "When the enrollment token expires: 2027-03-31 or 2027-03-31T18:00:00+01:00.", Example: "2027-03-31"},
@@ -98,12 +98,10 @@ var Properties = []Property{
 	{Name: "enrollmentMode", Kind: Enum, Input: true, Writable: true, Values: EnrollmentModes,
 		Help: "How devices enroll; dedicated devices use corporateOwnedDedicatedDevice.", Example: "corporateOwnedDedicatedDevice"},
 	{Name: "enrollmentTokenType", Kind: Enum, Input: true, Writable: true,
-		Values: []string{"default", "corporateOwnedDedicatedDeviceWithAzureADSharedMode", "deviceStaging"},
+		Values: EnrollmentTokenTypes,
 		Help:   "Token type: default, corporateOwnedDedicatedDeviceWithAzureADSharedMode or deviceStaging.", Example: "default"},
-	{Name: "enrollmentTokenUsageCount", Kind: Int32, Input: true, Writable: true, Min: 0, Max: 20000,
-		Help: "AOSP profiles only: how many devices may use the token (0 to 20000).", Example: ""},
 	{Name: "isTeamsDeviceProfile", Kind: Bool, Input: true, Writable: true,
-		Help: "true for Teams devices; true/false, yes/no or 1/0.", Example: ""},
+		Help: "AOSP profiles for Microsoft Teams devices; at most one per tenant; true/false.", Example: ""},
 	{Name: "configureWifi", Kind: Bool, Input: true, Writable: true,
 		Help: "AOSP profiles: join a Wi-Fi network during setup; true/false.", Example: ""},
 	{Name: "wifiSsid", Kind: String, Input: true, Writable: true, MaxLen: 32,
@@ -116,22 +114,16 @@ var Properties = []Property{
 		Help: "true when the Wi-Fi network does not broadcast its name.", Example: ""},
 	{Name: "deviceNameTemplate", Kind: String, Input: true, Writable: true, MaxLen: 63,
 		Help: "Device name template, at most 63 characters, e.g. SCAN-{{SERIAL}}.", Example: ""},
-	{Name: "tokenValue", Kind: String, Input: true, Secret: true,
-		Help: "Normally left empty: the service creates the token.", Example: ""},
-	{Name: "tokenCreationDateTime", Kind: DateTime, Input: true,
-		Help: "Normally left empty: the service sets it.", Example: ""},
-	{Name: "enrolledDeviceCount", Kind: Int32, Input: true, Min: 0,
-		Help: "Normally left empty: the service counts enrolled devices.", Example: ""},
-	{Name: "qrCodeContent", Kind: String, Input: true,
-		Help: "Normally left empty: the service builds the QR payload.", Example: ""},
-	{Name: "qrCodeImage", Kind: Mime},
+	{Name: "tokenValue", Kind: String, ReadOnly: true, Secret: true},
+	{Name: "tokenCreationDateTime", Kind: DateTime, ReadOnly: true},
+	{Name: "enrolledDeviceCount", Kind: Int32, ReadOnly: true},
+	{Name: "enrollmentTokenUsageCount", Kind: Int32, ReadOnly: true},
+	{Name: "qrCodeContent", Kind: String, ReadOnly: true},
+	{Name: "qrCodeImage", Kind: Mime, ReadOnly: true},
 	{Name: "id", Kind: String, ReadOnly: true},
 	{Name: "createdDateTime", Kind: DateTime, ReadOnly: true},
 	{Name: "lastModifiedDateTime", Kind: DateTime, ReadOnly: true},
 }
-
-// DeviceNameTokens are the placeholders a deviceNameTemplate may use.
-var DeviceNameTokens = []string{"{{SERIAL}}", "{{SERIALLAST4DIGITS}}", "{{DEVICETYPE}}", "{{ENROLLMENTDATETIME}}", "{{UPNPREFIX}}", "{{USERNAME}}", "{{RAND:x}}"}
 
 var byName = func() map[string]Property {
 	m := make(map[string]Property, len(Properties))

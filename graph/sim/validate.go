@@ -78,6 +78,7 @@ func parseCreate(body []byte, url string) (record, *apiError) {
 	slices.Sort(keys)
 	var r record
 	p := &r.p
+	given := map[string]bool{}
 	for _, k := range keys {
 		raw := m[k]
 		if k == "@odata.type" {
@@ -96,10 +97,11 @@ func parseCreate(body []byte, url string) (record, *apiError) {
 			return record{}, errorf(http.StatusBadRequest, "BadRequest",
 				"The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, entityType)
 		}
-		if prop.ReadOnly {
+		if prop.ReadOnly && !ignoredOnCreate[k] {
 			return record{}, intuneError(http.StatusBadRequest, "BadRequest", url,
 				"Property '"+k+"' is read-only and cannot be set.")
 		}
+		given[k] = true
 		if string(bytes.TrimSpace(raw)) == "null" {
 			continue
 		}
@@ -111,7 +113,22 @@ func parseCreate(body []byte, url string) (record, *apiError) {
 		return record{}, intuneError(http.StatusBadRequest, "BadRequest", url,
 			"The displayName property is required.")
 	}
+	if !given["configureWifi"] || string(bytes.TrimSpace(m["configureWifi"])) == "null" {
+		// "Default value is TRUE" (the resource page).
+		p.ConfigureWifi = true
+	}
 	return r, nil
+}
+
+// ignoredOnCreate are the service-set properties that the documented create
+// example sends (tokenValue, tokenCreationDateTime, enrolledDeviceCount,
+// enrollmentTokenUsageCount, qrCodeContent, qrCodeImage): the service
+// accepts them in a body and keeps its own values. The other service-set
+// properties (id, createdDateTime, lastModifiedDateTime), which the example
+// leaves out, are refused as read-only.
+var ignoredOnCreate = map[string]bool{
+	"tokenValue": true, "tokenCreationDateTime": true, "enrolledDeviceCount": true,
+	"enrollmentTokenUsageCount": true, "qrCodeContent": true, "qrCodeImage": true,
 }
 
 // typeError is Graph's answer to a value of the wrong JSON type.
@@ -170,14 +187,11 @@ func setProperty(r *record, prop profile.Property, raw json.RawMessage) *apiErro
 		}
 		setString(r, prop.Name, v)
 	case profile.Int32:
-		n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 32)
-		if err != nil {
+		if _, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 32); err != nil {
 			return typeError(prop, raw)
 		}
-		if prop.Name == "enrollmentTokenUsageCount" {
-			p.EnrollmentTokenUsageCnt = int32(n)
-		}
-		// enrolledDeviceCount is the service's count; a sent value is ignored.
+		// enrolledDeviceCount and enrollmentTokenUsageCount are the
+		// service's counts; a sent value is ignored.
 	case profile.Bool:
 		var v bool
 		if json.Unmarshal(raw, &v) != nil {
