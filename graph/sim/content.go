@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/qr"
 )
 
@@ -29,17 +30,27 @@ func newGUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// tokenAlphabet is the alphabet of enrollment tokens (RFC 4648 base32).
-const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-// newToken returns a random 32-character enrollment token.
-func newToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	for i := range b {
-		b[i] = tokenAlphabet[b[i]&31]
+// tokenLength is the length of an enrollment token for a mode, as the
+// Intune pages describe it: "a 20-digit string" for dedicated devices
+// (android-kiosk-enroll), "an eight-digit string" for corporate-owned work
+// profiles (android-corporate-owned-work-profile-enroll). The other pages
+// do not say; they get the dedicated form.
+func tokenLength(mode string) int {
+	if mode == profile.ModeWorkProfile {
+		return 8
 	}
-	return string(b[:])
+	return 20
+}
+
+// newToken returns a random enrollment token of the documented shape for
+// the mode: decimal digits, tokenLength(mode) of them.
+func newToken(mode string) string {
+	b := make([]byte, tokenLength(mode))
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b)
 }
 
 // lower is the case folding of $filter comparisons.

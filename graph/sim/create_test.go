@@ -16,7 +16,7 @@ import (
 
 var (
 	guidRE  = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	tokenRE = regexp.MustCompile(`^[A-Z2-7]{32}$`)
+	tokenRE = regexp.MustCompile(`^([0-9]{20}|[0-9]{8})$`)
 )
 
 func TestCreate(t *testing.T) {
@@ -65,7 +65,7 @@ func TestCreate(t *testing.T) {
 				t.Errorf("tokenExpirationDateTime %v, want %v", p.TokenExpirationDateTime, wantExp)
 			}
 			if !tokenRE.MatchString(p.TokenValue) {
-				t.Errorf("tokenValue %q is not a 32-character token", p.TokenValue)
+				t.Errorf("tokenValue %q is not a token of the documented shape", p.TokenValue)
 			}
 			for k, v := range sent {
 				if k == "@odata.type" || k == "wifiPassword" {

@@ -95,7 +95,8 @@ const (
 
 // parseFilter reads the $filter forms the resource supports:
 // displayName eq '…' and startswith(displayName,'…'), with quotes doubled
-// inside the literal. Comparison is case-insensitive, as in Graph.
+// inside the literal. Keywords match in any case; the literal may hold any
+// Unicode text. Comparison is case-insensitive, as in Graph.
 func parseFilter(v string) (filter, *apiError) {
 	s := strings.TrimSpace(v)
 	if s == "" {
@@ -103,27 +104,22 @@ func parseFilter(v string) (filter, *apiError) {
 	}
 	bad := errorf(http.StatusBadRequest, "BadRequest",
 		"Invalid filter clause: %s. Supported: displayName eq 'name' and startswith(displayName,'prefix').", v)
-	ls := strings.ToLower(s)
-	if rest, ok := strings.CutPrefix(ls, "startswith("); ok {
-		rest = strings.TrimLeft(rest, " ")
-		rest, ok = strings.CutPrefix(rest, "displayname")
+	if rest, ok := cutFold(s, "startswith("); ok {
+		rest, ok = cutFold(strings.TrimLeft(rest, " "), "displayname")
 		if !ok {
 			return filter{}, bad
 		}
-		rest = strings.TrimLeft(rest, " ")
-		rest, ok = strings.CutPrefix(rest, ",")
+		rest, ok = strings.CutPrefix(strings.TrimLeft(rest, " "), ",")
 		if !ok {
 			return filter{}, bad
 		}
-		rest = strings.TrimLeft(rest, " ")
-		// The literal is read from the original (not lower-cased) text.
-		lit, tail, ok := literal(s[len(s)-len(rest):])
+		lit, tail, ok := literal(strings.TrimLeft(rest, " "))
 		if !ok || strings.TrimSpace(tail) != ")" {
 			return filter{}, bad
 		}
 		return filter{kind: filterPrefix, value: lower(lit)}, nil
 	}
-	rest, ok := strings.CutPrefix(ls, "displayname")
+	rest, ok := cutFold(s, "displayname")
 	if !ok {
 		return filter{}, bad
 	}
@@ -132,16 +128,25 @@ func parseFilter(v string) (filter, *apiError) {
 	} else {
 		rest = t
 	}
-	rest, ok = strings.CutPrefix(rest, "eq ")
+	rest, ok = cutFold(rest, "eq ")
 	if !ok {
 		return filter{}, bad
 	}
-	rest = strings.TrimLeft(rest, " ")
-	lit, tail, ok := literal(s[len(s)-len(rest):])
+	lit, tail, ok := literal(strings.TrimLeft(rest, " "))
 	if !ok || strings.TrimSpace(tail) != "" {
 		return filter{}, bad
 	}
 	return filter{kind: filterEq, value: lower(lit)}, nil
+}
+
+// cutFold is strings.CutPrefix with the ASCII prefix matched in any case.
+// It compares bytes of s, never a case-folded copy, whose length may
+// differ (Turkish İ is 2 bytes, its lower case 3).
+func cutFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
 }
 
 // literal reads an OData string literal (quoted with ', a quote doubled) at the
@@ -340,7 +345,7 @@ func (s *Server) create(x *exchange, f *Fault) reply {
 	if s.opts.OmitToken {
 		p.TokenExpirationDateTime = time.Time{}
 	} else {
-		p.TokenValue = newToken()
+		p.TokenValue = newToken(p.EnrollmentMode)
 		p.TokenCreationDateTime = now
 		if p.TokenExpirationDateTime.IsZero() {
 			p.TokenExpirationDateTime = now.Add(s.opts.TokenValidity)
@@ -403,7 +408,7 @@ func (s *Server) createToken(x *exchange) reply {
 		return s.errorReply(x, notFound(x))
 	}
 	p := &s.recs[i].p
-	p.TokenValue = newToken()
+	p.TokenValue = newToken(p.EnrollmentMode)
 	p.TokenCreationDateTime = now
 	p.TokenExpirationDateTime = now.Add(d)
 	p.LastModifiedDateTime = now

@@ -207,6 +207,7 @@ func TestListFilter(t *testing.T) {
 	e.sim.Seed("O'Brien Site", "Leeds", "o'brien site", "O'Brien Site 2")
 	e.sim.Seed(slices.Repeat([]string{"Kiosk"}, 7)...) // one name seven times: paging within a filter
 	e.sim.Seed("Kiosk 1")
+	e.sim.Seed("İzmir Depo", "İSTANBUL Mağaza", "Θεσσαλονίκη Αποθήκη", "東京 倉庫", "Ärzte Haus")
 	tests := []struct {
 		name   string
 		filter string
@@ -219,6 +220,12 @@ func TestListFilter(t *testing.T) {
 		{"paged matches", "displayName eq 'Kiosk'", "Kiosk", false},
 		{"spaces around", "  displayName  eq  'kiosk 1' ", "Kiosk 1", false},
 		{"startswith", "startswith(displayName,'o''brien')", "o'brien", true},
+		{"turkish dotted capital", "displayName eq 'İzmir Depo'", "İzmir Depo", false},
+		{"turkish, keyword in capitals", "DISPLAYNAME EQ 'İSTANBUL Mağaza'", "İSTANBUL Mağaza", false},
+		{"turkish startswith", "startswith(displayName,'İ')", "İ", true},
+		{"greek other case", "displayName eq 'ΘΕΣΣΑΛΟΝΊΚΗ ΑΠΟΘΉΚΗ'", "Θεσσαλονίκη Αποθήκη", false},
+		{"cjk", "displayName eq '東京 倉庫'", "東京 倉庫", false},
+		{"umlaut startswith lower", "startswith(displayName,'ärzte')", "ärzte", true},
 	}
 	all := e.sim.Profiles()
 	for _, tt := range tests {

@@ -272,7 +272,7 @@ func (s *Server) SeedProfiles(ps ...profile.Profile) []profile.Profile {
 			p.LastModifiedDateTime = p.CreatedDateTime
 		}
 		if p.TokenValue == "" {
-			p.TokenValue = newToken()
+			p.TokenValue = newToken(p.EnrollmentMode)
 		}
 		if p.TokenCreationDateTime.IsZero() {
 			p.TokenCreationDateTime = p.CreatedDateTime
