@@ -15,20 +15,20 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/jung-kurt/gofpdf"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/enrollbatch/enrollbatch/qr"
+	"github.com/enrollbatch/enrollbatch/typeset"
 )
 
 // Label is one QR label on the sheet.
 type Label struct {
+	Row         int // input row, for warnings; 0 = unknown
 	DisplayName string
 	Description string
 	Expires     time.Time   // token expiry; zero = unknown
 	Content     string      // exact qrCodeContent to encode
-	Code        *qr.Code    // Content pre-encoded; WritePDF encodes Content when nil
+	Code        *qr.Code    // Content pre-encoded; the sheet encodes Content when nil
 	Image       []byte      // PNG from the service, used when there is no Content
 	Fields      [][2]string // extra lines such as {"Site", "Leeds"} from --label-columns
 	Replaces    bool        // the profile's QR payload changed: this label replaces codes printed before
@@ -39,11 +39,14 @@ const ReplacesNote = "REPLACES EARLIER CODES: settings changed; destroy the old 
 
 // SheetOptions lays out the QR sheet.
 type SheetOptions struct {
-	Paper         string    // "a4" (default) or "letter"
-	LabelsPerPage int       // 1, 2, 4 or 6 (default 6, a 2 x 3 grid)
-	Title         string    // header line; default DefaultTitle
-	Date          time.Time // the run's date shown in the header; default Now
-	Now           time.Time // the clock for expiry decisions; default time.Now()
+	Paper         string         // "a4" (default) or "letter"
+	LabelsPerPage int            // 1, 2, 4 or 6 (default 6, a 2 x 3 grid)
+	Title         string         // header line; default DefaultTitle
+	Date          time.Time      // the run's date shown in the header; default Now
+	Now           time.Time      // the clock for expiry decisions; default time.Now()
+	Fonts         *typeset.Fonts // caption fonts; nil = the embedded ones, then the system's
+	MaxPages      int            // pages per file; a longer sheet is written in parts. 0 = DefaultMaxPages
+	Workers       int            // labels laid out at once; 0 = GOMAXPROCS
 }
 
 // DefaultTitle is the header line when SheetOptions.Title is empty.
@@ -64,27 +67,44 @@ const MinCodeMM = 50.0
 // so all modules print the same width and no edge is smeared over two dots.
 const GridMM = 25.4 / 100
 
-// ErrNoLabels is returned by WritePDF when no label is left to print (none
-// given, or every token expired). No file is written then.
+// MinModuleMM is the smallest module side printed: 2/100 inch, three pixels
+// of a 150 dpi scan or rendering, which decoders read reliably (one and a
+// half pixels, at 1/100 inch, they do not). A code that does not fit its
+// label at this size moves to a larger label.
+const MinModuleMM = 2 * GridMM
+
+// DefaultMaxPages is the number of pages per file before the sheet is
+// written in parts (qr-codes-part-01-of-03.pdf, ...). gofpdf keeps every
+// page of a file in memory until the file is written, so this bounds the
+// memory of the sheet whatever the size of the run.
+const DefaultMaxPages = 200
+
+// ErrNoLabels is returned when no label is left to print (none given, or
+// every token expired). No file is written then.
 var ErrNoLabels = errors.New("no QR labels to print")
 
 // Page geometry in millimetres.
 const (
-	marginMM  = 8.0
-	headerMM  = 10.0
-	footerMM  = 9.0
-	padMM     = 3.0
-	minFontPt = 5.0
-	ptToMM    = 25.4 / 72
-	lineGap   = 1.22 // line height as a multiple of the font size
+	marginMM     = 8.0
+	headerMM     = 10.0
+	footerMM     = 9.0
+	padMM        = 3.0
+	minFontPt    = 5.0
+	minCaptionMM = 10.0 // caption room kept under a code at the least
+	ptToMM       = 25.4 / 72
+	mmToPt       = 72 / 25.4
 )
 
 type grid struct{ cols, rows int }
 
 var grids = map[int]grid{1: {1, 1}, 2: {1, 2}, 4: {2, 2}, 6: {2, 3}}
 
+// larger lists the layouts a code moves to, in order, when it does not fit.
+var larger = []int{6, 4, 2, 1}
+
 // layout is the resolved geometry of one sheet.
 type layout struct {
+	per          int
 	sizeStr      string
 	pageW, pageH float64
 	grid         grid
@@ -112,6 +132,7 @@ func newLayout(opts SheetOptions) (layout, error) {
 	if !ok {
 		return l, fmt.Errorf("labels per page %d: use 1, 2, 4 or 6", opts.LabelsPerPage)
 	}
+	l.per = per
 	l.grid = g
 	l.gridTop = marginMM + headerMM
 	l.cellW = (l.pageW - 2*marginMM) / float64(g.cols)
@@ -123,44 +144,34 @@ func newLayout(opts SheetOptions) (layout, error) {
 	return l, nil
 }
 
-// WritePDF writes the QR sheet to path (atomically, mode 0600). Labels whose
-// token has expired by opts.Now are skipped; when none is left it returns
-// ErrNoLabels and writes nothing. A label needs Content (or Code) or an Image.
+// codeLimit is the widest code, quiet zone included, that a cell holds with
+// room for its caption.
+func (l layout) codeLimit() float64 {
+	return math.Min(l.cellW-2*padMM, l.cellH-2*padMM-minCaptionMM)
+}
+
+// fits reports whether a code of n modules fits the cell at MinModuleMM.
+func (l layout) fits(n int) bool {
+	return float64(n+2*qr.QuietZone)*MinModuleMM <= l.codeLimit()+1e-9
+}
+
+// WritePDF writes the QR sheet to path (atomically, mode 0600) through a
+// SheetWriter: see there for parts, labels that move to larger cells and
+// expired tokens. When no label is printable it returns ErrNoLabels and
+// writes nothing.
 func WritePDF(path string, labels []Label, opts SheetOptions) error {
-	lay, err := newLayout(opts)
+	w, err := NewSheetWriter(path, opts)
 	if err != nil {
-		return fmt.Errorf("qr sheet: %w", err)
+		return err
 	}
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
-	if opts.Date.IsZero() {
-		opts.Date = opts.Now
-	}
-	if opts.Title == "" {
-		opts.Title = DefaultTitle
-	}
-	live := make([]Label, 0, len(labels))
-	for _, lb := range labels {
-		if Expired(lb.Expires, opts.Now) {
-			continue
+	for i := range labels {
+		if err := w.Add(labels[i]); err != nil {
+			w.Abort()
+			return err
 		}
-		if lb.Content == "" && lb.Code == nil && len(lb.Image) == 0 {
-			return fmt.Errorf("qr sheet: label %q has no QR content or image", lb.DisplayName)
-		}
-		live = append(live, lb)
 	}
-	if len(live) == 0 {
-		return ErrNoLabels
-	}
-	if err := encodeMissing(live); err != nil {
-		return fmt.Errorf("qr sheet: %w", err)
-	}
-	doc, err := renderSheet(lay, live, opts)
-	if err != nil {
-		return fmt.Errorf("qr sheet: %w", err)
-	}
-	return WriteFileAtomic(path, doc.Output)
+	_, err = w.Close()
+	return err
 }
 
 // Expired reports whether a token with the given expiry is no longer usable at
@@ -169,176 +180,155 @@ func Expired(expires, now time.Time) bool {
 	return !expires.IsZero() && !expires.After(now)
 }
 
-// encodeMissing encodes, in parallel, the labels that have Content but no Code.
-func encodeMissing(labels []Label) error {
-	var todo []int
-	for i := range labels {
-		if labels[i].Code == nil && labels[i].Content != "" {
-			todo = append(todo, i)
-		}
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(todo))
-	errs := make([]error, len(labels))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				labels[i].Code, errs[i] = qr.Encode(labels[i].Content)
-			}
-		}()
-	}
-	for _, i := range todo {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("label %q: %w", labels[i].DisplayName, err)
-		}
-	}
-	return nil
+// placed is a label laid out in its cell, ready to be put on a page. Its
+// operators use the cell's top-left corner as origin, in points, y up.
+type placed struct {
+	per   int // the layout of the page it goes on
+	ops   []byte
+	texts []layerText
+	img   image.Image // a service image that could not be traced
+	imgAt [4]float64  // x, y, w, h in millimetres from the cell's corner
+	idx   int
+	notes []string
 }
 
-// sheet carries the document being drawn.
-type sheet struct {
-	pdf  *gofpdf.Fpdf
-	lay  layout
-	opts SheetOptions
-	k    float64    // points per millimetre
-	buf  []byte     // scratch for path operators
-	rows []openRect // scratch for codeOps
-	runs []openRect
-	next []openRect
+// layerText is one piece of the invisible text layer, in millimetres from the
+// cell's top-left corner (y down) for the baseline start.
+type layerText struct {
+	x, y, size, width float64
+	text              string
 }
 
-func renderSheet(lay layout, labels []Label, opts SheetOptions) (*gofpdf.Fpdf, error) {
-	pdf := gofpdf.NewCustom(&gofpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: lay.sizeStr})
-	pdf.SetCreationDate(opts.Date)
-	pdf.SetModificationDate(opts.Date)
-	pdf.SetTitle(opts.Title, true)
-	pdf.SetCreator("enrollbatch", true)
-	pdf.SetAutoPageBreak(false, 0)
-	pdf.SetMargins(marginMM, marginMM, marginMM)
-	pdf.SetCellMargin(0)
-	pdf.AddUTF8FontFromBytes("go", "", goregular.TTF)
-	pdf.AddUTF8FontFromBytes("go", "B", gobold.TTF)
-	if err := pdf.Error(); err != nil {
-		return nil, fmt.Errorf("load fonts: %w", err)
+// renderer lays out labels; one per goroutine.
+type renderer struct {
+	opts    SheetOptions
+	lays    map[int]layout
+	ts      *typeset.Typesetter
+	k       float64
+	scratch codeScratch
+}
+
+// codeScratch holds the buffers of codeOps.
+type codeScratch struct {
+	buf              []byte
+	rows, runs, next []openRect
+}
+
+// chooseLayout returns the layout a code of n modules is printed with: the
+// sheet's own when it fits, else the first larger cell where it does.
+func chooseLayout(lays map[int]layout, per, n int) layout {
+	l := lays[per]
+	if l.fits(n) {
+		return l
 	}
-	s := &sheet{pdf: pdf, lay: lay, opts: opts, k: pdf.GetConversionRatio()}
-	per := lay.grid.cols * lay.grid.rows
-	pages := (len(labels) + per - 1) / per
-	for p := 0; p < pages; p++ {
-		pdf.AddPage()
-		s.frame(p+1, pages)
-		for i := 0; i < per && p*per+i < len(labels); i++ {
-			col, row := i%lay.grid.cols, i/lay.grid.cols
-			x := marginMM + float64(col)*lay.cellW
-			y := lay.gridTop + float64(row)*lay.cellH
-			if err := s.label(p*per+i, &labels[p*per+i], x, y); err != nil {
-				return nil, err
-			}
-		}
-		if err := pdf.Error(); err != nil {
-			return nil, err
+	for _, p := range larger {
+		if p < per && lays[p].fits(n) {
+			return lays[p]
 		}
 	}
-	return pdf, nil
+	return lays[1]
 }
 
-// frame draws the header, the footer and the cut lines of a page.
-func (s *sheet) frame(page, pages int) {
-	pdf, lay := s.pdf, s.lay
-	w := lay.pageW - 2*marginMM
-	pdf.SetTextColor(0, 0, 0)
-	pdf.SetFont("go", "B", 12)
-	pdf.SetXY(marginMM, marginMM)
-	pdf.CellFormat(w*0.7, 6, clean(s.opts.Title), "", 0, "L", false, 0, "")
-	pdf.SetFont("go", "", 10)
-	pdf.SetXY(marginMM+w*0.7, marginMM)
-	pdf.CellFormat(w*0.3, 6, s.opts.Date.Format("2006-01-02"), "", 0, "R", false, 0, "")
-
-	foot := lay.pageH - marginMM - 4
-	pdf.SetFont("go", "", 7.5)
-	pdf.SetTextColor(90, 90, 90)
-	pdf.SetXY(marginMM, foot)
-	pdf.CellFormat(w*0.8, 4, SecurityNote, "", 0, "L", false, 0, "")
-	pdf.SetFont("go", "", 9)
-	pdf.SetTextColor(0, 0, 0)
-	pdf.SetXY(marginMM+w*0.8, foot)
-	pdf.CellFormat(w*0.2, 4, "Page "+strconv.Itoa(page)+" of "+strconv.Itoa(pages), "", 0, "R", false, 0, "")
-
-	// Light dashed cut lines between the labels, and along the grid's edges.
-	pdf.SetDrawColor(175, 175, 175)
-	pdf.SetLineWidth(0.2)
-	pdf.SetDashPattern([]float64{2, 1.5}, 0)
-	top, bottom := lay.gridTop, lay.gridTop+float64(lay.grid.rows)*lay.cellH
-	left, right := marginMM, marginMM+float64(lay.grid.cols)*lay.cellW
-	for c := 0; c <= lay.grid.cols; c++ {
-		x := left + float64(c)*lay.cellW
-		pdf.Line(x, top, x, bottom)
-	}
-	for r := 0; r <= lay.grid.rows; r++ {
-		y := top + float64(r)*lay.cellH
-		pdf.Line(left, y, right, y)
-	}
-	pdf.SetDashPattern(nil, 0)
+// movedNote words why a label is printed in a larger cell.
+func movedNote(n int, from, to layout) string {
+	return fmt.Sprintf("QR code of %d modules (version %d) is %.0f mm wide at the smallest module that scans (%.3f mm), more than a label of a %d-per-page sheet holds; printed on a page of %d per page instead",
+		n, (n-17)/4, float64(n+2*qr.QuietZone)*MinModuleMM, MinModuleMM, from.per, to.per)
 }
 
-// label draws one label in the cell whose top-left corner is (x, y).
-func (s *sheet) label(idx int, lb *Label, x, y float64) error {
-	lay := s.lay
+// render lays out one label.
+func (r *renderer) render(lb *Label, idx int) (*placed, error) {
 	var code modules
 	var img image.Image
 	if lb.Code != nil {
 		code = lb.Code
+	} else if lb.Content != "" {
+		c, err := qr.Encode(lb.Content)
+		if err != nil {
+			return nil, fmt.Errorf("label %q: %w", lb.DisplayName, err)
+		}
+		code = c
 	} else {
 		var err error
 		if img, err = png.Decode(bytes.NewReader(lb.Image)); err != nil {
-			return fmt.Errorf("label %q: qr image: %w", lb.DisplayName, err)
+			return nil, fmt.Errorf("label %q: qr image: %w", lb.DisplayName, err)
+		}
+		if b := img.Bounds(); b.Dx() == 0 || b.Dy() == 0 {
+			return nil, fmt.Errorf("label %q: qr image is empty", lb.DisplayName)
 		}
 		if g, err := traceQR(img); err == nil {
-			code = g
+			code, img = g, nil
 		}
 	}
 	n := 97 // an untraced image's modules are unknown: size it like a typical payload
 	if code != nil {
 		n = code.Size()
 	}
-	box := moduleMM(lay.box, lay.cellW-2*padMM, n) * float64(n+2*qr.QuietZone)
-	bx := snap(x + (lay.cellW-box)/2)
-	by := snap(y + padMM)
+	base := r.lays[r.opts.LabelsPerPage]
+	lay := chooseLayout(r.lays, r.opts.LabelsPerPage, n)
+	p := &placed{per: lay.per, idx: idx}
+	if lay.per != base.per {
+		p.notes = append(p.notes, movedNote(n, base, lay))
+	}
+	box := moduleMM(lay.box, lay.codeLimit(), n) * float64(n+2*qr.QuietZone)
+	bx := snap((lay.cellW - box) / 2)
+	by := snap(padMM)
+	// Clip to the cell, so that nothing ever crosses its cut line.
+	p.ops = append(p.ops, "q 0 0 "...)
+	p.ops = appendNum(p.ops, lay.cellW*r.k)
+	p.ops = append(p.ops, ' ')
+	p.ops = appendNum(p.ops, -lay.cellH*r.k)
+	p.ops = append(p.ops, " re W n\n"...)
 	if code != nil {
-		s.drawCode(code, bx, by, box)
-	} else if err := s.drawImage(idx, img, bx, by, box); err != nil {
-		return fmt.Errorf("label %q: %w", lb.DisplayName, err)
+		p.ops = append(p.ops, r.codeOps(code, bx, by, box)...)
+	} else {
+		iw, ih := box, box
+		b := img.Bounds()
+		if b.Dx() > b.Dy() {
+			ih = box * float64(b.Dy()) / float64(b.Dx())
+		} else if b.Dy() > b.Dx() {
+			iw = box * float64(b.Dx()) / float64(b.Dy())
+		}
+		p.img, p.imgAt = img, [4]float64{bx + (box-iw)/2, by + (box-ih)/2, iw, ih}
 	}
 	textTop := by + box
-	s.caption(lb, x+padMM, textTop, lay.cellW-2*padMM, y+lay.cellH-padMM/2-textTop)
-	return nil
+	cw, ch := lay.cellW-2*padMM, lay.cellH-padMM/2-textTop
+	blk := r.ts.Layout(captionParas(lb, r.opts.Now), typeset.Options{
+		Width: cw * mmToPt, Height: ch * mmToPt, Size: lay.basePt, MinSize: minFontPt,
+	})
+	for _, m := range blk.Missing {
+		p.notes = append(p.notes, "label caption: "+m.String())
+	}
+	p.ops = append(p.ops, "q 1 0 0 1 "...)
+	p.ops = appendNum(p.ops, padMM*r.k)
+	p.ops = append(p.ops, ' ')
+	p.ops = appendNum(p.ops, -textTop*r.k)
+	p.ops = append(p.ops, " cm\n"...)
+	p.ops = append(p.ops, blk.Ops...)
+	p.ops = append(p.ops, "Q\nQ\n"...)
+	for _, t := range blk.Texts {
+		p.texts = append(p.texts, layerText{
+			x: padMM + t.X*ptToMM, y: textTop - t.Y*ptToMM, size: t.Size, width: t.Width, text: t.Text,
+		})
+	}
+	return p, nil
 }
 
 // moduleMM chooses the module side for a code of n modules (quiet zone
 // excluded): a whole multiple of GridMM, as large as fits the preferred box,
-// never so small that the code is under MinCodeMM, and within limit.
+// never so small that the code is under MinCodeMM, never under MinModuleMM,
+// and within limit where MinModuleMM allows.
 func moduleMM(prefer, limit float64, n int) float64 {
 	total := float64(n + 2*qr.QuietZone)
+	minK := MinModuleMM / GridMM
 	k := math.Floor(prefer / total / GridMM)
 	k = math.Max(k, math.Ceil(MinCodeMM/total/GridMM))
-	for k > 1 && k*GridMM*total > limit {
+	for k > minK && k*GridMM*total > limit {
 		k--
 	}
-	return math.Max(k, 1) * GridMM
+	return math.Max(k, minK) * GridMM
 }
 
-// snap rounds a page coordinate to the printing grid.
+// snap rounds a length to the printing grid.
 func snap(mm float64) float64 {
 	return math.Round(mm/GridMM) * GridMM
 }
@@ -346,29 +336,27 @@ func snap(mm float64) float64 {
 // openRect is a rectangle of dark modules being grown downwards.
 type openRect struct{ x0, x1, y0, h int }
 
-// drawCode draws the symbol with its quiet zone in the square box of side
-// boxMM at (x, y), as one path of rectangles filled once. Each rectangle is a
-// horizontal run of dark modules, merged with identical runs in the rows below.
-// Coordinates are whole modules under a transformation matrix, so adjacent
-// rectangles share exact edges and the single fill leaves no seams.
-func (s *sheet) drawCode(c modules, x, y, boxMM float64) {
-	s.pdf.RawWriteStr(s.codeOps(c, x, y, boxMM))
-}
-
-// codeOps returns the content-stream operators that drawCode writes.
-func (s *sheet) codeOps(c modules, x, y, boxMM float64) string {
+// codeOps returns the operators that draw the symbol with its quiet zone in
+// the square box of side boxMM whose corner is (x, y) millimetres right of
+// and below the origin, as one path of rectangles filled once. Each
+// rectangle is a horizontal run of dark modules, merged with identical runs
+// in the rows below. Coordinates are whole modules under a transformation
+// matrix, so adjacent rectangles share exact edges and the single fill leaves
+// no seams.
+func (r *renderer) codeOps(c modules, x, y, boxMM float64) []byte {
+	s := &r.scratch
 	n := c.Size()
 	m := boxMM / float64(n+2*qr.QuietZone) // module side in mm
 	ox, oy := x+m*qr.QuietZone, y+m*qr.QuietZone
 	b := s.buf[:0]
 	b = append(b, "q 0 g "...)
-	b = appendNum(b, m*s.k)
+	b = appendNum(b, m*r.k)
 	b = append(b, " 0 0 "...)
-	b = appendNum(b, -m*s.k)
+	b = appendNum(b, -m*r.k)
 	b = append(b, ' ')
-	b = appendNum(b, ox*s.k)
+	b = appendNum(b, ox*r.k)
 	b = append(b, ' ')
-	b = appendNum(b, (s.lay.pageH-oy)*s.k)
+	b = appendNum(b, -oy*r.k)
 	b = append(b, " cm\n"...)
 	emit := func(b []byte, r openRect) []byte {
 		b = strconv.AppendInt(b, int64(r.x0), 10)
@@ -416,9 +404,9 @@ func (s *sheet) codeOps(c modules, x, y, boxMM float64) string {
 		s.runs, s.next = runs, next
 	}
 	s.rows = open
-	b = append(b, "f\nQ"...)
+	b = append(b, "f\nQ\n"...)
 	s.buf = b
-	return string(b)
+	return b
 }
 
 // appendNum appends v with up to four decimals and no trailing zeros.
@@ -426,37 +414,10 @@ func appendNum(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, math.Round(v*1e4)/1e4, 'f', -1, 64)
 }
 
-// drawImage places a QR image from the service in the box of side boxMM.
-// A clean symbol is traced back to its modules and drawn like an encoded
-// code; anything else is placed as an image enlarged by whole pixels, so it is
-// never smoothed.
-func (s *sheet) drawImage(idx int, img image.Image, x, y, boxMM float64) error {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w == 0 || h == 0 {
-		return errors.New("qr image is empty")
-	}
-	data, err := upscalePNG(img)
-	if err != nil {
-		return fmt.Errorf("qr image: %w", err)
-	}
-	name := "qr-image-" + strconv.Itoa(idx)
-	opt := gofpdf.ImageOptions{ImageType: "PNG"}
-	s.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(data))
-	// Keep the image's aspect ratio inside the square box.
-	iw, ih := boxMM, boxMM
-	if w > h {
-		ih = boxMM * float64(h) / float64(w)
-	} else if h > w {
-		iw = boxMM * float64(w) / float64(h)
-	}
-	s.pdf.ImageOptions(name, x+(boxMM-iw)/2, y+(boxMM-ih)/2, iw, ih, false, opt, 0, "")
-	return s.pdf.Error()
-}
-
-// textLine is one paragraph of a caption before wrapping.
+// textLine is one paragraph of a caption.
 type textLine struct {
 	text  string
+	field string
 	bold  bool
 	scale float64 // font size relative to the caption's base size
 	red   bool
@@ -464,12 +425,12 @@ type textLine struct {
 
 // captionLines lists what goes under the code.
 func captionLines(lb *Label, now time.Time) []textLine {
-	lines := []textLine{{text: lb.DisplayName, bold: true, scale: 1.15}}
+	lines := []textLine{{text: lb.DisplayName, field: "displayName", bold: true, scale: 1.15}}
 	if lb.Replaces {
 		lines = append(lines, textLine{text: ReplacesNote, bold: true, red: true, scale: 0.95})
 	}
 	if d := strings.TrimSpace(lb.Description); d != "" {
-		lines = append(lines, textLine{text: d, scale: 1})
+		lines = append(lines, textLine{text: d, field: "description", scale: 1})
 	}
 	if lb.Expires.IsZero() {
 		lines = append(lines, textLine{text: "Token expiry unknown", scale: 0.95})
@@ -483,9 +444,22 @@ func captionLines(lb *Label, now time.Time) []textLine {
 		if strings.TrimSpace(f[1]) == "" {
 			continue
 		}
-		lines = append(lines, textLine{text: f[0] + ": " + f[1], scale: 0.95})
+		lines = append(lines, textLine{text: f[0] + ": " + f[1], field: f[0], scale: 0.95})
 	}
 	return lines
+}
+
+// captionParas turns the caption's lines into paragraphs to lay out.
+func captionParas(lb *Label, now time.Time) []typeset.Para {
+	lines := captionLines(lb, now)
+	ps := make([]typeset.Para, len(lines))
+	for i, l := range lines {
+		ps[i] = typeset.Para{Text: l.text, Scale: l.scale, Bold: l.bold, Field: l.field}
+		if l.red {
+			ps[i].Color = [3]float64{0.78, 0, 0}
+		}
+	}
+	return ps
 }
 
 // ExpiresIn words the time left on a token that is about to expire, in
@@ -501,113 +475,146 @@ func ExpiresIn(left time.Duration) string {
 	return "EXPIRES IN " + strconv.Itoa(days) + " DAYS"
 }
 
-// caption wraps the label's text into the area under the code, shrinking the
-// font until everything fits; nothing is ever cut off.
-func (s *sheet) caption(lb *Label, x, y, w, h float64) {
-	pdf := s.pdf
-	paras := captionLines(lb, s.opts.Now)
-	type wrapped struct {
-		textLine
-		lines []string
-	}
-	var out []wrapped
-	var size float64
-	for size = s.lay.basePt; ; size -= 0.5 {
-		out = out[:0]
-		total := 0.0
-		for _, p := range paras {
-			style := ""
-			if p.bold {
-				style = "B"
-			}
-			pdf.SetFont("go", style, size*p.scale)
-			ls := wrap(pdf, clean(p.text), w)
-			total += float64(len(ls)) * size * p.scale * lineGap * ptToMM
-			out = append(out, wrapped{p, ls})
-		}
-		if total <= h || size <= minFontPt {
-			break
-		}
-	}
-	cy := y
-	for _, p := range out {
-		style := ""
-		if p.bold {
-			style = "B"
-		}
-		pdf.SetFont("go", style, size*p.scale)
-		if p.red {
-			pdf.SetTextColor(200, 0, 0)
-		} else {
-			pdf.SetTextColor(0, 0, 0)
-		}
-		lh := size * p.scale * lineGap * ptToMM
-		for _, l := range p.lines {
-			pdf.SetXY(x, cy)
-			pdf.CellFormat(w, lh, l, "", 0, "C", false, 0, "")
-			cy += lh
-		}
-	}
-	pdf.SetTextColor(0, 0, 0)
-}
-
-// wrap breaks text into lines no wider than w in the current font: at spaces
-// where it can, inside a word where a word alone is too wide.
-func wrap(pdf *gofpdf.Fpdf, text string, w float64) []string {
-	if text == "" {
-		return nil
-	}
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		cand := word
-		if line != "" {
-			cand = line + " " + word
-		}
-		if pdf.GetStringWidth(cand) <= w {
-			line = cand
-			continue
-		}
-		if line != "" {
-			lines = append(lines, line)
-			line = ""
-		}
-		// The word alone may still be too wide: break it by characters.
-		for pdf.GetStringWidth(word) > w {
-			cut := 0
-			for i := range word {
-				if i > 0 && pdf.GetStringWidth(word[:i]) > w {
-					break
-				}
-				cut = i
-			}
-			if cut == 0 {
-				_, cut = utf8.DecodeRuneInString(word)
-			}
-			lines = append(lines, word[:cut])
-			word = word[cut:]
-		}
-		line = word
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
-}
-
-// clean makes text safe for the embedded fonts: control characters become
-// spaces and characters outside the Basic Multilingual Plane, which the
-// font tables cannot index, become a replacement mark.
+// clean makes text safe for the text layer's font tables: control
+// characters become spaces and characters outside the Basic Multilingual
+// Plane, which the tables cannot index, become a replacement mark.
 func clean(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == utf8.RuneError:
-			return '?'
+			return '\uFFFD'
 		case unicode.IsControl(r):
 			return ' '
 		case r > 0xFFFF:
-			return '?'
+			return '\uFFFD'
 		}
 		return r
 	}, s)
 }
+
+// LabelNotes returns what the results should say about printing a label:
+// characters of its caption that no font can draw (the label shows a marker
+// instead), and a code too large for the sheet's labels that moves to a
+// larger cell. It is cheap: nothing is shaped or drawn.
+func LabelNotes(lb *Label, opts SheetOptions) ([]string, error) {
+	lays, err := layouts(opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.LabelsPerPage == 0 {
+		opts.LabelsPerPage = 6
+	}
+	fonts, err := sheetFonts(opts)
+	if err != nil {
+		return nil, err
+	}
+	ts := fonts.borrow()
+	defer fonts.give(ts)
+	var notes []string
+	if lb.Code != nil || lb.Content != "" {
+		n := 0
+		if lb.Code != nil {
+			n = lb.Code.Size()
+		} else {
+			// The version is that of the smallest symbol at level M.
+			c, err := qr.Encode(lb.Content)
+			if err != nil {
+				return nil, fmt.Errorf("label %q: %w", lb.DisplayName, err)
+			}
+			n = c.Size()
+		}
+		base := lays[opts.LabelsPerPage]
+		if to := chooseLayout(lays, opts.LabelsPerPage, n); to.per != base.per {
+			notes = append(notes, movedNote(n, base, to))
+		}
+	}
+	for _, p := range captionParas(lb, time.Time{}) {
+		for _, r := range ts.Missing(p.Text, 0) {
+			notes = append(notes, "label caption: "+typeset.Missing{Field: p.Field, Rune: r}.String())
+		}
+	}
+	return notes, nil
+}
+
+// layouts resolves the geometry of every layout on the sheet's paper.
+func layouts(opts SheetOptions) (map[int]layout, error) {
+	if _, err := newLayout(opts); err != nil {
+		return nil, err
+	}
+	lays := map[int]layout{}
+	for per := range grids {
+		o := opts
+		o.LabelsPerPage = per
+		l, err := newLayout(o)
+		if err != nil {
+			return nil, err
+		}
+		lays[per] = l
+	}
+	return lays, nil
+}
+
+// pooledFonts hands out Typesetters of one font set to goroutines.
+type pooledFonts struct {
+	fonts *typeset.Fonts
+	pool  sync.Pool
+}
+
+func (p *pooledFonts) borrow() *typeset.Typesetter {
+	if t, ok := p.pool.Get().(*typeset.Typesetter); ok {
+		return t
+	}
+	return p.fonts.New()
+}
+
+func (p *pooledFonts) give(t *typeset.Typesetter) { p.pool.Put(t) }
+
+var (
+	fontPools   sync.Map // *typeset.Fonts -> *pooledFonts
+	defaultOnce sync.Once
+	defaultSet  *typeset.Fonts
+	defaultErr  error
+)
+
+// sheetFonts returns the pool of the options' fonts, or of the default set.
+func sheetFonts(opts SheetOptions) (*pooledFonts, error) {
+	fs := opts.Fonts
+	if fs == nil {
+		defaultOnce.Do(func() { defaultSet, defaultErr = typeset.NewFonts() })
+		if defaultErr != nil {
+			return nil, fmt.Errorf("caption fonts: %w", defaultErr)
+		}
+		fs = defaultSet
+	}
+	p, _ := fontPools.LoadOrStore(fs, &pooledFonts{fonts: fs})
+	return p.(*pooledFonts), nil
+}
+
+// renderAll lays out a batch of labels on every worker, results in order.
+func renderAll(opts SheetOptions, lays map[int]layout, fonts *pooledFonts, labels []Label, first int) ([]*placed, error) {
+	out := make([]*placed, len(labels))
+	var g errgroup.Group
+	g.SetLimit(max(1, opts.Workers))
+	k := mmToPt
+	chunk := (len(labels) + opts.Workers - 1) / max(1, opts.Workers)
+	for start := 0; start < len(labels); start += chunk {
+		end := min(len(labels), start+chunk)
+		g.Go(func() error {
+			ts := fonts.borrow()
+			defer fonts.give(ts)
+			r := &renderer{opts: opts, lays: lays, ts: ts, k: k}
+			for i := start; i < end; i++ {
+				p, err := r.render(&labels[i], first+i)
+				if err != nil {
+					return err
+				}
+				out[i] = p
+			}
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+// runtimeWorkers is the default number of labels laid out at once.
+func runtimeWorkers() int { return runtime.GOMAXPROCS(0) }

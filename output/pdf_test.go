@@ -413,9 +413,8 @@ func TestDrawCodeOnePath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lay, _ := newLayout(SheetOptions{})
-		s := &sheet{lay: lay, k: 72 / 25.4, pdf: nil}
-		ops := s.codeOps(c, 20, 20, 60)
+		r := &renderer{k: mmToPt}
+		ops := string(r.codeOps(c, 20, 20, 60))
 		if n := strings.Count(ops, "\nf\n"); n != 1 {
 			t.Fatalf("%d fill operators, want 1", n)
 		}

@@ -1,0 +1,438 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jung-kurt/gofpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+)
+
+// SheetWriter writes a QR sheet from labels given one by one, in order, so
+// that a run can print as its results arrive without holding every page:
+// labels are laid out in batches on every core and placed in order, and a
+// sheet longer than MaxPages pages is written in parts of at most MaxPages
+// pages, each compressed and written while the next is laid out. A sheet
+// that fits one part is the single file at the path given; otherwise the
+// parts are PATH-part-01-of-NN.pdf and so on (numbered once the last is
+// known). Labels whose code does not fit the sheet's cells at MinModuleMM go
+// on pages of larger cells, in their place in the order.
+type SheetWriter struct {
+	path  string
+	opts  SheetOptions
+	lays  map[int]layout
+	fonts *pooledFonts
+
+	batch  []Label
+	next   int // index of the next label given
+	placed int // labels put on pages
+
+	part    *sheetPart
+	parts   []string // temporary files of finished parts, in order
+	writing sync.WaitGroup
+	mu      sync.Mutex
+	werr    error
+	notes   map[int][]string
+	closed  bool
+}
+
+// sheetPart is one PDF file being filled.
+type sheetPart struct {
+	pdf     *gofpdf.Fpdf
+	number  int
+	pages   int
+	per     int // layout of the current page
+	inPage  int // labels on the current page
+	imageNo int
+}
+
+// batchSize is how many labels are laid out together.
+const batchSize = 48
+
+// NewSheetWriter starts a sheet at path. Nothing is written before Close.
+func NewSheetWriter(path string, opts SheetOptions) (*SheetWriter, error) {
+	lays, err := layouts(opts)
+	if err != nil {
+		return nil, fmt.Errorf("qr sheet: %w", err)
+	}
+	if opts.LabelsPerPage == 0 {
+		opts.LabelsPerPage = 6
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Date.IsZero() {
+		opts.Date = opts.Now
+	}
+	if opts.Title == "" {
+		opts.Title = DefaultTitle
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = DefaultMaxPages
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtimeWorkers()
+	}
+	fonts, err := sheetFonts(opts)
+	if err != nil {
+		return nil, fmt.Errorf("qr sheet: %w", err)
+	}
+	return &SheetWriter{path: path, opts: opts, lays: lays, fonts: fonts, notes: map[int][]string{}}, nil
+}
+
+// Add puts the next label on the sheet. A label whose token has expired is
+// skipped. A label needs Content (or Code) or an Image.
+func (w *SheetWriter) Add(lb Label) error {
+	if w.closed {
+		return errors.New("qr sheet: add after close")
+	}
+	if Expired(lb.Expires, w.opts.Now) {
+		return nil
+	}
+	if lb.Content == "" && lb.Code == nil && len(lb.Image) == 0 {
+		return fmt.Errorf("qr sheet: label %q has no QR content or image", lb.DisplayName)
+	}
+	w.batch = append(w.batch, lb)
+	if len(w.batch) >= batchSize {
+		return w.flush()
+	}
+	return nil
+}
+
+// flush lays out the pending labels and places them.
+func (w *SheetWriter) flush() error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	ps, err := renderAll(w.opts, w.lays, w.fonts, w.batch, w.next)
+	if err != nil {
+		return fmt.Errorf("qr sheet: %w", err)
+	}
+	for i, p := range ps {
+		if len(p.notes) > 0 && w.batch[i].Row > 0 {
+			w.notes[w.batch[i].Row] = append(w.notes[w.batch[i].Row], p.notes...)
+		}
+		if err := w.place(p); err != nil {
+			return fmt.Errorf("qr sheet: %w", err)
+		}
+	}
+	w.next += len(w.batch)
+	w.batch = w.batch[:0]
+	return w.writeErr()
+}
+
+// Notes returns what the labels laid out so far had said about them, by
+// input row (see LabelNotes).
+func (w *SheetWriter) Notes() map[int][]string { return w.notes }
+
+func (w *SheetWriter) writeErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.werr
+}
+
+// newPart starts the next file.
+func (w *SheetWriter) newPart() error {
+	lay := w.lays[w.opts.LabelsPerPage]
+	pdf := gofpdf.NewCustom(&gofpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: lay.sizeStr})
+	pdf.AliasNbPages("{nb}")
+	pdf.SetCreationDate(w.opts.Date)
+	pdf.SetModificationDate(w.opts.Date)
+	pdf.SetTitle(w.opts.Title, true)
+	pdf.SetCreator("enrollbatch", true)
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.SetMargins(marginMM, marginMM, marginMM)
+	pdf.SetCellMargin(0)
+	pdf.AddUTF8FontFromBytes("go", "", goregular.TTF)
+	pdf.AddUTF8FontFromBytes("go", "B", gobold.TTF)
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("load fonts: %w", err)
+	}
+	w.part = &sheetPart{pdf: pdf, number: len(w.parts) + 1}
+	return nil
+}
+
+// place puts a laid-out label in the next free cell, starting a page (of
+// the label's layout) or a part when needed.
+func (w *SheetWriter) place(p *placed) error {
+	if w.part == nil {
+		if err := w.newPart(); err != nil {
+			return err
+		}
+	}
+	pt := w.part
+	if pt.pages == 0 || pt.per != p.per || pt.inPage == p.per {
+		if pt.pages == w.opts.MaxPages {
+			w.finishPart(true)
+			if err := w.newPart(); err != nil {
+				return err
+			}
+			pt = w.part
+		}
+		pt.pdf.AddPage()
+		pt.pages++
+		pt.per, pt.inPage = p.per, 0
+		w.frame(pt)
+	}
+	lay := w.lays[p.per]
+	col, row := pt.inPage%lay.grid.cols, pt.inPage/lay.grid.cols
+	// The cell's corner goes on the printing grid, so that the code's
+	// modules, laid out on the grid from there, fall on it too.
+	x := snap(marginMM + float64(col)*lay.cellW)
+	y := snap(lay.gridTop + float64(row)*lay.cellH)
+	pt.inPage++
+	pdf := pt.pdf
+	var b []byte
+	b = append(b, "q 1 0 0 1 "...)
+	b = appendNum(b, x*mmToPt)
+	b = append(b, ' ')
+	b = appendNum(b, (lay.pageH-y)*mmToPt)
+	b = append(b, " cm\n"...)
+	b = append(b, p.ops...)
+	b = append(b, "Q"...)
+	pdf.RawWriteStr(string(b))
+	if p.img != nil {
+		if err := w.drawImage(pt, p, x, y); err != nil {
+			return err
+		}
+	}
+	// The text layer: the caption's real characters, invisible (render
+	// mode 3), spread over the glyphs they stand for.
+	for _, t := range p.texts {
+		txt := clean(t.text)
+		pdf.SetFont("go", "", t.size)
+		natural := float64(pdf.GetStringSymbolWidth(txt)) * t.size / 1000
+		n := float64(len([]rune(txt)))
+		tc := (t.width - natural) / n
+		pdf.RawWriteStr("3 Tr " + strconv.FormatFloat(tc, 'f', 4, 64) + " Tc")
+		pdf.Text(x+t.x, y+t.y, txt)
+		pdf.RawWriteStr("0 Tc 0 Tr")
+	}
+	w.placed++
+	return pdf.Error()
+}
+
+// drawImage places a service image that could not be traced, enlarged by
+// whole pixels so that it is never smoothed.
+func (w *SheetWriter) drawImage(pt *sheetPart, p *placed, x, y float64) error {
+	data, err := upscalePNG(p.img)
+	if err != nil {
+		return fmt.Errorf("qr image: %w", err)
+	}
+	pt.imageNo++
+	name := "qr-image-" + strconv.Itoa(pt.imageNo)
+	opt := gofpdf.ImageOptions{ImageType: "PNG"}
+	pt.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(data))
+	pt.pdf.ImageOptions(name, x+p.imgAt[0], y+p.imgAt[1], p.imgAt[2], p.imgAt[3], false, opt, 0, "")
+	return pt.pdf.Error()
+}
+
+// frame draws the header, the footer and the cut lines of a page.
+func (w *SheetWriter) frame(pt *sheetPart) {
+	pdf, lay := pt.pdf, w.lays[pt.per]
+	width := lay.pageW - 2*marginMM
+	pdf.SetTextColor(0, 0, 0)
+	pdf.SetFont("go", "B", 12)
+	pdf.SetXY(marginMM, marginMM)
+	pdf.CellFormat(width*0.7, 6, clean(w.opts.Title)+"{part}", "", 0, "L", false, 0, "")
+	pdf.SetFont("go", "", 10)
+	pdf.SetXY(marginMM+width*0.7, marginMM)
+	pdf.CellFormat(width*0.3, 6, w.opts.Date.Format("2006-01-02"), "", 0, "R", false, 0, "")
+
+	foot := lay.pageH - marginMM - 4
+	pdf.SetFont("go", "", 7.5)
+	pdf.SetTextColor(90, 90, 90)
+	pdf.SetXY(marginMM, foot)
+	pdf.CellFormat(width*0.8, 4, SecurityNote, "", 0, "L", false, 0, "")
+	pdf.SetFont("go", "", 9)
+	pdf.SetTextColor(0, 0, 0)
+	pdf.SetXY(marginMM+width*0.8, foot)
+	pdf.CellFormat(width*0.2, 4, "Page "+strconv.Itoa(pt.pages)+" of {nb}", "", 0, "R", false, 0, "")
+
+	// Light dashed cut lines between the labels, and along the grid's edges.
+	pdf.SetDrawColor(175, 175, 175)
+	pdf.SetLineWidth(0.2)
+	pdf.SetDashPattern([]float64{2, 1.5}, 0)
+	top, bottom := lay.gridTop, lay.gridTop+float64(lay.grid.rows)*lay.cellH
+	left, right := marginMM, marginMM+float64(lay.grid.cols)*lay.cellW
+	for c := 0; c <= lay.grid.cols; c++ {
+		x := left + float64(c)*lay.cellW
+		pdf.Line(x, top, x, bottom)
+	}
+	for r := 0; r <= lay.grid.rows; r++ {
+		y := top + float64(r)*lay.cellH
+		pdf.Line(left, y, right, y)
+	}
+	pdf.SetDashPattern(nil, 0)
+}
+
+// finishPart writes the current part to a temporary file, in the
+// background when async (so the next part is laid out meanwhile).
+func (w *SheetWriter) finishPart(async bool) {
+	pt := w.part
+	w.part = nil
+	label := ""
+	if async || pt.number > 1 {
+		label = " · part " + strconv.Itoa(pt.number)
+	}
+	pt.pdf.RegisterAlias("{part}", label)
+	w.parts = append(w.parts, "")
+	slot := len(w.parts) - 1
+	write := func() {
+		name, err := writeTemp(w.path, pt.pdf)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.parts[slot] = name
+		if err != nil && w.werr == nil {
+			w.werr = err
+		}
+	}
+	if !async {
+		write()
+		return
+	}
+	w.writing.Add(1)
+	go func() {
+		defer w.writing.Done()
+		write()
+	}()
+}
+
+// writeTemp writes a finished part next to path, mode 0600, synced.
+func writeTemp(path string, pdf *gofpdf.Fpdf) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	name := tmp.Name()
+	fail := func(err error) (string, error) {
+		_ = tmp.Close()
+		_ = os.Remove(name)
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(FileMode); err != nil {
+		return fail(err)
+	}
+	bw := bufio.NewWriterSize(tmp, 256<<10)
+	if err := pdf.Output(bw); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	return name, nil
+}
+
+// PartName is the file name of part i (from 1) of n of the sheet at path.
+func PartName(path string, i, n int) string {
+	ext := filepath.Ext(path)
+	width := max(2, len(strconv.Itoa(n)))
+	return fmt.Sprintf("%s-part-%0*d-of-%0*d%s", strings.TrimSuffix(path, ext), width, i, width, n, ext)
+}
+
+// Close lays out what is left, writes the last part and moves the files into
+// place: the single file at path, or the numbered parts. It returns the files
+// written, and ErrNoLabels (writing nothing) when no label was printable.
+// Parts of an earlier sheet at the same path that this one does not
+// replace are removed, so the folder holds one sheet.
+func (w *SheetWriter) Close() ([]string, error) {
+	if w.closed {
+		return nil, errors.New("qr sheet: closed twice")
+	}
+	err := w.flush()
+	w.closed = true
+	if err == nil && w.part != nil {
+		w.finishPart(false)
+	}
+	w.writing.Wait()
+	if err == nil {
+		err = w.writeErr()
+	}
+	if err != nil {
+		w.removeTemps()
+		return nil, err
+	}
+	if w.placed == 0 {
+		return nil, ErrNoLabels
+	}
+	var files []string
+	if len(w.parts) == 1 {
+		files = []string{w.path}
+	} else {
+		for i := range w.parts {
+			files = append(files, PartName(w.path, i+1, len(w.parts)))
+		}
+	}
+	for i, tmp := range w.parts {
+		if err := os.Rename(tmp, files[i]); err != nil {
+			w.removeTemps()
+			return nil, fmt.Errorf("write %s: %w", files[i], err)
+		}
+		w.parts[i] = ""
+	}
+	if err := RemoveSheet(w.path, files...); err != nil {
+		return files, err
+	}
+	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return files, nil
+}
+
+// Abort drops the sheet: nothing is written, temporary files are removed.
+func (w *SheetWriter) Abort() {
+	w.closed = true
+	w.writing.Wait()
+	w.removeTemps()
+}
+
+func (w *SheetWriter) removeTemps() {
+	for _, p := range w.parts {
+		if p != "" {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+// RemoveSheet removes the sheet at path and its parts (PATH-part-*-of-*),
+// except the files named in keep. A run that prints nothing calls it so that
+// the folder matches the results.
+func RemoveSheet(path string, keep ...string) error {
+	ext := filepath.Ext(path)
+	matches, _ := filepath.Glob(strings.TrimSuffix(path, ext) + "-part-*-of-*" + ext)
+	matches = append(matches, path)
+	for _, m := range matches {
+		if containsPath(keep, m) {
+			continue
+		}
+		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove old %s: %w", m, err)
+		}
+	}
+	return nil
+}
+
+func containsPath(list []string, p string) bool {
+	for _, q := range list {
+		if filepath.Clean(q) == filepath.Clean(p) {
+			return true
+		}
+	}
+	return false
+}
