@@ -168,6 +168,8 @@ type connFlags struct {
 	simulate       bool
 	simContent     string
 	rate           float64
+	writeBudget    int
+	requestBudget  int
 	adaptive       bool
 	maxRetries     int
 	requestTimeout time.Duration
@@ -179,8 +181,10 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed or cli")
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
 	fs.StringVar(&c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64")
-	fs.Float64Var(&c.rate, "rate", 4, "requests per second for every request the job sends (the pacer stays 3% under it); 0 = no client-side limit")
-	fs.BoolVar(&c.adaptive, "adaptive", true, "lower the rate when the service throttles, and recover slowly")
+	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")
+	fs.IntVar(&c.writeBudget, "write-budget", ratelimit.IntuneWriteBudget, "most writes (POST, PATCH, DELETE) sent in any 20 s; 0 = none")
+	fs.IntVar(&c.requestBudget, "request-budget", ratelimit.IntuneRequestBudget, "most requests of any kind sent in any 20 s; 0 = none")
+	fs.BoolVar(&c.adaptive, "adaptive", true, "learn lower budgets and rates when the service throttles, and recover slowly")
 	fs.IntVar(&c.maxRetries, "max-retries", 6, "retries of a request that failed in a transient way (503, 504, no answer); 429s slow the job down instead and allow up to 30 tries")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", 30*time.Second, "time limit of one request")
 }
@@ -207,7 +211,13 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	if c.maxRetries < 0 {
 		return nil, usagef("--max-retries %d: use 0 or more", c.maxRetries)
 	}
-	pacer := ratelimit.New(ratelimit.Config{Rate: c.rate, Headroom: rateHeadroom, Adaptive: c.adaptive, Logger: log})
+	if c.writeBudget < 0 || c.requestBudget < 0 {
+		return nil, usagef("--write-budget and --request-budget: use a number of requests per 20 s, or 0 for none")
+	}
+	pacer := ratelimit.New(ratelimit.Config{
+		Rate: c.rate, Headroom: rateHeadroom, Adaptive: c.adaptive, Logger: log,
+		WriteBudget: c.writeBudget, RequestBudget: c.requestBudget,
+	})
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	cl := &graph.Client{HTTP: hc, Pacer: pacer, RequestTimeout: c.requestTimeout, MaxRetries: c.maxRetries, Log: log}
 	out := &conn{client: cl, pacer: pacer, close: func() {}}

@@ -66,6 +66,7 @@ func (s StaticToken) Token(ctx context.Context, fresh bool) (string, error) {
 // Pacer is the job's shared rate limiter (see package ratelimit).
 type Pacer interface {
 	Wait(ctx context.Context) (ratelimit.Ticket, error)
+	WaitWrite(ctx context.Context) (ratelimit.Ticket, error) // for POST, PATCH and DELETE
 	Throttled(t ratelimit.Ticket, retryAfter time.Duration)
 	Succeeded(t ratelimit.Ticket)
 	Backoff(attempt int) time.Duration
@@ -142,7 +143,11 @@ func (c *Client) Do(ctx context.Context, method, pathOrURL string, body []byte) 
 func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte) (*Response, error) {
 	var ticket ratelimit.Ticket
 	if c.Pacer != nil {
-		t, err := c.Pacer.Wait(ctx)
+		wait := c.Pacer.Wait
+		if method != http.MethodGet && method != http.MethodHead {
+			wait = c.Pacer.WaitWrite
+		}
+		t, err := wait(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -58,12 +58,21 @@ const (
 	DefaultWindow      = 20 * time.Second       // Intune counts writes per 20 s
 	DefaultBackoffBase = 500 * time.Millisecond // bound of the first backoff
 	DefaultBackoffCap  = 30 * time.Second       // largest backoff bound
+	// IntuneWriteBudget and IntuneRequestBudget are Intune's documented
+	// limits per app and tenant: 100 writes and 1000 requests per 20 s.
+	IntuneWriteBudget   = 100
+	IntuneRequestBudget = 1000
+	// DefaultBudgetWindow is the window of the write and request budgets:
+	// Intune counts both per 20 s.
+	DefaultBudgetWindow = 20 * time.Second
+	// DefaultBudgetMargin is added to the budget window on the client side.
+	DefaultBudgetMargin = 250 * time.Millisecond
 )
 
 // The adaptive rule's constants.
 const (
 	// cutFactor: a cut sets the rate to this fraction of the accepted rate.
-	cutFactor = 0.95
+	cutFactor = 0.98
 	// raiseFactor: each recovery step multiplies the rate by this.
 	raiseFactor = 1.05
 	// minSamples: fewer accepted requests than this in the window give no
@@ -111,6 +120,27 @@ type Config struct {
 	// BackoffBase and BackoffCap shape Backoff (defaults 500 ms and 30 s).
 	BackoffBase time.Duration
 	BackoffCap  time.Duration
+	// WriteBudget is the most writes (requests sent through WaitWrite) the
+	// job sends in any sliding BudgetWindow, and RequestBudget the most
+	// requests of any kind, writes included; 0 means no budget of that kind.
+	// Intune documents 100 writes and 1000 requests per 20 s per app and
+	// tenant. A budget is spent as soon as requests are ready, and never
+	// more in any window. When Adaptive is set, a 429 that says the window
+	// is full sooner than the budget allows (another app of the tenant may
+	// be using part of it) lowers the budget to what the service accepted,
+	// and the budget recovers after BudgetRecoverAfter without throttling.
+	WriteBudget   int
+	RequestBudget int
+	// BudgetWindow is the sliding window of the budgets (default 20 s).
+	BudgetWindow time.Duration
+	// BudgetMargin is added to BudgetWindow on the client's side (default
+	// 250 ms), so that requests sent one window apart do not arrive less
+	// than a window apart when network delays vary.
+	BudgetMargin time.Duration
+	// BudgetRecoverAfter is the quiet time (no throttling, no budget change)
+	// after which a learned budget grows by a tenth, at least 1 (default two
+	// budget windows; longer after raises that were throttled back).
+	BudgetRecoverAfter time.Duration
 	// Clock is the source of time (default the wall clock).
 	Clock Clock
 	// Logger receives rate changes and pauses at debug level (default none).
@@ -129,6 +159,7 @@ type Ticket struct {
 	Sent  time.Time
 	seq   uint64 // position in the record of sends, from 1
 	epoch uint64 // the cut epoch when the request left, from 1
+	write bool   // let go by WaitWrite
 }
 
 // Stats are the pacer's counters, for the run summary.
@@ -139,22 +170,33 @@ type Stats struct {
 	Rate      float64       // current rate in requests per second; 0 means no limit
 	Cuts      int           // adaptive cuts of the rate
 	Raises    int           // adaptive recovery steps
+	// WriteBudget and RequestBudget are the current budgets per budget
+	// window (0: none); BudgetCuts and BudgetRaises count their changes.
+	WriteBudget   int
+	RequestBudget int
+	BudgetCuts    int
+	BudgetRaises  int
 }
 
 // Pacer paces the requests of one job. It is safe for concurrent use; every
 // worker of the job shares one Pacer.
 type Pacer struct {
-	clock        Clock
-	log          *slog.Logger
-	jitter       func() float64
-	burst        int
-	adaptive     bool
-	configured   float64 // configured rate; 0 = no limit
-	floor        float64 // lowest rate a cut may set
-	window       time.Duration
-	recoverAfter time.Duration
-	backoffBase  time.Duration
-	backoffCap   time.Duration
+	clock         Clock
+	log           *slog.Logger
+	jitter        func() float64
+	burst         int
+	adaptive      bool
+	configured    float64 // configured rate; 0 = no limit
+	floor         float64 // lowest rate a cut may set
+	window        time.Duration
+	recoverAfter  time.Duration
+	backoffBase   time.Duration
+	backoffCap    time.Duration
+	maxWrites     int           // configured write budget; 0 = none
+	maxRequests   int           // configured request budget; 0 = none
+	budgetSpan    time.Duration // budget window plus margin
+	budgetWindow  time.Duration
+	budgetRecover time.Duration
 
 	mu           sync.Mutex
 	rate         float64       // current rate; 0 = no limit
@@ -168,13 +210,23 @@ type Pacer struct {
 	lastSend     time.Time
 	dropped      time.Time // send time of the newest entry dropped from sends
 	lastThrottle time.Time
-	lastChange   time.Time // last rate change
+	lastChange   time.Time     // last rate change
+	ceiling      float64       // the rate the service accepted at the last cut; 0 = none known
+	lastProbe    time.Time     // last raise above the ceiling
+	probeQuiet   time.Duration // quiet time before a raise above the ceiling
 	requests     int64
 	throttles    int64
 	cuts, raises int
 	pausedN      int // Wait calls held by a pause right now
 	pausedSince  time.Time
 	pausedTotal  time.Duration
+	writes       int           // current write budget
+	reqs         int           // current request budget
+	lastBudget   time.Time     // last budget change
+	lastRaise    time.Time     // last budget raise
+	budgetQuiet  time.Duration // quiet time before the next budget raise
+	budgetCuts   int
+	budgetRaises int
 }
 
 // waiter is a Wait call sleeping for its token. Changes of the pause or the
@@ -188,6 +240,7 @@ type send struct {
 	at        time.Time
 	seq       uint64
 	throttled bool
+	write     bool
 }
 
 // New returns a Pacer for cfg.
@@ -196,20 +249,24 @@ func New(cfg Config) *Pacer {
 		cfg.Rate *= 1 - h
 	}
 	p := &Pacer{
-		clock:        cfg.Clock,
-		log:          cfg.Logger,
-		jitter:       cfg.Jitter,
-		burst:        cfg.Burst,
-		adaptive:     cfg.Adaptive,
-		configured:   max(cfg.Rate, 0),
-		floor:        cfg.MinRate,
-		window:       cfg.Window,
-		recoverAfter: cfg.RecoverAfter,
-		backoffBase:  cfg.BackoffBase,
-		backoffCap:   cfg.BackoffCap,
-		epoch:        1,
-		nextSeq:      1,
-		waiters:      make(map[*waiter]struct{}),
+		clock:         cfg.Clock,
+		log:           cfg.Logger,
+		jitter:        cfg.Jitter,
+		burst:         cfg.Burst,
+		adaptive:      cfg.Adaptive,
+		configured:    max(cfg.Rate, 0),
+		floor:         cfg.MinRate,
+		window:        cfg.Window,
+		recoverAfter:  cfg.RecoverAfter,
+		backoffBase:   cfg.BackoffBase,
+		backoffCap:    cfg.BackoffCap,
+		maxWrites:     max(cfg.WriteBudget, 0),
+		maxRequests:   max(cfg.RequestBudget, 0),
+		budgetWindow:  cfg.BudgetWindow,
+		budgetRecover: cfg.BudgetRecoverAfter,
+		epoch:         1,
+		nextSeq:       1,
+		waiters:       make(map[*waiter]struct{}),
 	}
 	if p.clock == nil {
 		p.clock = RealClock()
@@ -242,20 +299,40 @@ func New(cfg Config) *Pacer {
 		p.backoffCap = DefaultBackoffCap
 	}
 	p.backoffCap = max(p.backoffCap, p.backoffBase)
+	if p.budgetWindow <= 0 {
+		p.budgetWindow = DefaultBudgetWindow
+	}
+	margin := cfg.BudgetMargin
+	if margin <= 0 {
+		margin = DefaultBudgetMargin
+	}
+	p.budgetSpan = p.budgetWindow + margin
+	if p.budgetRecover <= 0 {
+		p.budgetRecover = 2 * p.budgetWindow
+	}
+	p.budgetQuiet = p.budgetRecover
+	p.probeQuiet = 3 * p.recoverAfter
+	p.writes, p.reqs = p.maxWrites, p.maxRequests
 	p.rate = p.configured
 	p.resetLocked()
 	return p
 }
 
-// Wait blocks until the shared pause has passed and the token bucket lets one
-// more request go, and returns the Ticket of that request. It returns
-// ctx.Err() if ctx ends first.
+// Wait blocks until the shared pause has passed, the request budget has
+// room and the token bucket lets one more request go, and returns the Ticket
+// of that request. It returns ctx.Err() if ctx ends first.
 //
 // A Wait already holding a token reservation when a pause is set or extended,
-// or when the rate is cut, gives its reservation up and waits again under the
-// new terms, so a pause holds every waiter. When a pause ends, the waiters
-// leave one by one, spaced by the bucket, not all at once.
-func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
+// or when the rate or a budget is cut, gives its reservation up and waits
+// again under the new terms, so a pause holds every waiter. When a pause
+// ends, the waiters leave one by one, spaced by the bucket, not all at once.
+func (p *Pacer) Wait(ctx context.Context) (Ticket, error) { return p.wait(ctx, false) }
+
+// WaitWrite is Wait for a write (POST, PATCH, DELETE): it also waits for
+// room in the write budget, and the request counts against both budgets.
+func (p *Pacer) WaitWrite(ctx context.Context) (Ticket, error) { return p.wait(ctx, true) }
+
+func (p *Pacer) wait(ctx context.Context, write bool) (Ticket, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return Ticket{}, err
@@ -275,8 +352,14 @@ func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
 			}
 			continue
 		}
+		if d := p.budgetDelayLocked(now, write); d > 0 {
+			if err := p.sleepInterruptibleLocked(ctx, d); err != nil {
+				return Ticket{}, err
+			}
+			continue
+		}
 		if p.lim == nil {
-			t := p.releaseLocked(now)
+			t := p.releaseLocked(now, write)
 			p.mu.Unlock()
 			return t, nil
 		}
@@ -284,7 +367,7 @@ func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
 		r := lim.ReserveN(now, 1)
 		d := r.DelayFrom(now)
 		if d == 0 {
-			t := p.releaseLocked(now)
+			t := p.releaseLocked(now, write)
 			p.mu.Unlock()
 			return t, nil
 		}
@@ -311,11 +394,69 @@ func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
 			// the reservation is void. Wait again under the new terms.
 			p.mu.Unlock()
 			continue
+		case p.budgetDelayLocked(now, write) > 0:
+			// Another waiter took the budget's last room meanwhile.
+			if lim == p.lim {
+				r.CancelAt(now)
+			}
+			p.mu.Unlock()
+			continue
 		}
-		t := p.releaseLocked(now)
+		t := p.releaseLocked(now, write)
 		p.mu.Unlock()
 		return t, nil
 	}
+}
+
+// sleepInterruptibleLocked sleeps d, or until a change of the pause, the rate
+// or a budget interrupts it. It is called with p.mu held and returns with it
+// released; the error is ctx's.
+func (p *Pacer) sleepInterruptibleLocked(ctx context.Context, d time.Duration) error {
+	sleepCtx, cancel := context.WithCancel(ctx)
+	w := &waiter{cancel: cancel}
+	p.waiters[w] = struct{}{}
+	p.mu.Unlock()
+	_ = p.clock.Sleep(sleepCtx, d)
+	p.mu.Lock()
+	cancel()
+	delete(p.waiters, w)
+	p.mu.Unlock()
+	return ctx.Err()
+}
+
+// budgetDelayLocked returns how long a request of the kind must wait at now
+// for room in the budgets: 0 when it may go.
+func (p *Pacer) budgetDelayLocked(now time.Time, write bool) time.Duration {
+	var d time.Duration
+	if p.reqs > 0 {
+		d = max(d, p.roomAtLocked(now, false, p.reqs).Sub(now))
+	}
+	if write && p.writes > 0 {
+		d = max(d, p.roomAtLocked(now, true, p.writes).Sub(now))
+	}
+	return max(d, 0)
+}
+
+// roomAtLocked returns the first moment from now on at which one more request
+// fits in budget: every request sent counts, throttled or not (the service
+// counts them too), and writesOnly counts writes only.
+func (p *Pacer) roomAtLocked(now time.Time, writesOnly bool, budget int) time.Time {
+	from := now.Add(-p.budgetSpan)
+	lo := sort.Search(len(p.sends), func(i int) bool { return p.sends[i].at.After(from) })
+	in := p.sends[lo:]
+	n := 0
+	for i := len(in) - 1; i >= 0; i-- {
+		if writesOnly && !in[i].write {
+			continue
+		}
+		n++
+		if n == budget {
+			// This send is the budget-th newest: once it leaves the
+			// window, there is room for one more.
+			return in[i].at.Add(p.budgetSpan)
+		}
+	}
+	return now
 }
 
 // Throttled records that the request of ticket t was throttled: a 429, or a
@@ -350,12 +491,18 @@ func (p *Pacer) Throttled(t Ticket, retryAfter time.Duration) {
 			p.log.Debug("pacer paused", "retryAfter", retryAfter, "until", end)
 		}
 	}
-	if p.adaptive && t.epoch != 0 && t.epoch == p.epoch {
+	if p.adaptive && t.epoch != 0 && t.epoch == p.epoch && p.learnBudgetLocked(t, now, retryAfter) {
+		changed = true
+	} else if p.adaptive && t.epoch != 0 && t.epoch == p.epoch {
 		if accepted, ok := p.estimateLocked(t); ok {
 			target := max(p.floor, accepted*cutFactor)
 			if p.rate == 0 || target < p.rate {
 				p.log.Debug("pacer rate cut", "from", p.rate, "to", target, "accepted", accepted)
 				p.rate = target
+				p.ceiling = accepted
+				if !p.lastProbe.IsZero() && now.Sub(p.lastProbe) < 2*p.recoverAfter {
+					p.probeQuiet = min(2*p.probeQuiet, 16*p.recoverAfter)
+				}
 				p.epoch++
 				p.cuts++
 				p.lastChange = now
@@ -368,6 +515,68 @@ func (p *Pacer) Throttled(t Ticket, retryAfter time.Duration) {
 	}
 }
 
+// learnBudgetLocked handles a 429 to t that shows a full budget window: the
+// service asks for a wait of at least a quarter of the budget window, and the
+// moment it names (now+retryAfter) comes at least three quarters of a budget
+// window after the oldest request of ours it accepted in the window before
+// t, so the service counts a window as long as the budget's and has
+// less room in it than the budget assumed (another app may be using part of
+// it). The budget of t's kind is then lowered to the requests of that kind
+// the service accepted in the window, at least 1, and the rate is left
+// alone. It reports false when the answer says nothing about the budget
+// (no budget, no Retry-After, or a service whose window frees sooner: a
+// shorter window or a steady rate, which the adaptive rate handles).
+func (p *Pacer) learnBudgetLocked(t Ticket, now time.Time, retryAfter time.Duration) bool {
+	budget, writesOnly := &p.reqs, false
+	if t.write && p.writes > 0 {
+		budget, writesOnly = &p.writes, true
+	}
+	if *budget == 0 || retryAfter <= 0 {
+		return false
+	}
+	from := t.Sent.Add(-p.budgetWindow)
+	lo := sort.Search(len(p.sends), func(i int) bool { return p.sends[i].at.After(from) })
+	accepted := 0
+	var oldest time.Time
+	for _, s := range p.sends[lo:] {
+		if s.seq >= t.seq {
+			break
+		}
+		if s.throttled || (writesOnly && !s.write) {
+			continue
+		}
+		if accepted == 0 {
+			oldest = s.at
+		}
+		accepted++
+	}
+	// A service that counts a shorter window, or refills a bucket, asks
+	// for a short wait: a quarter of the window is beyond what either asks
+	// of a client that paces at all.
+	if retryAfter < p.budgetWindow/4 {
+		return false
+	}
+	if accepted > 0 && now.Add(retryAfter).Before(oldest.Add(p.budgetWindow*3/4)) {
+		return false
+	}
+	if n := max(accepted, 1); n < *budget {
+		kind := "request"
+		if writesOnly {
+			kind = "write"
+		}
+		p.log.Debug("pacer budget cut", "kind", kind, "from", *budget, "to", n, "window", p.budgetWindow)
+		*budget = n
+		p.epoch++
+		p.budgetCuts++
+		p.lastBudget = now
+		if !p.lastRaise.IsZero() && now.Sub(p.lastRaise) < 2*p.budgetSpan {
+			// The last raise was too much: probe half as often.
+			p.budgetQuiet = min(2*p.budgetQuiet, 16*p.budgetWindow)
+		}
+	}
+	return true
+}
+
 // Succeeded records that the request of ticket t was answered without
 // throttling. When the pacer is adaptive and runs below the configured rate,
 // the rate recovers one step at a time: a success of a request sent since the
@@ -377,22 +586,84 @@ func (p *Pacer) Throttled(t Ticket, retryAfter time.Duration) {
 func (p *Pacer) Succeeded(t Ticket) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.adaptive || p.rate == p.configured || t.epoch == 0 || t.Sent.Before(p.lastChange) {
+	if !p.adaptive || t.epoch == 0 {
 		return
 	}
 	now := p.clock.Now()
+	p.raiseBudgetLocked(t, now)
+	if p.rate == p.configured || t.Sent.Before(p.lastChange) {
+		return
+	}
 	if now.Sub(p.lastThrottle) < p.recoverAfter || now.Sub(p.lastChange) < p.recoverAfter {
 		return
+	}
+	if !p.lastProbe.IsZero() && p.lastThrottle.Before(p.lastProbe) {
+		// The last step above the ceiling held: the service allows more
+		// now, so recover in plain steps again.
+		p.ceiling, p.lastProbe, p.probeQuiet = 0, time.Time{}, 3*p.recoverAfter
 	}
 	target := p.rate * raiseFactor
 	if p.configured > 0 && target >= p.configured {
 		target = p.configured
+	}
+	if p.ceiling > 0 {
+		safe := p.ceiling * cutFactor
+		switch {
+		case p.rate < safe:
+			target = min(target, safe)
+		case now.Sub(p.lastThrottle) >= p.probeQuiet && now.Sub(p.lastChange) >= p.probeQuiet:
+			// A step above what the service accepted, to find out whether
+			// it allows more now; a 429 to it makes the next probe wait
+			// twice as long.
+			p.lastProbe = now
+		default:
+			return
+		}
+	}
+	if target <= p.rate {
+		return
 	}
 	p.log.Debug("pacer rate raised", "from", p.rate, "to", target)
 	p.rate = target
 	p.raises++
 	p.lastChange = now
 	p.resetLocked()
+}
+
+// raiseBudgetLocked lets a learned budget recover. Once the quiet time has
+// passed since the last throttled answer and the last budget change, a
+// success of a request sent since that change raises each lowered budget by
+// a tenth (at least 1), up to the configured budget. The quiet time starts
+// at BudgetRecoverAfter; it doubles (up to 16 windows) each time a raise is
+// throttled back within two windows, since each such probe costs the
+// service's window the requests it refused, and halves back after a raise
+// that held.
+func (p *Pacer) raiseBudgetLocked(t Ticket, now time.Time) {
+	if (p.writes == p.maxWrites && p.reqs == p.maxRequests) || t.Sent.Before(p.lastBudget) ||
+		now.Sub(p.lastThrottle) < p.budgetQuiet || now.Sub(p.lastBudget) < p.budgetQuiet {
+		return
+	}
+	if !p.lastRaise.IsZero() && p.lastThrottle.Before(p.lastRaise) {
+		p.budgetQuiet = max(p.budgetRecover, p.budgetQuiet/2)
+	}
+	for _, b := range []struct {
+		cur *int
+		max int
+	}{{&p.writes, p.maxWrites}, {&p.reqs, p.maxRequests}} {
+		if *b.cur < b.max {
+			*b.cur = min(b.max, *b.cur+max(1, *b.cur/10))
+		}
+	}
+	p.log.Debug("pacer budget raised", "writes", p.writes, "requests", p.reqs)
+	p.budgetRaises++
+	p.lastBudget = now
+	p.lastRaise = now
+	// Waiters sleeping for room wake and look again.
+	for w := range p.waiters {
+		w.interrupted = true
+		w.cancel()
+	}
+	clear(p.waiters)
 }
 
 // Backoff returns how long to wait before retry number attempt (counted from
@@ -447,12 +718,17 @@ func (p *Pacer) Stats() Stats {
 		Rate:      p.rate,
 		Cuts:      p.cuts,
 		Raises:    p.raises,
+
+		WriteBudget:   p.writes,
+		RequestBudget: p.reqs,
+		BudgetCuts:    p.budgetCuts,
+		BudgetRaises:  p.budgetRaises,
 	}
 }
 
 // releaseLocked lets one request go at now.
-func (p *Pacer) releaseLocked(now time.Time) Ticket {
-	t := Ticket{Sent: now, seq: p.nextSeq, epoch: p.epoch}
+func (p *Pacer) releaseLocked(now time.Time, write bool) Ticket {
+	t := Ticket{Sent: now, seq: p.nextSeq, epoch: p.epoch, write: write}
 	p.nextSeq++
 	p.requests++
 	if p.firstSend.IsZero() {
@@ -460,13 +736,18 @@ func (p *Pacer) releaseLocked(now time.Time) Ticket {
 	}
 	p.lastSend = now
 	// Keep two windows of sends: enough for the answers of slow requests.
-	keepFrom := now.Add(-2 * p.window)
+	keepFrom := now.Add(-2 * max(p.window, p.budgetSpan))
 	drop := 0
 	for drop < len(p.sends) && (p.sends[drop].at.Before(keepFrom) || len(p.sends)-drop >= maxLog) {
 		p.dropped = p.sends[drop].at
 		drop++
 	}
-	p.sends = append(p.sends[drop:], send{at: now, seq: t.seq})
+	if drop > 0 && drop*2 >= len(p.sends) {
+		p.sends = append(p.sends[:0], p.sends[drop:]...)
+	} else {
+		p.sends = p.sends[drop:]
+	}
+	p.sends = append(p.sends, send{at: now, seq: t.seq, write: write})
 	return t
 }
 

@@ -1,0 +1,334 @@
+package ratelimit
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+	"time"
+)
+
+// gateway is a throttled service on the fake clock, either a sliding window
+// that counts every request it receives, throttled or not (as Intune does),
+// or a token bucket that refills steadily (as some gateways do). It answers
+// over-limit requests with 429 and a Retry-After in whole seconds, rounded up.
+type gateway struct {
+	mu sync.Mutex
+	// window mode
+	limit  int
+	window time.Duration
+	log    []time.Time
+	// bucket mode (rate > 0)
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+
+	accepted  []time.Time
+	throttled int
+	toldUntil time.Time
+	early     int
+}
+
+func (g *gateway) arrive(now time.Time) (bool, time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now.Before(g.toldUntil) {
+		g.early++
+	}
+	var wait time.Duration
+	if g.rate > 0 {
+		if g.last.IsZero() {
+			g.tokens = g.burst
+		} else {
+			g.tokens = min(g.burst, g.tokens+now.Sub(g.last).Seconds()*g.rate)
+		}
+		g.last = now
+		if g.tokens >= 1 {
+			g.tokens--
+			g.accepted = append(g.accepted, now)
+			return true, 0
+		}
+		wait = time.Duration((1 - g.tokens) / g.rate * float64(time.Second))
+	} else {
+		from := now.Add(-g.window)
+		i := 0
+		for i < len(g.log) && !g.log[i].After(from) {
+			i++
+		}
+		g.log = append(g.log[i:], now)
+		if len(g.log) <= g.limit {
+			g.accepted = append(g.accepted, now)
+			return true, 0
+		}
+		wait = g.log[len(g.log)-g.limit].Add(g.window).Sub(now)
+	}
+	g.throttled++
+	return false, time.Duration(math.Ceil(wait.Seconds())) * time.Second
+}
+
+func (g *gateway) told(end time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if end.After(g.toldUntil) {
+		g.toldUntil = end
+	}
+}
+
+// perSecond is the gateway's limit in requests per second.
+func (g *gateway) perSecond() float64 {
+	if g.rate > 0 {
+		return g.rate
+	}
+	return float64(g.limit) / g.window.Seconds()
+}
+
+// jobRun is the outcome of a simulated job.
+type jobRun struct {
+	start, end time.Time // first send, last acceptance
+	accepted   []time.Time
+	throttled  int
+	early      int
+	stats      Stats
+}
+
+// after returns the accepted requests per second from the first acceptance
+// after at to the last one, as a fraction of the limit.
+func (r jobRun) rateAfter(at time.Time, limit float64) float64 {
+	n, first := 0, time.Time{}
+	for _, a := range r.accepted {
+		if a.After(at) {
+			if n == 0 {
+				first = at
+			}
+			n++
+		}
+	}
+	span := r.accepted[len(r.accepted)-1].Sub(first)
+	return float64(n) / span.Seconds() / limit
+}
+
+// runJob sends rows writes through a pacer configured by cfg against g,
+// from workers goroutines that each wait latency for an answer, and resends
+// throttled rows, as the batch does. The clock is fake.
+func runJob(t *testing.T, g *gateway, cfg Config, rows, workers int, latency time.Duration) jobRun {
+	t.Helper()
+	fc := NewFakeClock(epoch0)
+	cfg.Clock = fc
+	cfg.Adaptive = true
+	p := New(cfg)
+	var mu sync.Mutex
+	next := 0
+	w := startWorkers(t, fc, workers, func(ctx context.Context, i int) {
+		for {
+			mu.Lock()
+			if next == rows {
+				mu.Unlock()
+				return
+			}
+			next++
+			mu.Unlock()
+			for {
+				tk, err := p.WaitWrite(ctx)
+				if err != nil {
+					return
+				}
+				ok, ra := g.arrive(tk.Sent)
+				if err := fc.Sleep(ctx, latency+time.Duration(i)*time.Millisecond); err != nil {
+					return
+				}
+				if ok {
+					p.Succeeded(tk)
+					break
+				}
+				p.Throttled(tk, ra)
+				g.told(fc.Now().Add(ra))
+			}
+		}
+	})
+	w.run()
+	return jobRun{start: epoch0, accepted: g.accepted, throttled: g.throttled, early: g.early, stats: p.Stats()}
+}
+
+// intuneBudget is the command line's default: 100 writes and 1000 requests
+// per 20 s.
+var intuneBudget = Config{WriteBudget: 100, RequestBudget: 1000}
+
+func TestBudgetSpendsTheWindowAtOnce(t *testing.T) {
+	g := &gateway{limit: 100, window: 20 * time.Second}
+	res := runJob(t, g, intuneBudget, 300, 8, 50*time.Millisecond)
+	if res.throttled != 0 || res.early != 0 {
+		t.Fatalf("%d throttled, %d inside Retry-After; want none against the documented window", res.throttled, res.early)
+	}
+	// The first 100 leave at once (8 at a time, 50 ms each), the next 100
+	// one window (plus the margin) after each of them.
+	within := func(from, to time.Duration) int {
+		n := 0
+		for _, a := range res.accepted {
+			if d := a.Sub(epoch0); d >= from && d < to {
+				n++
+			}
+		}
+		return n
+	}
+	if n := within(0, time.Second); n != 100 {
+		t.Errorf("%d accepted in the first second, want the whole budget of 100", n)
+	}
+	if n := within(time.Second, 20*time.Second); n != 0 {
+		t.Errorf("%d accepted between 1 s and 20 s, want 0 (the window is spent)", n)
+	}
+	last := res.accepted[len(res.accepted)-1].Sub(epoch0)
+	ideal := 40*time.Second + 100/8*50*time.Millisecond
+	if last > ideal+ideal/10 {
+		t.Errorf("300 rows took %v, want within 10%% of %v", last, ideal)
+	}
+	t.Logf("300 rows in %v (ideal about %v)", last, ideal)
+}
+
+func TestBudgetNeverExceedsAnyWindow(t *testing.T) {
+	// Requests of any kind: a request budget of 10 per 20 s over a burst
+	// of 35 requests, checked over every sliding window of sends.
+	fc := NewFakeClock(epoch0)
+	p := New(Config{RequestBudget: 10, WriteBudget: 4, Clock: fc})
+	var mu sync.Mutex
+	var sends []Ticket
+	w := startWorkers(t, fc, 5, func(ctx context.Context, i int) {
+		for k := 0; k < 7; k++ {
+			wait := p.Wait
+			if k%2 == 0 {
+				wait = p.WaitWrite
+			}
+			tk, err := wait(ctx)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			sends = append(sends, tk)
+			mu.Unlock()
+			if err := fc.Sleep(ctx, 10*time.Millisecond); err != nil {
+				return
+			}
+		}
+	})
+	w.run()
+	span := DefaultBudgetWindow + DefaultBudgetMargin
+	for _, a := range sends {
+		all, writes := 0, 0
+		for _, b := range sends {
+			if !b.Sent.Before(a.Sent) && b.Sent.Before(a.Sent.Add(span)) {
+				all++
+				if b.write {
+					writes++
+				}
+			}
+		}
+		if all > 10 || writes > 4 {
+			t.Fatalf("%d requests (%d writes) in the window from %v; budgets 10 and 4", all, writes, a.Sent.Sub(epoch0))
+		}
+	}
+	if len(sends) != 35 {
+		t.Fatalf("%d sends, want 35", len(sends))
+	}
+}
+
+func TestBudgetLearnsAnUnknownLowerLimit(t *testing.T) {
+	// Another app of the tenant leaves this job 20 writes per 20 s: five
+	// times less than the budget it starts with.
+	g := &gateway{limit: 20, window: 20 * time.Second}
+	res := runJob(t, g, intuneBudget, 200, 8, 50*time.Millisecond)
+	if res.early != 0 {
+		t.Fatalf("%d requests inside a Retry-After", res.early)
+	}
+	firstThrottle := res.accepted[19]
+	got := res.rateAfter(firstThrottle, g.perSecond())
+	t.Logf("after the first 429: %.3f of the limit; %d throttled; stats %+v", got, res.throttled, res.stats)
+	if got < 0.95 {
+		t.Errorf("%.3f of the limit after the first 429, want at least 0.95", got)
+	}
+	if res.stats.WriteBudget > 22 || res.stats.WriteBudget < 20 {
+		t.Errorf("write budget %d at the end, want about 20", res.stats.WriteBudget)
+	}
+}
+
+func TestBudgetRecoversWhenTheOtherAppStops(t *testing.T) {
+	fc := NewFakeClock(epoch0)
+	p := New(Config{WriteBudget: 100, Adaptive: true, Clock: fc})
+	// 20 writes accepted in a burst, the 21st throttled with the window's
+	// Retry-After: the budget is learned.
+	var last Ticket
+	for i := 0; i < 21; i++ {
+		tk, err := p.WaitWrite(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 20 {
+			p.Succeeded(tk)
+		}
+		last = tk
+	}
+	fc.Advance(50 * time.Millisecond)
+	p.Throttled(last, 20*time.Second)
+	if got := p.Stats().WriteBudget; got != 20 {
+		t.Fatalf("write budget %d after the 429, want 20 (what the service accepted)", got)
+	}
+	// The other app stops: every request succeeds from now on, and the
+	// budget climbs back to 100, a tenth at a time.
+	fc.Advance(21 * time.Second)
+	prev := 20
+	for step := 0; step < 400 && p.Stats().WriteBudget < 100; step++ {
+		fc.Advance(5 * time.Second)
+		tk, err := p.WaitWrite(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Succeeded(tk)
+		b := p.Stats().WriteBudget
+		if b > prev+max(1, prev/10) {
+			t.Fatalf("budget jumped from %d to %d", prev, b)
+		}
+		prev = b
+	}
+	if got := p.Stats().WriteBudget; got != 100 {
+		t.Fatalf("write budget %d after quiet time, want back at 100", got)
+	}
+	t.Logf("recovered to 100 after %v", fc.Now().Sub(epoch0))
+}
+
+func TestBudgetAgainstATokenBucket(t *testing.T) {
+	// A gateway that refills 2 requests per second with a burst of 5 does
+	// not allow bursts: the 429s it answers ask for short waits, so the
+	// pacer learns a rate, not a budget.
+	g := &gateway{rate: 2, burst: 5}
+	res := runJob(t, g, intuneBudget, 600, 8, 50*time.Millisecond)
+	if res.early != 0 {
+		t.Fatalf("%d requests inside a Retry-After", res.early)
+	}
+	got := res.rateAfter(epoch0, g.perSecond())
+	t.Logf("%.3f of the bucket's rate; %d throttled; stats %+v", got, res.throttled, res.stats)
+	if got < 0.9 {
+		t.Errorf("%.3f of the limit, want at least 0.9", got)
+	}
+	if res.stats.WriteBudget != 100 {
+		t.Errorf("write budget %d, want 100 untouched (the bucket's 429s are about rate)", res.stats.WriteBudget)
+	}
+}
+
+func TestBudgetAgainstAShortWindow(t *testing.T) {
+	// An unknown limit five times below --rate 20 and under the budget: 4
+	// per 1 s sliding window, whole-second Retry-After. The 429s ask for
+	// short waits, so the pacer learns a rate.
+	g := &gateway{limit: 4, window: time.Second}
+	cfg := intuneBudget
+	cfg.Rate = 20
+	cfg.Headroom = 0.03
+	res := runJob(t, g, cfg, 600, 8, 30*time.Millisecond)
+	if res.early != 0 {
+		t.Fatalf("%d requests inside a Retry-After", res.early)
+	}
+	firstThrottle := res.accepted[3]
+	got := res.rateAfter(firstThrottle, g.perSecond())
+	t.Logf("after the first 429: %.3f of the limit; %d throttled; stats %+v", got, res.throttled, res.stats)
+	if got < 0.95 {
+		t.Errorf("%.3f of the limit after the first 429, want at least 0.95", got)
+	}
+}
