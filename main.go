@@ -8,7 +8,9 @@
 //	enrollbatch validate --input FILE
 //	enrollbatch qr --results FILE --out FILE | --from-tenant --name-prefix P --out FILE
 //	enrollbatch template --out FILE
-//	enrollbatch revoke --input FILE | --name-prefix P [--dry-run]
+//	enrollbatch revoke --input FILE | --name-prefix P [--dry-run] [--yes]
+//	enrollbatch export --out FILE [--name-prefix P]
+//	enrollbatch delete --input FILE | --name-prefix P [--dry-run] [--yes] [--force]
 //	enrollbatch sim --listen ADDR
 //	enrollbatch doctor [flags]
 //
@@ -80,11 +82,16 @@ func jsonLogs(args []string) bool {
 type Main struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Stdin answers confirmation questions; they are asked only when
+	// StdinTerminal reports that a person is there.
+	Stdin         io.Reader
+	StdinTerminal func() bool
 }
 
 // NewMain returns a Main wired to the process's streams and environment.
 func NewMain() *Main {
-	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		Stdin: os.Stdin, StdinTerminal: func() bool { return isTerminal(os.Stdin) }}
 }
 
 // Exit codes.
@@ -156,6 +163,8 @@ Usage:
   enrollbatch qr [flags]                    print a QR sheet again (from results or the tenant)
   enrollbatch template --out FILE           write a template to fill in (.xlsx or .csv)
   enrollbatch revoke [flags]                revoke enrollment tokens (lost sheets)
+  enrollbatch export --out FILE             write the tenant's profiles in the input format
+  enrollbatch delete [flags]                delete profiles named in a file or under a prefix
   enrollbatch sim --listen ADDR             serve the Graph simulator for trying the tool
   enrollbatch doctor [flags]                check a tenant before the first run (changes nothing)
 
@@ -180,6 +189,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.templateCommand(ctx, rest)
 	case "revoke":
 		return m.revokeCommand(ctx, rest)
+	case "export":
+		return m.exportCommand(ctx, rest)
+	case "delete":
+		return m.deleteCommand(ctx, rest)
 	case "sim":
 		return m.simCommand(ctx, rest)
 	case "doctor":

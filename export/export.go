@@ -1,0 +1,270 @@
+// Package export writes a tenant's enrollment profiles as a spreadsheet in
+// exactly the format the job reads: the template's headers and order, one
+// row per profile, so that the file can be edited and run again (against
+// the same tenant it changes nothing), or run against another tenant to
+// recreate the profiles there.
+//
+// Every writable property the service returns is written, except the
+// Wi-Fi password, which the service never returns. Values the reader would
+// refuse as contradictory are left empty: a usage count on a profile that
+// is not AOSP, and Wi-Fi settings of a profile whose configureWifi is
+// false. The profile's id follows as an extra column, for reference; the
+// reader keeps it as an extra column and never sends it.
+package export
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/plan"
+	"github.com/enrollbatch/enrollbatch/profile"
+)
+
+// IDColumn is the header of the extra column that holds the profile's id.
+const IDColumn = "id"
+
+// dateFormat is the number format of date cells: the token expiry has a
+// time of day.
+const dateFormat = "yyyy-mm-dd hh:mm:ss"
+
+// Fetch lists the tenant's profiles whose displayName starts with prefix
+// (case is ignored; "" for all), with every property an export writes,
+// sorted by displayName.
+func Fetch(ctx context.Context, c *graph.Client, prefix string) ([]profile.Profile, error) {
+	all, err := c.List(ctx, plan.Select()...)
+	if err != nil {
+		return nil, fmt.Errorf("list profiles: %w", err)
+	}
+	p := strings.ToLower(prefix)
+	var out []profile.Profile
+	for _, pr := range all {
+		if strings.HasPrefix(strings.ToLower(pr.DisplayName), p) {
+			out = append(out, pr)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b profile.Profile) int {
+		if c := strings.Compare(profile.Key(a.DisplayName), profile.Key(b.DisplayName)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DisplayName, b.DisplayName)
+	})
+	return out, nil
+}
+
+// Headers returns the columns of an export: the template's property
+// columns, then IDColumn.
+func Headers() []string {
+	var h []string
+	for _, p := range input.TemplateProperties() {
+		h = append(h, p.Name)
+	}
+	return append(h, IDColumn)
+}
+
+// cell returns the value of property name of p for the sheet: a string, a
+// bool, an int32, a time.Time, or nil for an empty cell.
+func cell(p profile.Profile, name string) any {
+	aosp := strings.HasPrefix(p.EnrollmentMode, "corporateOwnedAOSP")
+	switch name {
+	case "wifiPassword":
+		return nil // the service never returns it
+	case "enrollmentTokenUsageCount":
+		if !aosp {
+			return nil
+		}
+	case "wifiSsid", "wifiSecurityType", "wifiHidden":
+		if !p.ConfigureWifi {
+			return nil
+		}
+	case IDColumn:
+		return p.ID
+	}
+	switch v := plan.Value(p, name).(type) {
+	case string:
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		return v
+	case []string:
+		if len(v) == 0 {
+			return nil
+		}
+		return strings.Join(v, ", ")
+	case time.Time:
+		if v.IsZero() {
+			return nil
+		}
+		return v.UTC()
+	case bool, int32:
+		return v
+	}
+	return nil
+}
+
+// text renders a cell value for CSV and for text cells.
+func text(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case time.Time:
+		return t.Format(time.RFC3339)
+	case bool:
+		return strconv.FormatBool(t)
+	case int32:
+		return strconv.Itoa(int(t))
+	}
+	return fmt.Sprint(v)
+}
+
+// Write writes the profiles to path, .xlsx or .csv by the extension, with
+// mode 0600 (the file names every profile of the tenant). In XLSX the
+// sheet is named sheet (default the template's), dates are date cells, and
+// the header is bold and frozen. The file is replaced atomically.
+func Write(path, sheet string, ps []profile.Profile) error {
+	var (
+		data []byte
+		err  error
+	)
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		data, err = csvBytes(ps)
+	case ".xlsx":
+		if sheet == "" {
+			sheet = input.TemplateSheet
+		}
+		data, err = xlsxBytes(sheet, ps)
+	default:
+		return fmt.Errorf("export to %s: use a file name ending in .xlsx or .csv", path)
+	}
+	if err != nil {
+		return fmt.Errorf("export to %s: %w", path, err)
+	}
+	if err := writeAtomic(path, data); err != nil {
+		return fmt.Errorf("export to %s: %w", path, err)
+	}
+	return nil
+}
+
+func csvBytes(ps []profile.Profile) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	hs := Headers()
+	if err := w.Write(hs); err != nil {
+		return nil, err
+	}
+	rec := make([]string, len(hs))
+	for _, p := range ps {
+		for i, h := range hs {
+			rec[i] = text(cell(p, h))
+		}
+		if err := w.Write(rec); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+func xlsxBytes(sheet string, ps []profile.Profile) ([]byte, error) {
+	wb := excelize.NewFile()
+	defer wb.Close()
+	if err := wb.SetSheetName(wb.GetSheetName(0), sheet); err != nil {
+		return nil, err
+	}
+	head, err := wb.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	if err != nil {
+		return nil, err
+	}
+	df := dateFormat
+	date, err := wb.NewStyle(&excelize.Style{CustomNumFmt: &df})
+	if err != nil {
+		return nil, err
+	}
+	sw, err := wb.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, err
+	}
+	hs := Headers()
+	for i, h := range hs {
+		w := float64(max(len(h)+4, 14))
+		if h == "displayName" || h == "description" || h == IDColumn {
+			w = 38
+		}
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, err
+	}
+	row := make([]any, len(hs))
+	for i, h := range hs {
+		row[i] = excelize.Cell{StyleID: head, Value: h}
+	}
+	if err := sw.SetRow("A1", row); err != nil {
+		return nil, err
+	}
+	for n, p := range ps {
+		row := make([]any, len(hs))
+		for i, h := range hs {
+			switch v := cell(p, h).(type) {
+			case nil:
+			case time.Time:
+				row[i] = excelize.Cell{StyleID: date, Value: v}
+			default:
+				// Text, as the template's cells: "0, 14" must not become a
+				// number, and true/false match the template's drop-downs.
+				row[i] = text(v)
+			}
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, n+2)
+		if err := sw.SetRow(ref, row); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := wb.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeAtomic writes data to a temporary file next to path, with mode
+// 0600, and renames it into place.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,212 @@
+// Package removal deletes enrollment profiles from the tenant: those a
+// file names, those whose names start with a prefix, or (for run --prune)
+// those under a prefix that no row of the sheet names.
+//
+// It works in two steps so that people see what will go before anything
+// goes: Plan matches names against the tenant's listing and returns one
+// result per profile to delete (or per name that is not there), and Apply
+// deletes the planned ones. A profile that devices enrolled with
+// (enrolledDeviceCount > 0) is only deleted with Force, because those
+// devices were set up with it.
+package removal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// Select names the properties a listing for Plan needs.
+var Select = []string{"id", "displayName", "description", "enrolledDeviceCount", "tokenExpirationDateTime"}
+
+// Name is a profile name given in a file, with the row that gives it.
+type Name struct {
+	Row         int
+	DisplayName string
+	Extras      []string
+}
+
+// CodeEnrolled is the error code of a profile kept because devices
+// enrolled with it.
+const CodeEnrolled = "HasEnrolledDevices"
+
+// Plan returns what deleting would do: for each name, the tenant's profiles
+// with that name (profile.Key), or a not_found result; for a prefix, every
+// profile whose name starts with it (case is ignored), except those named
+// in keep. Profiles to delete are planned with Action delete; those with
+// enrolled devices fail unless force. Results for a prefix come sorted by
+// name.
+func Plan(all []profile.Profile, names []Name, prefix string, keep map[string]bool, force bool) []results.Result {
+	byKey := map[string][]profile.Profile{}
+	for _, p := range all {
+		k := profile.Key(p.DisplayName)
+		byKey[k] = append(byKey[k], p)
+	}
+	var rs []results.Result
+	add := func(row int, extras []string, p profile.Profile) {
+		r := results.Result{Row: row, DisplayName: p.DisplayName, Description: p.Description, ID: p.ID,
+			Status: results.Planned, Action: results.ActDelete, TokenExpiration: p.TokenExpirationDateTime, Extras: extras}
+		if p.EnrolledDeviceCount > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("%d device(s) enrolled with this profile", p.EnrolledDeviceCount))
+			if !force {
+				r.Status, r.ErrorCode = results.Failed, CodeEnrolled
+				r.ErrorMessage = fmt.Sprintf("%d device(s) enrolled with this profile; it was kept: pass --force to delete it anyway", p.EnrolledDeviceCount)
+			}
+		}
+		rs = append(rs, r)
+	}
+	if prefix == "" {
+		for _, n := range names {
+			ps := byKey[profile.Key(n.DisplayName)]
+			if len(ps) == 0 {
+				rs = append(rs, results.Result{Row: n.Row, DisplayName: n.DisplayName, Status: results.NotFound,
+					Extras: n.Extras, ErrorMessage: "no profile with this name is in the tenant"})
+				continue
+			}
+			for _, p := range ps {
+				add(n.Row, n.Extras, p)
+			}
+		}
+		return rs
+	}
+	lp := strings.ToLower(prefix)
+	var under []profile.Profile
+	for _, p := range all {
+		if strings.HasPrefix(strings.ToLower(p.DisplayName), lp) && !keep[profile.Key(p.DisplayName)] {
+			under = append(under, p)
+		}
+	}
+	slices.SortStableFunc(under, func(a, b profile.Profile) int {
+		return strings.Compare(profile.Key(a.DisplayName), profile.Key(b.DisplayName))
+	})
+	for _, p := range under {
+		add(0, nil, p)
+	}
+	return rs
+}
+
+// Options tune Apply.
+type Options struct {
+	Concurrency int          // deletes in flight; at least 1
+	Log         *slog.Logger // one event per profile; nil for none
+}
+
+// Apply deletes the profiles of the planned results and sets each one's
+// status: deleted, or failed with the service's error. A 404 means the
+// profile is gone already (an earlier attempt whose answer was lost, or
+// someone else): deleted, with a note. It returns an authentication or
+// permission error, which stops it; the results not yet done are then
+// not_attempted.
+func Apply(ctx context.Context, c *graph.Client, rs []results.Result, opts Options) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(opts.Concurrency, 1))
+	var mu sync.Mutex
+	for i := range rs {
+		r := &rs[i]
+		if r.Status != results.Planned || r.Action != results.ActDelete {
+			continue
+		}
+		r.Status = results.NotAttempted
+		r.ErrorMessage = "not attempted: the run stopped before this profile was deleted"
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil
+			}
+			r.Attempts = 1
+			resp, err := c.Delete(gctx, r.ID)
+			r.ErrorMessage = ""
+			switch {
+			case err == nil:
+				r.Status, r.HTTPStatus = results.Deleted, resp.Status
+				r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
+			case graph.IsNotFound(err):
+				r.Status, r.HTTPStatus = results.Deleted, 404
+				r.Notes = append(r.Notes, "already gone when the delete arrived (deleted by an earlier attempt or by someone else)")
+			default:
+				r.Status = results.Failed
+				describe(r, err)
+			}
+			if opts.Log != nil {
+				mu.Lock()
+				logResult(opts.Log, r)
+				mu.Unlock()
+			}
+			if graph.IsAuth(err) {
+				return err
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// describe copies what an error says into the result.
+func describe(r *results.Result, err error) {
+	var ge *graph.Error
+	if errors.As(err, &ge) {
+		r.HTTPStatus, r.ErrorCode, r.ErrorMessage = ge.Status, ge.Code, ge.Readable()
+		if ge.Transport != nil {
+			r.ErrorCode = "NoResponse"
+		}
+		if ge.Message != r.ErrorMessage {
+			r.ErrorRaw = ge.Message
+		}
+		r.RequestID, r.ClientRequestID = ge.RequestID, ge.ClientRequestID
+		return
+	}
+	r.ErrorMessage = err.Error()
+}
+
+func logResult(log *slog.Logger, r *results.Result) {
+	attrs := []any{"row", r.Row, "displayName", r.DisplayName, "status", string(r.Status), "id", r.ID}
+	if r.RequestID != "" {
+		attrs = append(attrs, "request-id", r.RequestID)
+	}
+	if len(r.Notes) > 0 {
+		attrs = append(attrs, "notes", r.Notes)
+	}
+	if r.ErrorMessage != "" {
+		attrs = append(attrs, "error", r.ErrorMessage)
+	}
+	lvl := slog.LevelInfo
+	if r.Status == results.Failed {
+		lvl = slog.LevelWarn
+	}
+	log.Log(context.Background(), lvl, "row", attrs...)
+}
+
+// Log logs the results Apply did not log (planned, not found, kept), so
+// that every result has an event.
+func Log(log *slog.Logger, rs []results.Result) {
+	if log == nil {
+		return
+	}
+	for i := range rs {
+		if rs[i].Attempts == 0 {
+			logResult(log, &rs[i])
+		}
+	}
+}
+
+// Describe words one planned deletion for the list shown before anything
+// is deleted.
+func Describe(r results.Result) string {
+	s := fmt.Sprintf("%s (%s)", r.DisplayName, r.ID)
+	if len(r.Notes) > 0 {
+		s += ": " + strings.Join(r.Notes, "; ")
+	}
+	if r.Status == results.Failed {
+		s += ": kept without --force"
+	}
+	return s
+}
