@@ -8,8 +8,8 @@
 // Wi-Fi password, which the service never returns. Values the reader would
 // refuse as contradictory are left empty: a usage count on a profile that
 // is not AOSP, and Wi-Fi settings of a profile whose configureWifi is
-// false. The profile's id follows as an extra column, for reference; the
-// reader keeps it as an extra column and never sends it.
+// false. The profile's id follows as a last column, for reference; the
+// reader ignores it, since profiles are matched by displayName.
 package export
 
 import (
