@@ -94,6 +94,13 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 	for _, s := range skipped {
 		fmt.Fprintf(m.Stderr, "not printed: %s\n", s)
 	}
+	for _, r := range rs {
+		for _, n := range r.Notes {
+			if why, ok := strings.CutPrefix(n, "not printed: "); ok {
+				fmt.Fprintf(m.Stderr, "not printed: %s (%s): %s\n", r.DisplayName, r.ID, why)
+			}
+		}
+	}
 	if n == 0 {
 		fmt.Fprintln(m.Stderr, "nothing to print: no matching profile with a valid token")
 		return &rowsError{n: len(skipped)}
@@ -111,7 +118,7 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 // The code carries the provisioning JSON found in the service's content and
 // image (see package provisioning); warnings about them go to log.
 func tenantResults(ctx context.Context, c *graph.Client, prefix string, log *slog.Logger) ([]results.Result, error) {
-	all, err := c.List(ctx, "id", "displayName")
+	all, err := c.List(ctx, "id", "displayName", "enrollmentMode", "enrollmentTokenType")
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}
@@ -119,12 +126,21 @@ func tenantResults(ctx context.Context, c *graph.Client, prefix string, log *slo
 	p := strings.ToLower(prefix)
 	for _, pr := range all {
 		if strings.HasPrefix(strings.ToLower(pr.DisplayName), p) {
-			rs = append(rs, results.Result{DisplayName: pr.DisplayName, ID: pr.ID, Status: results.Exists})
+			r := results.Result{DisplayName: pr.DisplayName, ID: pr.ID, Status: results.Exists}
+			if known, why := pr.Known(); !known {
+				// Skipped for printing, never a failure: the tenant may
+				// hold profiles of modes this tool does not know.
+				r.Notes = append(r.Notes, "not printed: "+why)
+			}
+			rs = append(rs, r)
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i := range rs {
+		if len(rs[i].Notes) > 0 {
+			continue
+		}
 		g.Go(func() error {
 			got, err := c.Get(gctx, rs[i].ID, "id", "displayName", "description", "tokenExpirationDateTime", "qrCodeContent", "qrCodeImage")
 			if err != nil {

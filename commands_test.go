@@ -251,3 +251,53 @@ func TestSimCommandServesGraph(t *testing.T) {
 		t.Fatalf("sim did not stop cleanly: %v", err)
 	}
 }
+
+// TestTenantWithUnknownModes checks that profiles of modes or token types
+// this tool does not produce (a tenant can hold them) are skipped for
+// printing with a reason, and never make a command fail.
+func TestTenantWithUnknownModes(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	s.SeedProfiles(
+		profile.Profile{DisplayName: "Site 9 Known"},
+		profile.Profile{DisplayName: "Site 9 Mode Five", EnrollmentMode: "5"},
+		profile.Profile{DisplayName: "Site 9 Future", EnrollmentMode: "corporateOwnedFutureDevice"},
+		profile.Profile{DisplayName: "Site 9 New Token", EnrollmentTokenType: "futureTokenType"},
+	)
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+
+	sheet := filepath.Join(t.TempDir(), "site9.pdf")
+	code, _, stderr := run(t, env, "qr", "--from-tenant", "--name-prefix", "Site 9", "--graph-url", url, "--out", sheet)
+	if code != 0 || !strings.Contains(stderr, "(1 label(s))") {
+		t.Fatalf("qr --from-tenant exit %d, want 0 with one label: %s", code, stderr)
+	}
+	for _, want := range []string{
+		`not printed: Site 9 Mode Five (`, `enrollmentMode "5" is not one this tool knows`,
+		`not printed: Site 9 Future (`, `enrollmentMode "corporateOwnedFutureDevice" is not one this tool knows`,
+		`not printed: Site 9 New Token (`, `enrollmentTokenType "futureTokenType" is not one this tool knows`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	in := filepath.Join(t.TempDir(), "site9.csv")
+	os.WriteFile(in, []byte("displayName\nSite 9 Known\nSite 9 Mode Five\n"), 0o600)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr = run(t, env, "run", "--input", in, "--graph-url", url, "--out", out, "--qr-existing", "--renew-within", "3650d", "--rate", "0")
+	if code != 0 {
+		t.Fatalf("run exit %d: %s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if len(rs) != 2 || rs[0].Status != results.Renewed || rs[1].Status != results.Exists ||
+		len(rs[1].Notes) != 1 || !strings.Contains(rs[1].Notes[0], `not renewed nor printed: the tenant's profile has enrollmentMode "5"`) {
+		t.Fatalf("results %+v", rs)
+	}
+	if st := s.Stats(); st.CreateTokens != 1 {
+		t.Errorf("%d createToken calls, want 1 (the known profile only)", st.CreateTokens)
+	}
+
+	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 9", "--graph-url", url)
+	if code != 0 || strings.Count(stdout, "revoked") != 4 {
+		t.Fatalf("revoke exit %d: %s%s", code, stdout, stderr)
+	}
+}

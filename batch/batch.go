@@ -204,7 +204,13 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 				r.Notes = append(r.Notes, "the tenant's profile differs from the row ("+strings.Join(d.Strings(), "; ")+"); nothing was changed: run with --on-exists update to apply the row")
 				fallthrough
 			default:
+				known, why := p.Known()
 				switch {
+				case !known && (expiring || j.QRExisting):
+					// A mode or token type this tool does not know: its
+					// token lifetime and QR payload cannot be vouched for.
+					r.Notes = append(r.Notes, "not renewed nor printed: the tenant's profile has "+why)
+					continue
 				case expiring:
 					kinds[i] = doRenew
 				case j.QRExisting:
@@ -664,7 +670,7 @@ func (w *worker) prepare(r *results.Result) {
 // compared with (plan.Select), and what the one-per-tenant Teams rule needs.
 func listSelect() []string {
 	sel := plan.Select()
-	for _, name := range []string{"id", "displayName", "tokenExpirationDateTime", "enrollmentMode", "isTeamsDeviceProfile"} {
+	for _, name := range []string{"id", "displayName", "tokenExpirationDateTime", "enrollmentMode", "enrollmentTokenType", "isTeamsDeviceProfile"} {
 		if !slices.Contains(sel, name) {
 			sel = append(sel, name)
 		}

@@ -190,4 +190,7 @@ type Profile struct {
 	WifiSecurityType        string       `json:"wifiSecurityType,omitempty"`
 	WifiHidden              bool         `json:"wifiHidden,omitempty"`
 	DeviceNameTemplate      string       `json:"deviceNameTemplate,omitempty"`
+	// Unreadable names the properties whose values could not be read
+	// (the wrong JSON type), each with why; they are left zero.
+	Unreadable []string `json:"-"`
 }
