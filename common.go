@@ -178,7 +178,7 @@ type connFlags struct {
 func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.graphURL, "graph-url", getenv("GRAPH_URL"), "Graph base URL (env GRAPH_URL); overrides --cloud")
 	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
-	fs.StringVar(&c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed or cli")
+	fs.StringVar(&c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser")
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
 	fs.StringVar(&c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64")
 	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")
@@ -246,7 +246,7 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 		out.url = strings.TrimRight(c.graphURL, "/")
 	}
 	cl.BaseURL = out.url
-	ts, err := auth.New(ctx, auth.Options{Mode: choice(c.auth), GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv})
+	ts, err := auth.New(ctx, auth.Options{Mode: choice(c.auth), GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr})
 	if err != nil {
 		return nil, &usageError{err}
 	}

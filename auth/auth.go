@@ -20,6 +20,10 @@
 //     set, selects a user-assigned identity.
 //  5. Azure CLI: az on PATH, signed in with az login (AZURE_TENANT_ID, when set, is passed as --tenant).
 //
+// Two delegated methods, for a person at a laptop, are used only when named: --auth device-code and --auth browser
+// (see delegated.go). They sign in to AZURE_CLIENT_ID, or DefaultPublicClientID, in AZURE_TENANT_ID, or
+// "organizations", and ask for the delegated DeviceManagementConfiguration.ReadWrite.All on the Graph host.
+//
 // The authority host comes from Options.AuthorityHost (the cloud's), or AZURE_AUTHORITY_HOST when set; for a host
 // other than the public clouds' instance discovery is skipped.
 package auth
@@ -27,6 +31,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,7 +62,7 @@ const (
 
 // Modes returns the valid --auth values, auto first.
 func Modes() []string {
-	return []string{ModeAuto, ModeToken, ModeEnv, ModeWorkload, ModeManaged, ModeCLI}
+	return []string{ModeAuto, ModeToken, ModeEnv, ModeWorkload, ModeManaged, ModeCLI, ModeDeviceCode, ModeBrowser}
 }
 
 // Environment variables read by this package.
@@ -113,6 +118,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// LookPath finds the az executable; exec.LookPath when nil.
 	LookPath func(string) (string, error)
+	// Prompt receives the device code sign-in instructions; os.Stderr when nil.
+	Prompt io.Writer
 }
 
 // config is Options resolved.
@@ -123,6 +130,7 @@ type config struct {
 	authority   string
 	noDiscovery bool
 	client      azcore.ClientOptions
+	prompt      io.Writer
 }
 
 // method is one way to sign in.
@@ -133,6 +141,8 @@ type method struct {
 	detect func(c *config, explicit bool) (ok bool, reason string)
 	// build makes the source; its errors are configuration errors.
 	build func(c *config) (TokenSource, error)
+	// interactive methods wait for a person; auto mode never picks them.
+	interactive bool
 }
 
 var methods = []method{
@@ -141,6 +151,8 @@ var methods = []method{
 	{name: srcWorkload, mode: ModeWorkload, detect: detectWorkload, build: buildWorkload},
 	{name: srcManaged, mode: ModeManaged, detect: detectManaged, build: buildManaged},
 	{name: srcCLI, mode: ModeCLI, detect: detectCLI, build: buildCLI},
+	{name: srcDeviceCode, mode: ModeDeviceCode, detect: detectDelegated, build: buildDeviceCode, interactive: true},
+	{name: srcBrowser, mode: ModeBrowser, detect: detectDelegated, build: buildBrowser, interactive: true},
 }
 
 // New picks the sign-in method for opts and returns its TokenSource. It contacts nothing. Its errors are
@@ -158,7 +170,7 @@ func New(ctx context.Context, opts Options) (TokenSource, error) {
 	}
 	var tried []Attempt
 	for _, m := range methods {
-		if mode != ModeAuto && mode != m.mode {
+		if mode != ModeAuto && mode != m.mode || mode == ModeAuto && m.interactive {
 			continue
 		}
 		ok, reason := m.detect(c, mode != ModeAuto)
@@ -179,7 +191,7 @@ func New(ctx context.Context, opts Options) (TokenSource, error) {
 }
 
 func resolve(opts Options) (*config, error) {
-	c := &config{getenv: opts.Getenv, lookPath: opts.LookPath}
+	c := &config{getenv: opts.Getenv, lookPath: opts.LookPath, prompt: opts.Prompt}
 	if c.getenv == nil {
 		c.getenv = os.Getenv
 	}

@@ -498,7 +498,7 @@ func TestNoCredentials(t *testing.T) {
 }
 
 func TestUnknownMode(t *testing.T) {
-	_, err := New(context.Background(), Options{Mode: "browser", Getenv: envOf(nil)})
+	_, err := New(context.Background(), Options{Mode: "kerberos", Getenv: envOf(nil)})
 	if err == nil || errors.Is(err, ErrNoCredentials) {
 		t.Fatalf("err = %v, want an unknown-mode error", err)
 	}

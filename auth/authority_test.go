@@ -83,6 +83,10 @@ func (a *fakeAuthority) serve(w http.ResponseWriter, r *http.Request) {
 			"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
 			"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
 		})
+	case r.Method == http.MethodPost && len(parts) == 4 && parts[1] == "oauth2" && parts[2] == "v2.0" && parts[3] == "devicecode":
+		a.deviceCode(w, r, parts[0])
+	case r.Method == http.MethodPost && len(parts) == 4 && parts[1] == "oauth2" && parts[2] == "v2.0" && parts[3] == "token" && a.delegated(r):
+		a.delegatedToken(w, r, parts[0])
 	case r.Method == http.MethodPost && len(parts) == 4 && parts[1] == "oauth2" && parts[2] == "v2.0" && parts[3] == "token":
 		a.token(w, r, parts[0])
 	case r.Method == http.MethodGet && r.URL.Path == "/msi/token":
