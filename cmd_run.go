@@ -19,7 +19,9 @@ import (
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/lock"
 	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/qr"
+	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -115,7 +117,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		inPath, sheet, out, onExists, progress, lockPath string
 		concurrency                                      int
 		strict, dryRun, qrExisting, resultsCSV           bool
-		updateSecrets                                    bool
+		updateSecrets, prune, yes, force                 bool
+		namePrefix                                       string
 		renewWithin                                      time.Duration
 		tokenValidity                                    = batch.DefaultTokenValidity
 		cf                                               connFlags
@@ -129,6 +132,10 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&onExists, "on-exists", "skip", "when a profile with the name exists: skip, update (patch what differs), create or fail")
 	fs.BoolVar(&updateSecrets, "update-secrets", false, "with --on-exists update: send a row's wifiPassword even when no other Wi-Fi setting changed")
 	fs.BoolVar(&strict, "strict", false, "post nothing when any row is invalid")
+	fs.BoolVar(&prune, "prune", false, "also delete the tenant's profiles under --name-prefix that no row names (listed first)")
+	fs.StringVar(&namePrefix, "name-prefix", "", "with --prune: the names (case ignored) the sheet manages, e.g. \"Site 12 \"")
+	fs.BoolVar(&yes, "yes", false, "with --prune: delete without asking; needed when stdin is not a terminal")
+	fs.BoolVar(&force, "force", false, "with --prune: also delete profiles that devices enrolled with")
 	fs.BoolVar(&dryRun, "dry-run", false, "a plan: validate, compare with the tenant and say what a run would do; change nothing")
 	fs.BoolVar(&qrExisting, "qr-existing", false, "also print the QR codes of profiles that already exist")
 	fs.Var(daysFlag{&renewWithin}, "renew-within", "renew tokens of existing profiles that expire within this time, e.g. 14d")
@@ -159,6 +166,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	case batch.Skip, batch.Create, batch.Fail, batch.Update:
 	default:
 		return usagef("--on-exists %q: use skip, update, create or fail", onExists)
+	}
+	if prune && strings.TrimSpace(namePrefix) == "" {
+		return usagef("--prune needs --name-prefix P: pruning is limited to the profiles whose names start with P, never the whole tenant")
+	}
+	if !prune && (namePrefix != "" || yes || force) {
+		return usagef("--name-prefix, --yes and --force go with --prune")
 	}
 	if updateSecrets && batch.OnExists(onExists) != batch.Update {
 		return usagef("--update-secrets works with --on-exists update only")
@@ -220,6 +233,13 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	defer c.close()
 	pacer.Store(c.pacer)
 
+	var pruned []results.Result
+	if prune {
+		if pruned, err = m.planPrune(ctx, c, file.Rows, namePrefix, force, dryRun, yes); err != nil {
+			return err
+		}
+	}
+
 	// First signal: hand out no more rows, let requests in flight finish.
 	// Second signal: cancel them too.
 	hard, cancel := context.WithCancel(ctx)
@@ -251,6 +271,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}}
 	job.Progress, job.State = prog.Update, prog.SetState
 	rs, runErr := job.Run(hard, file.Rows)
+	if prune {
+		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || interrupted.Load() || job.Strict && hasInvalid(rs)); err != nil && runErr == nil {
+			runErr = err
+		}
+		rs = append(rs, pruned...)
+	}
 	prog.SetState("writing outputs")
 	signal.Stop(sigs)
 
@@ -342,4 +368,63 @@ func (m *Main) logPlan(log *slog.Logger, format string, dryRun bool, rs []result
 	}
 	log.Info(event, "create", p.Create, "update", p.Update, "delete", p.Delete,
 		"unchanged", p.Unchanged, "invalid", p.Invalid, "other", p.Other, "summary", text)
+}
+
+// planPrune lists the tenant's profiles under prefix that no row names
+// (valid or not: a row that names a profile keeps it), prints them, and
+// asks for confirmation unless this is a dry run or yes is given.
+func (m *Main) planPrune(ctx context.Context, c *conn, rows []input.Row, prefix string, force, dryRun, yes bool) ([]results.Result, error) {
+	all, err := c.client.List(ctx, removal.Select...)
+	if err != nil {
+		if graph.IsAuth(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("list profiles to prune: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, r := range rows {
+		if r.DisplayName != "" {
+			keep[profile.Key(r.DisplayName)] = true
+		}
+	}
+	rs := removal.Plan(all, nil, prefix, keep, force)
+	for i := range rs {
+		rs[i].Notes = append(rs[i].Notes, fmt.Sprintf("pruned: its name starts with %q and no row of the sheet names it", prefix))
+	}
+	n := m.listDeletions(rs, dryRun)
+	if dryRun {
+		return rs, nil
+	}
+	return rs, m.confirm(fmt.Sprintf("Delete %d profile(s) under %q that no row names?", n, prefix), "posted nor deleted", n, yes)
+}
+
+// applyPrune deletes the planned profiles after the run, unless this is a
+// dry run or the run did not finish (held is true), when they are left
+// not_attempted.
+func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, concurrency int, log *slog.Logger, dryRun, held bool) error {
+	var err error
+	switch {
+	case dryRun:
+	case held:
+		for i := range rs {
+			if rs[i].Status == results.Planned {
+				rs[i].Status = results.NotAttempted
+				rs[i].ErrorMessage = "not deleted: the run did not finish, so nothing was pruned; run again to prune"
+			}
+		}
+	default:
+		err = removal.Apply(ctx, c.client, rs, removal.Options{Concurrency: concurrency, Log: log})
+	}
+	removal.Log(log, rs)
+	return err
+}
+
+// hasInvalid reports whether any result is invalid.
+func hasInvalid(rs []results.Result) bool {
+	for _, r := range rs {
+		if r.Status == results.Invalid {
+			return true
+		}
+	}
+	return false
 }
