@@ -21,8 +21,8 @@ import (
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/qr"
-	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
+	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
