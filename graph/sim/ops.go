@@ -512,7 +512,7 @@ func (s *Server) entity(r *record, sel map[string]bool, v view) obj {
 		case "qrCodeImage":
 			if p.TokenValue != "" && (v == viewCreated && !s.opts.OmitImage || v == viewItem && sel[name]) {
 				if png, err := qrPNG(provisioningContent(r)); err == nil {
-					val = obj{{"type", "image/png"}, {"value", png}}
+					val = obj{{"@odata.type", "microsoft.graph.mimeContent"}, {"type", "image/png"}, {"value", png}}
 				}
 			}
 		}
@@ -579,6 +579,9 @@ func (s *Server) patch(x *exchange) reply {
 	}
 	s.recs[i] = r
 	s.mu.Unlock()
+	// "200 OK and an updated androidDeviceOwnerEnrollmentProfile object"
+	// (the update page): the whole object, QR content included, as the
+	// page's example shows.
 	doc := obj{{"@odata.context", x.metadata() + "/$entity"}}
-	return jsonReply(http.StatusOK, append(doc, s.entity(&r, nil, viewItem)...))
+	return jsonReply(http.StatusOK, append(doc, s.entity(&r, nil, viewCreated)...))
 }

@@ -76,9 +76,8 @@ func TestPatchRefusals(t *testing.T) {
 		msg        string
 	}{
 		{"read-only id", `{"id":"x"}`, 400, "read-only"},
-		{"service-set tokenValue", `{"tokenValue":"ABC"}`, 400, "read-only"},
-		{"service-set enrolledDeviceCount", `{"enrolledDeviceCount":3}`, 400, "read-only"},
-		{"service-set qrCodeContent", `{"qrCodeContent":"x"}`, 400, "read-only"},
+		{"read-only createdDateTime", `{"createdDateTime":"2020-01-01T00:00:00Z"}`, 400, "read-only"},
+		{"service-set count of the wrong type", `{"enrolledDeviceCount":"three"}`, 400, "Edm.Int32"},
 		{"unknown property", `{"colour":"red"}`, 400, "does not exist"},
 		{"wrong type", `{"wifiHidden":"yes"}`, 400, "Edm.Boolean"},
 		{"bad enum", `{"wifiSecurityType":"wpa3"}`, 400, "was not found"},
@@ -124,5 +123,25 @@ func TestDeleteAndEnrolledDeviceCount(t *testing.T) {
 	}
 	if e.sim.SetEnrolledDeviceCount(p.ID, 1) {
 		t.Error("SetEnrolledDeviceCount accepted a deleted profile")
+	}
+}
+
+// TestPatchIgnoresServiceSet checks that the service-set properties the
+// documented update example sends are accepted and left as the service
+// has them.
+func TestPatchIgnoresServiceSet(t *testing.T) {
+	for _, body := range []string{`{"tokenValue":"ABC"}`, `{"enrolledDeviceCount":3}`, `{"qrCodeContent":"x"}`, `{"enrollmentTokenUsageCount":9}`, `{"tokenCreationDateTime":"2020-01-01T00:00:00Z"}`} {
+		t.Run(body, func(t *testing.T) {
+			e := start(t, sim.Options{})
+			p := e.sim.Seed("Dock")[0]
+			r := e.do(http.MethodPatch, e.coll+"/"+p.ID, "", []byte(body))
+			if r.status != http.StatusOK {
+				t.Fatalf("answered %d, want 200: %s", r.status, r.body)
+			}
+			got, _ := e.sim.Profile(p.ID)
+			if got.TokenValue != p.TokenValue || got.EnrolledDeviceCount != 0 || got.EnrollmentTokenUsageCnt != 0 || !got.TokenCreationDateTime.Equal(p.TokenCreationDateTime) {
+				t.Errorf("the service's values changed: %+v", got)
+			}
+		})
 	}
 }

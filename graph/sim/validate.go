@@ -121,7 +121,7 @@ func parseCreate(body []byte, url string) (record, *apiError) {
 }
 
 // ignoredOnCreate are the service-set properties that the documented create
-// example sends (tokenValue, tokenCreationDateTime, enrolledDeviceCount,
+// and update examples send (tokenValue, tokenCreationDateTime, enrolledDeviceCount,
 // enrollmentTokenUsageCount, qrCodeContent, qrCodeImage): the service
 // accepts them in a body and keeps its own values. The other service-set
 // properties (id, createdDateTime, lastModifiedDateTime), which the example
@@ -345,11 +345,20 @@ func applyPatch(r record, body []byte, url string) (record, *apiError) {
 			return record{}, errorf(http.StatusBadRequest, "BadRequest",
 				"The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, entityType)
 		}
-		if !prop.Writable {
+		if !prop.Writable && !ignoredOnCreate[k] {
 			return record{}, intuneError(http.StatusBadRequest, "BadRequest", url,
 				"Property '"+k+"' is read-only and cannot be set.")
 		}
 		if string(bytes.TrimSpace(raw)) == "null" {
+			continue
+		}
+		if ignoredOnCreate[k] {
+			// Sent in the documented update example too; the service
+			// keeps its own values. Only the type is checked.
+			var scratch record
+			if aerr := setProperty(&scratch, prop, raw); aerr != nil {
+				return record{}, aerr
+			}
 			continue
 		}
 		if aerr := setProperty(&r, prop, raw); aerr != nil {
