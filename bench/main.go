@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
@@ -220,9 +219,7 @@ func measureOne(bin, tmp string, sc scenario) (measure, error) {
 			m.late429++
 		}
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSS = ru.Maxrss
-	}
+	m.maxRSS = maxRSS(cmd.ProcessState)
 	if _, m.results, err = output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err != nil {
 		return m, fmt.Errorf("read results: %w (stderr: %s)", err, tail(stderr.String()))
 	}
