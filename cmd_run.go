@@ -17,7 +17,6 @@ import (
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/input"
-	"github.com/enrollbatch/enrollbatch/lock"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/qr"
@@ -220,11 +219,6 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if lockPath == "" {
 		lockPath = filepath.Join(out, ".enrollbatch.lock")
 	}
-	lk, err := lock.Acquire(lockPath)
-	if err != nil {
-		return &usageError{err}
-	}
-	defer lk.Release()
 
 	c, err := m.connect(ctx, &cf, log)
 	if err != nil {
@@ -232,6 +226,11 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	defer c.close()
 	pacer.Store(c.pacer)
+	locks, err := m.takeLocks(ctx, lockPath, out, c, &cf)
+	if err != nil {
+		return err
+	}
+	defer locks.release()
 
 	var pruned []results.Result
 	if prune {

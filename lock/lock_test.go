@@ -3,57 +3,161 @@ package lock
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
-func TestAcquireHeldAndStale(t *testing.T) {
+func TestAcquireHeldRelease(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "run.lock")
-	l, err := Acquire(path)
+	l, err := Acquire(path, "the output folder out")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("lock file: %v, mode %v", err, fi.Mode())
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = Acquire(path)
+	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("lock file mode %v, want 0600", fi.Mode().Perm())
+	}
+	// The lock is on the open file, not the process: a second open in this
+	// same process is refused like another process would be, and named.
+	_, err = Acquire(path, "the output folder out")
 	var held *HeldError
 	if !errors.As(err, &held) || held.PID != os.Getpid() {
-		t.Fatalf("second acquire: got %v, want HeldError with pid %d", err, os.Getpid())
+		t.Fatalf("second acquire: %v, want a HeldError naming pid %d", err, os.Getpid())
+	}
+	for _, want := range []string{"another run (pid ", path, "the output folder out", "wait for it"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q lacks %q", err, want)
+		}
 	}
 	if err := l.Release(); err != nil {
 		t.Fatal(err)
 	}
-
-	// A lock left by a process that has exited is taken over.
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Skip("no true command:", err)
+	if _, err := os.Stat(path); removeOnRelease && !os.IsNotExist(err) {
+		t.Errorf("the lock file this lock created is still there: %v", err)
 	}
-	dead := cmd.ProcessState.Pid()
-	if err := os.WriteFile(path, []byte(strconv.Itoa(dead)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l, err = Acquire(path)
+	l, err = Acquire(path, "")
 	if err != nil {
-		t.Fatalf("stale lock not taken over: %v", err)
-	}
-	data, _ := os.ReadFile(path)
-	if got, _ := strconv.Atoi(string(data[:len(data)-1])); got != os.Getpid() {
-		t.Fatalf("lock holds pid %d, want %d", got, os.Getpid())
+		t.Fatalf("acquire after release: %v", err)
 	}
 	l.Release()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Fatalf("lock not removed: %v", err)
-	}
+}
 
-	// Garbage in the file counts as stale.
-	os.WriteFile(path, []byte("not a pid"), 0o600)
-	if l, err = Acquire(path); err != nil {
-		t.Fatalf("garbage lock: %v", err)
+// TestNeverTouchesOtherFiles points the lock at files that are not lock
+// files: each is refused and left byte for byte as it was.
+func TestNeverTouchesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, content string
+	}{
+		{"profiles.csv", "displayName,description\nKiosk 1,Leeds\n"},
+		{"old-style.lock", "12345\n"},
+		{"one-byte", "#"},
 	}
-	l.Release()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name)
+			if err := os.WriteFile(path, []byte(c.content), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			l, err := Acquire(path, "")
+			var nl *NotLockError
+			if !errors.As(err, &nl) {
+				l.Release()
+				t.Fatalf("acquire: %v, want a NotLockError", err)
+			}
+			if !strings.Contains(err.Error(), "give --lock a path of its own") {
+				t.Errorf("message %q does not say what to do", err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil || string(got) != c.content {
+				t.Errorf("file now %q (%v), want %q unchanged", got, err, c.content)
+			}
+		})
+	}
+	t.Run("directory", func(t *testing.T) {
+		_, err := Acquire(dir, "")
+		var nl *NotLockError
+		if !errors.As(err, &nl) {
+			t.Fatalf("acquire a directory: %v, want a NotLockError", err)
+		}
+	})
+}
+
+// TestTakesLeftLocks: a lock file left by a run that died (its pid in it,
+// whatever that pid is now) and an empty file are taken at once; neither is
+// removed afterwards, since this lock did not create them.
+func TestTakesLeftLocks(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string][]byte{
+		"left.lock":  append([]byte("#"), record(1)...), // pid 1: always alive, as in a container
+		"empty.lock": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			l, err := Acquire(path, "")
+			if err != nil {
+				t.Fatalf("left lock not taken: %v", err)
+			}
+			if got := holder(path); got != os.Getpid() {
+				t.Errorf("lock names pid %d, want %d", got, os.Getpid())
+			}
+			if err := l.Release(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("a file this lock did not create was removed: %v", err)
+			}
+		})
+	}
+}
+
+// TestOneHolderAtATime has goroutines take and release one lock as fast as
+// they can; each acquire is its own open file, as in separate processes. At
+// no moment may two hold it, also while holders remove the file on release.
+func TestOneHolderAtATime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.lock")
+	var holders, max, taken atomic.Int32
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				l, err := Acquire(path, "")
+				var held *HeldError
+				if errors.As(err, &held) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := holders.Add(1)
+				for m := max.Load(); n > m && !max.CompareAndSwap(m, n); m = max.Load() {
+				}
+				taken.Add(1)
+				time.Sleep(50 * time.Microsecond) // hold it while others try
+				holders.Add(-1)
+				if err := l.Release(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if max.Load() != 1 || taken.Load() == 0 {
+		t.Fatalf("%d holders at once at most, %d acquisitions; want exactly 1 at a time", max.Load(), taken.Load())
+	}
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/enrollbatch/enrollbatch/auth"
+	"github.com/enrollbatch/enrollbatch/lock"
+)
+
+// runLocks are the two locks a run holds from before its first request to
+// after its outputs are written: one for its output folder, one for its
+// tenant.
+type runLocks struct{ folder, tenant *lock.Lock }
+
+func (l *runLocks) release() {
+	l.tenant.Release()
+	l.folder.Release()
+}
+
+// takeLocks takes the output folder's lock (lockPath) and the tenant's lock,
+// so that neither two runs on one folder nor two runs against one tenant
+// (whatever their folders) overlap. Either refusal is a usage error (exit 2)
+// naming the holder.
+func (m *Main) takeLocks(ctx context.Context, lockPath, out string, c *conn, cf *connFlags) (*runLocks, error) {
+	folder, err := lock.Acquire(lockPath, "the output folder "+out)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	host, tenant := m.tenantOf(ctx, c, cf)
+	path, err := lock.TenantPath(host, tenant)
+	if err != nil {
+		folder.Release()
+		return nil, &usageError{err}
+	}
+	what := "tenant " + tenant + " at " + host
+	if tenant == "" {
+		what = "every tenant at " + host + " (the tenant is not known before signing in: set " + auth.EnvTenantID + ")"
+	}
+	if cf.simulate {
+		what = "the simulator"
+	}
+	tl, err := lock.Acquire(path, what+"; two runs against one tenant could create profiles twice")
+	if err != nil {
+		folder.Release()
+		return nil, &usageError{err}
+	}
+	return &runLocks{folder: folder, tenant: tl}, nil
+}
+
+// tenantOf names the Graph host and tenant a run works on: the tenant from
+// the access token's tid claim, else AZURE_TENANT_ID, else "" (unknown). The
+// built-in simulator has a fixed name.
+func (m *Main) tenantOf(ctx context.Context, c *conn, cf *connFlags) (host, tenant string) {
+	if cf.simulate {
+		return "simulator", ""
+	}
+	host = c.url
+	if u, err := url.Parse(c.url); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	if c.client.Tokens != nil {
+		if tok, err := c.client.Tokens.Token(ctx, false); err == nil {
+			if tid := tokenTenant(tok); tid != "" {
+				return host, tid
+			}
+		}
+	}
+	return host, strings.TrimSpace(m.Getenv(auth.EnvTenantID))
+}
+
+// tokenTenant reads the tid claim of a JWT access token without verifying
+// it (only the lock's name depends on it); "" when tok is not a JWT.
+func tokenTenant(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		TID string `json:"tid"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.TID // lock.TenantPath keeps it to a file name
+}
