@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -19,6 +21,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/qr"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -589,4 +592,55 @@ func TestTokenRefusedFailsOnlyThatRow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestContentAndImageDisagree answers a create with a qrCodeContent and a
+// qrCodeImage that carry different tokens: the row prints the image's
+// payload and says so in its notes and the log.
+func TestContentAndImageDisagree(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	content := `{"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN":"CONTENTTOKEN"}}`
+	drawn := `{"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN":"IMAGETOKEN"}}`
+	code, err := qr.Encode(drawn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := code.PNG(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{
+		"@odata.type": profile.ODataType, "id": "6f1b7f7e-0d3c-4c55-9d55-3d2f6b1f0a01", "displayName": "Dock 001",
+		"tokenValue": "IMAGETOKEN", "tokenExpirationDateTime": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339),
+		"qrCodeContent": content, "qrCodeImage": map[string]any{"type": "image/png", "value": png},
+	})
+	s.Inject(sim.Fault{Op: sim.OpCreate, Status: http.StatusCreated, Body: string(body)})
+	var logged strings.Builder
+	job.Log = slog.New(slog.NewJSONHandler(&syncWriter{w: &logged}, nil))
+	rs, err := job.Run(context.Background(), makeRows(1, "Dock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if r.Status != results.Created || r.QRCodeContent != drawn {
+		t.Fatalf("row: %s, content %q; want created printing the image's payload", r.Status, r.QRCodeContent)
+	}
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "disagree") {
+		t.Errorf("notes %q, want one warning that content and image disagree", r.Notes)
+	}
+	if !strings.Contains(logged.String(), `"level":"WARN","msg":"qr code"`) || !strings.Contains(logged.String(), "disagree") {
+		t.Errorf("log lacks the warning:\n%s", logged.String())
+	}
+}
+
+// syncWriter serialises writes from the workers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

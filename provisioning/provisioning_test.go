@@ -193,3 +193,31 @@ func TestResolve(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkResolve measures the cost per row of reading the service's
+// content, with and without an image to cross-check.
+func BenchmarkResolve(b *testing.B) {
+	long := strings.Repeat(`"android.app.extra.PROVISIONING_LOCALE":"en_GB",`, 8)
+	payload := strings.Replace(doc, "{", "{"+long, 1) // about 700 bytes, like Intune's
+	c, err := qr.Encode(payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	png, err := c.PNG(4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString([]byte(payload))
+	b.Run("base64 content", func(b *testing.B) {
+		for b.Loop() {
+			Resolve(b64, nil)
+		}
+	})
+	b.Run("json content and png image", func(b *testing.B) {
+		for b.Loop() {
+			if p := Resolve(payload, png); len(p.Warnings) > 0 {
+				b.Fatal(p.Warnings)
+			}
+		}
+	})
+}

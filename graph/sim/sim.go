@@ -5,8 +5,9 @@
 // bodies the way Graph does (unknown property, wrong JSON type, read-only
 // property: 400 with Graph's error JSON, sometimes with Intune's JSON document
 // wrapped inside error.message), assigns ids, timestamps and an enrollment
-// token, builds a realistic Android provisioning payload (qrCodeContent) and a
-// real QR code PNG (qrCodeImage), pages lists with an absolute
+// token, builds a realistic Android provisioning payload (qrCodeContent; for
+// AOSP profiles optionally base64-encoded, see Options.Content) and a real QR
+// code PNG of it (qrCodeImage), pages lists with an absolute
 // @odata.nextLink, and supports $select, $filter=displayName eq '…', $top,
 // GET by id, PATCH with a partial body (answered 200 with the updated
 // profile), DELETE (204), createToken and revokeToken. Duplicate display names are
