@@ -221,6 +221,7 @@ func resolve(opts Options) (*config, error) {
 	}
 	c.client = azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: c.authority}}
 	c.client.Telemetry.ApplicationID = "enrollbatch"
+	c.client.Retry.ShouldRetry = retryAuthority
 	if opts.HTTPClient != nil {
 		c.client.Transport = opts.HTTPClient
 	}
@@ -357,7 +358,11 @@ func buildWorkload(c *config) (TokenSource, error) {
 }
 
 func buildManaged(c *config) (TokenSource, error) {
-	o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: c.client}
+	// The identity endpoint has retry rules of its own (azidentity's defaults for IMDS, which retry while the
+	// endpoint starts up): leave them alone.
+	co := c.client
+	co.Retry.ShouldRetry = nil
+	o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: co}
 	desc := "managed identity (system-assigned)"
 	if id := c.env(EnvClientID); id != "" {
 		o.ID = azidentity.ClientID(id)

@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/enrollbatch/enrollbatch/safetext"
 )
 
 // ErrNoCredentials is matched (errors.Is) by every *NoCredentialsError: no sign-in method is configured, or the
@@ -51,6 +56,9 @@ func (e *NoCredentialsError) Error() string {
 // Is makes errors.Is(err, ErrNoCredentials) true.
 func (e *NoCredentialsError) Is(target error) bool { return target == ErrNoCredentials }
 
+// SignInRefused is true: no sign-in can work until the configuration changes, so the run stops.
+func (e *NoCredentialsError) SignInRefused() bool { return true }
+
 // AuthError is a sign-in that Microsoft Entra ID (or Graph, for a static token) rejected: a wrong or expired
 // secret, an unknown app or tenant, a certificate the app does not know. Retrying does not help; the CLI exits 3.
 type AuthError struct {
@@ -90,6 +98,47 @@ func (e *AuthError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *AuthError) Unwrap() error { return e.Err }
+
+// SignInRefused is true: the authority refused the credentials, and retrying does not help, so the run stops.
+func (e *AuthError) SignInRefused() bool { return true }
+
+// AuthorityError is a sign-in that failed without a refusal: the authority could not be reached (DNS, connection
+// refused, TLS), or answered with a server error or throttling. Trying again later may work; the CLI exits 1.
+type AuthorityError struct {
+	// Source describes the credential, as TokenSource.Describe does.
+	Source string
+	// Status is the HTTP status the authority answered, 0 when it could not be reached.
+	Status int
+	// Code is the AADSTS code, when the authority gave one.
+	Code string
+	// Reason says what happened, in one line.
+	Reason string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error says what failed and what to do, in one line.
+func (e *AuthorityError) Error() string {
+	var b strings.Builder
+	b.WriteString("sign-in failed")
+	if e.Source != "" {
+		b.WriteString(" for " + e.Source)
+	}
+	b.WriteString(": ")
+	if e.Status == 0 {
+		b.WriteString(e.Reason + "; check the network, any proxy, and " + EnvAuthorityHost + " if set")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "the sign-in authority answered HTTP %d", e.Status)
+	if e.Reason != "" {
+		b.WriteString(" (" + e.Reason + ")")
+	}
+	b.WriteString("; try again later")
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *AuthorityError) Unwrap() error { return e.Err }
 
 // IsAuthFailure reports whether err is (or wraps) a rejected sign-in, such as an invalid client secret
 // (AADSTS7000215) or a static GRAPH_ACCESS_TOKEN that Graph refused. The CLI exits 3 on it.
@@ -142,19 +191,25 @@ func classify(source, sourceName string, err error) error {
 		if code == "" && len(ee.Codes) > 0 {
 			code = "AADSTS" + strconv.Itoa(ee.Codes[0])
 		}
+		reason := firstSentences(ee.Description)
+		if reason == "" {
+			reason = firstSentences(ee.Error)
+		}
 		if status >= 400 && status < 500 && status != 408 && status != 429 {
-			reason := firstSentences(ee.Description)
-			if reason == "" {
-				reason = ee.Error
-			}
 			if reason == "" {
 				reason = fmt.Sprintf("the authority answered %d", status)
 			}
 			return &AuthError{Source: source, Code: code, Reason: reason, Hint: hintFor(code), Err: err}
 		}
-		return fmt.Errorf("get token (%s): the authority answered %d; try again later: %w", source, status, err)
+		if code != "" && !strings.Contains(reason, code) {
+			reason = strings.TrimSpace(code + ": " + reason)
+		}
+		return &AuthorityError{Source: source, Status: status, Code: code, Reason: reason, Err: err}
 	}
-	msg := err.Error()
+	if why := unreachable(err); why != "" {
+		return &AuthorityError{Source: source, Reason: why, Err: err}
+	}
+	msg := safetext.Clean(err.Error())
 	code := aadstsCode.FindString(msg)
 	if sourceName == srcCLI {
 		switch {
@@ -172,7 +227,107 @@ func classify(source, sourceName string, err error) error {
 	if code != "" {
 		return &AuthError{Source: source, Code: code, Reason: firstSentences(msg[strings.Index(msg, code):]), Hint: hintFor(code), Err: err}
 	}
-	return fmt.Errorf("get token (%s): %w", source, err)
+	if status, reason := serverStatus(msg); status != 0 {
+		return &AuthorityError{Source: source, Status: status, Reason: reason, Err: err}
+	}
+	return &oneLine{msg: fmt.Sprintf("get token (%s): %s", source, firstSentences(msg)), err: err}
+}
+
+// oneLine is an error shown as one cleaned line that still wraps the original.
+type oneLine struct {
+	msg string
+	err error
+}
+
+func (e *oneLine) Error() string { return e.msg }
+func (e *oneLine) Unwrap() error { return e.err }
+
+// retryAuthority decides, for azcore's retry policy, whether a request to the authority is tried again: after a
+// server error or throttling, or a dropped connection, but not when the authority cannot be reached at all (the
+// name does not resolve, the connection is refused, the certificate is not trusted), so that a wrong host or a
+// network outage is reported at once instead of after seconds of silent retries.
+func retryAuthority(resp *http.Response, err error) bool {
+	if err != nil {
+		var dns *net.DNSError
+		switch {
+		case errors.As(err, &dns), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENETUNREACH),
+			errors.Is(err, syscall.EHOSTUNREACH):
+			return false
+		}
+		msg := err.Error()
+		return !strings.Contains(msg, "x509: ") && !strings.Contains(msg, "tls: ")
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// unreachable says why the authority could not be reached, when err is a network failure: the name did not
+// resolve, the connection was refused or reset, the network is unreachable, the TLS handshake failed.
+func unreachable(err error) string {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "cannot reach the sign-in authority: the name " + dns.Name + " does not resolve"
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "cannot reach the sign-in authority: connection refused"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "cannot reach the sign-in authority: the network is unreachable"
+	}
+	// MSAL reports some failures as text only, e.g. while it resolves the authority's endpoints.
+	msg := err.Error()
+	for _, m := range []struct{ text, why string }{
+		{"no such host", "the name does not resolve"},
+		{"server misbehaving", "the name does not resolve"},
+		{"connection refused", "connection refused"},
+		{"network is unreachable", "the network is unreachable"},
+		{"no route to host", "the network is unreachable"},
+		{"connection reset by peer", "the connection was reset"},
+		{"tls: ", "the TLS handshake failed"},
+		{"x509: ", "its certificate is not trusted"},
+		{"i/o timeout", "the connection timed out"},
+	} {
+		if strings.Contains(msg, m.text) {
+			if host := dialedHost(msg); host != "" {
+				return "cannot reach the sign-in authority " + host + ": " + m.why
+			}
+			return "cannot reach the sign-in authority: " + m.why
+		}
+	}
+	return ""
+}
+
+var dialedURL = regexp.MustCompile(`(?:Get|Post|GET|POST) "(https?://[^/"]+)`)
+
+// dialedHost finds the authority's address in a transport error's text.
+func dialedHost(msg string) string {
+	if m := dialedURL.FindStringSubmatch(msg); m != nil {
+		return safetext.Clean(m[1])
+	}
+	return ""
+}
+
+var serverStatusText = regexp.MustCompile(`\b(5\d\d|408|429) (?:` + strings.Join([]string{
+	http.StatusText(500), http.StatusText(502), http.StatusText(503), http.StatusText(504),
+	http.StatusText(408), http.StatusText(429)}, "|") + `)`)
+
+// serverStatus finds a server error status in an error's text (MSAL reports failures to fetch the authority's
+// metadata that way).
+func serverStatus(msg string) (int, string) {
+	m := serverStatusText.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, ""
+	}
+	n, _ := strconv.Atoi(m[1])
+	reason := ""
+	if code := aadstsCode.FindString(msg); code != "" {
+		reason = firstSentences(msg[strings.Index(msg, code):])
+	}
+	return n, reason
 }
 
 func hintFor(code string) string {
@@ -183,9 +338,9 @@ func hintFor(code string) string {
 }
 
 // firstSentences drops what Entra appends after the reason (trace and correlation ids, timestamps, links) and keeps
-// one line.
+// one line, cleaned of control characters and terminal escapes.
 func firstSentences(s string) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(safetext.Clean(s))
 	for _, cut := range []string{"\r\n", "\n", " Trace ID:"} {
 		if i := strings.Index(s, cut); i >= 0 {
 			s = s[:i]
