@@ -246,6 +246,9 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 		out.url = strings.TrimRight(c.graphURL, "/")
 	}
 	cl.BaseURL = out.url
+	if err := graph.CheckBaseURL(out.url); err != nil {
+		return nil, &usageError{fmt.Errorf("--graph-url: %w", err)}
+	}
 	ts, err := auth.New(ctx, auth.Options{Mode: choice(c.auth), GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr})
 	if err != nil {
 		return nil, &usageError{err}

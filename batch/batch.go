@@ -264,6 +264,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		})
 	}
 	err = g.Wait()
+	noteSharedIDs(rs, j.Log)
 	if err != nil && !graph.IsAuth(err) {
 		err = fmt.Errorf("run aborted: %w", err)
 	}
@@ -419,6 +420,9 @@ func record(r *results.Result, err error) {
 		if ge.Transport != nil {
 			r.ErrorCode = "NoResponse"
 		}
+		if ge.Incomplete {
+			r.ErrorCode = "IncompleteAnswer"
+		}
 		r.ErrorMessage = ge.Readable()
 		if ge.Message != r.ErrorMessage {
 			r.ErrorRaw = ge.Message
@@ -432,6 +436,32 @@ func record(r *results.Result, err error) {
 		return
 	}
 	r.ErrorMessage = err.Error()
+}
+
+// noteSharedIDs warns in both rows' Notes (and the log) when the service
+// gave one profile id to two rows: one of them may have no profile of its
+// own.
+func noteSharedIDs(rs []results.Result, log *slog.Logger) {
+	first := make(map[string]int, len(rs))
+	for i := range rs {
+		id := rs[i].ID
+		if id == "" {
+			continue
+		}
+		j, seen := first[id]
+		if !seen {
+			first[id] = i
+			continue
+		}
+		for _, p := range [][2]int{{j, i}, {i, j}} {
+			a, b := &rs[p[0]], &rs[p[1]]
+			note := fmt.Sprintf("warning: the service gave this row the same profile id %s as row %d (%q); check the tenant: one of them may have no profile of its own", id, b.Row, b.DisplayName)
+			a.Notes = append(a.Notes, note)
+			if log != nil {
+				log.Warn("row", "row", a.Row, "displayName", a.DisplayName, "id", id, "warning", note)
+			}
+		}
+	}
 }
 
 func clearError(r *results.Result) {

@@ -8,25 +8,37 @@
 // transient way. It never retries a create: whether a create may be sent
 // again is the batch's decision, because a create that got no answer may
 // have been carried out.
+//
+// The bearer token goes only to the origin (scheme, host and port) of
+// BaseURL: a link from the service to another origin fails the request
+// before anything is sent, redirects are never followed, and a plain http
+// BaseURL is accepted only for a loopback address. Text from the service
+// (error codes and messages, request-ids) is cleaned of terminal escapes
+// and control characters, and secrets the request carried are redacted
+// from it, before it reaches an error.
 package graph
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
+	"github.com/enrollbatch/enrollbatch/safetext"
 )
 
 // DefaultURL is the Graph base URL of the public cloud; the resource exists
@@ -46,6 +58,16 @@ const MaxRetryAfter = 5 * time.Minute
 // MaxBody is the most of a response body the client reads.
 const MaxBody = 4 << 20
 
+// MaxListPages and MaxListed bound a listing, so that a service that sends
+// pages for ever (a nextLink loop, or links that never end) cannot hold
+// the job nor fill its memory. No tenant holds that many enrollment
+// profiles: Intune's admin center shows a tenant's profiles on one list,
+// and the pages Graph sends hold tens to hundreds of profiles each.
+const (
+	MaxListPages = 2000
+	MaxListed    = 100000
+)
+
 // TokenSource gives bearer tokens. After a 401 the client asks once for a
 // fresh token (fresh true) that must not come from a cache.
 type TokenSource interface {
@@ -58,7 +80,7 @@ type StaticToken string
 // Token returns the token; a fresh one cannot be had.
 func (s StaticToken) Token(ctx context.Context, fresh bool) (string, error) {
 	if fresh {
-		return "", errors.New("the access token was rejected and cannot be renewed: provide a new one")
+		return "", refused("the access token was rejected and cannot be renewed: provide a new one")
 	}
 	return string(s), nil
 }
@@ -87,6 +109,11 @@ type Client struct {
 
 	requests  atomic.Int64
 	throttled atomic.Int64
+
+	setup   sync.Once
+	base    *url.URL     // BaseURL parsed
+	baseErr error        // why BaseURL cannot be used
+	hc      *http.Client // HTTP, but never following a redirect
 }
 
 // Response is what came back from a successful request.
@@ -112,11 +139,101 @@ func NewRequestID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func (c *Client) url(pathOrURL string) string {
-	if strings.HasPrefix(pathOrURL, "http://") || strings.HasPrefix(pathOrURL, "https://") {
-		return pathOrURL
+// CheckBaseURL reports whether base can be the Graph URL: an absolute
+// https URL, or http for a loopback address (127.0.0.0/8, ::1, localhost)
+// such as the simulator's. The token is sent to it.
+func CheckBaseURL(base string) error {
+	u, err := url.Parse(strings.TrimSpace(base))
+	if err != nil {
+		return fmt.Errorf("graph URL %q: %w", base, err)
 	}
-	return strings.TrimRight(c.BaseURL, "/") + pathOrURL
+	if !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("graph URL %q is not an absolute URL (e.g. %s)", base, DefaultURL)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if IsLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("graph URL %q uses plain http: the token would cross the network unencrypted; use https (plain http is accepted only for loopback addresses such as 127.0.0.1)", base)
+	}
+	return fmt.Errorf("graph URL %q: use an https URL (e.g. %s)", base, DefaultURL)
+}
+
+// IsLoopback reports whether host (without port) is a loopback address:
+// 127.0.0.0/8, ::1 or localhost.
+func IsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// origin is a URL's scheme, host and port, as compared before sending the
+// token: "https://graph.microsoft.com:443".
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), port)
+}
+
+// OriginError is a link from the service that leads away from the Graph
+// URL's origin. Nothing was sent to it.
+type OriginError struct {
+	Link string // the foreign origin, cleaned for display
+	Want string // the Graph URL's origin
+}
+
+func (e *OriginError) Error() string {
+	return fmt.Sprintf("the service's link leads to %s, not to the Graph URL's origin %s; nothing was sent there, "+
+		"since the token goes only to the Graph URL (check --graph-url and any proxy in between)", e.Link, e.Want)
+}
+
+// init parses BaseURL and makes the HTTP client that never follows
+// redirects; it runs once.
+func (c *Client) init() {
+	c.setup.Do(func() {
+		if err := CheckBaseURL(c.BaseURL); err != nil {
+			c.baseErr = err
+			return
+		}
+		c.base, _ = url.Parse(strings.TrimRight(strings.TrimSpace(c.BaseURL), "/"))
+		hc := http.Client{}
+		if c.HTTP != nil {
+			hc = *c.HTTP
+		}
+		// A redirect would carry the body (with wifiPassword) and, to the
+		// same host on another port, the token elsewhere; the 3xx becomes
+		// the request's error instead.
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		c.hc = &hc
+	})
+}
+
+// target resolves a path under BaseURL, or an absolute link from the
+// service, which must have BaseURL's origin.
+func (c *Client) target(pathOrURL string) (*url.URL, error) {
+	if strings.HasPrefix(pathOrURL, "/") && !strings.HasPrefix(pathOrURL, "//") {
+		return url.Parse(c.base.String() + pathOrURL)
+	}
+	u, err := url.Parse(pathOrURL)
+	if err != nil {
+		return nil, fmt.Errorf("the service's link is not a URL: %w", err)
+	}
+	if !u.IsAbs() {
+		u = c.base.ResolveReference(u)
+	}
+	if got, want := origin(u), origin(c.base); got != want {
+		return nil, &OriginError{Link: safetext.Clean(got), Want: want}
+	}
+	return u, nil
 }
 
 // Do sends one request (a 401 is answered once with a fresh token) and
@@ -141,6 +258,14 @@ func (c *Client) Do(ctx context.Context, method, pathOrURL string, body []byte) 
 }
 
 func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte) (*Response, error) {
+	c.init()
+	if c.baseErr != nil {
+		return nil, c.baseErr
+	}
+	u, err := c.target(pathOrURL)
+	if err != nil {
+		return nil, err
+	}
 	var ticket ratelimit.Ticket
 	if c.Pacer != nil {
 		wait := c.Pacer.Wait
@@ -153,11 +278,7 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 		}
 		ticket = t
 	}
-	full := c.url(pathOrURL)
-	path := full
-	if u, err := url.Parse(full); err == nil {
-		path = u.Path
-	}
+	full, path, host := u.String(), u.Path, u.Host
 	crid := NewRequestID()
 	rctx := ctx
 	if c.RequestTimeout > 0 {
@@ -183,51 +304,43 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 	if c.Tokens != nil {
 		tok, err := c.Tokens.Token(ctx, false)
 		if err != nil {
-			return nil, &AuthError{SignIn: err}
+			return nil, signInFailed(err)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	c.requests.Add(1)
-	res, err := c.HTTP.Do(req)
+	res, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The job itself was cancelled: not the service's doing.
-			return nil, &Error{Method: method, Path: path, ClientRequestID: crid, Transport: ctx.Err()}
+			return nil, &Error{Method: method, Path: path, Host: host, ClientRequestID: crid, Transport: ctx.Err()}
 		}
 		c.debug("request failed", method, path, 0, "", crid, err)
-		return nil, &Error{Method: method, Path: path, ClientRequestID: crid, Transport: err}
+		return nil, &Error{Method: method, Path: path, Host: host, ClientRequestID: crid, Transport: err}
 	}
-	data, rerr := io.ReadAll(io.LimitReader(res.Body, MaxBody))
+	data, rerr := io.ReadAll(io.LimitReader(res.Body, MaxBody+1))
 	res.Body.Close()
-	rid := res.Header.Get("request-id")
+	cut := len(data) > MaxBody
+	if cut {
+		data = data[:MaxBody]
+	}
+	rid := safetext.Clean(res.Header.Get("request-id"))
 	c.debug("request", method, path, res.StatusCode, rid, crid, nil)
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		if rerr != nil {
-			return nil, &Error{Method: method, Path: path, Status: res.StatusCode, RequestID: rid, ClientRequestID: crid, Transport: fmt.Errorf("read body: %w", rerr)}
+			return nil, &Error{Method: method, Path: path, Host: host, Status: res.StatusCode, RequestID: rid, ClientRequestID: crid, Transport: fmt.Errorf("read body: %w", rerr)}
+		}
+		if cut {
+			return nil, &Error{Method: method, Path: path, Host: host, Status: res.StatusCode, RequestID: rid, ClientRequestID: crid,
+				Incomplete: true, local: true, Message: fmt.Sprintf("HTTP %d from %s: the answer was larger than %d MiB and was cut there", res.StatusCode, host, MaxBody>>20)}
 		}
 		if c.Pacer != nil {
 			c.Pacer.Succeeded(ticket)
 		}
 		return &Response{Status: res.StatusCode, RequestID: rid, ClientRequestID: crid, Body: data}, nil
 	}
-	ge := &Error{Method: method, Path: path, Status: res.StatusCode, RequestID: rid, ClientRequestID: crid}
-	var env struct {
-		Error struct {
-			Code       string `json:"code"`
-			Message    string `json:"message"`
-			InnerError struct {
-				RequestID string `json:"request-id"`
-			} `json:"innerError"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(data, &env) == nil {
-		ge.Code, ge.Message = env.Error.Code, env.Error.Message
-		if ge.RequestID == "" {
-			ge.RequestID = env.Error.InnerError.RequestID
-		}
-	} else {
-		ge.Message = strings.TrimSpace(string(data[:min(len(data), 512)]))
-	}
+	ge := &Error{Method: method, Path: path, Host: host, Status: res.StatusCode, RequestID: rid, ClientRequestID: crid}
+	decodeError(ge, res.Header, data, cut, secretsIn(body))
 	if v := res.Header.Get("Retry-After"); v != "" {
 		now := time.Now()
 		if c.Pacer != nil {
@@ -323,25 +436,44 @@ func (c *Client) FindByName(ctx context.Context, name string, selectFields ...st
 	return c.list(ctx, profile.CollectionPath+query(selectFields, NameFilter(name)))
 }
 
+// list follows @odata.nextLink from next to the last page. It fails when a
+// link repeats (a loop) or the listing outgrows MaxListPages or MaxListed.
+// Links are remembered by their hash, so a service sending huge links
+// cannot fill the memory.
 func (c *Client) list(ctx context.Context, next string) ([]profile.Profile, error) {
 	var all []profile.Profile
-	for pages := 0; next != ""; pages++ {
-		if pages > 100000 {
-			return nil, errors.New("list profiles: too many pages")
+	seen := make(map[[sha256.Size]byte]int)
+	for page := 1; next != ""; page++ {
+		if page > MaxListPages {
+			return nil, fmt.Errorf("list profiles: the service sent more than %d pages (%d profiles so far); no tenant holds that many enrollment profiles, so the listing was stopped: check --graph-url and any proxy in between", MaxListPages, len(all))
 		}
 		resp, err := c.retry(ctx, http.MethodGet, next, nil)
 		if err != nil {
-			return nil, err
+			var ge *Error
+			if page == 1 {
+				if errors.As(err, &ge) {
+					ge.notCollection(c.BaseURL)
+				}
+				return nil, err
+			}
+			return nil, fmt.Errorf("list profiles: page %d: %w", page, err)
 		}
-		var page struct {
-			Value    []profile.Profile `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
+		p, err := decodePage(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("list profiles: page %d: %w", page, err)
 		}
-		if err := json.Unmarshal(resp.Body, &page); err != nil {
-			return nil, fmt.Errorf("list profiles: decode page: %w", err)
+		if len(all)+len(p.Value) > MaxListed {
+			return nil, fmt.Errorf("list profiles: the service sent more than %d profiles; no tenant holds that many enrollment profiles, so the listing was stopped: check --graph-url and any proxy in between", MaxListed)
 		}
-		all = append(all, page.Value...)
-		next = page.NextLink
+		all = append(all, p.Value...)
+		next = p.NextLink
+		if next != "" {
+			h := sha256.Sum256([]byte(next))
+			if first, ok := seen[h]; ok {
+				return nil, fmt.Errorf("list profiles: page %d links back to page %d, which was already read: the service's pages form a loop, so the listing was stopped; try again later", page, first+1)
+			}
+			seen[h] = page
+		}
 	}
 	return all, nil
 }
@@ -377,10 +509,25 @@ func (c *Client) Create(ctx context.Context, body map[string]any) (profile.Profi
 	if err != nil {
 		return p, nil, err
 	}
-	if err := json.Unmarshal(resp.Body, &p); err != nil {
-		return p, resp, fmt.Errorf("create profile: decode: %w", err)
+	var why string
+	switch err := json.Unmarshal(resp.Body, &p); {
+	case len(bytes.TrimSpace(resp.Body)) == 0:
+		why = "an empty answer"
+	case err != nil:
+		why = "an answer that is not a profile (" + safetext.Clean(err.Error()) + ")"
+	case strings.TrimSpace(p.ID) == "":
+		why = "a profile without an id"
+	default:
+		return p, resp, nil
 	}
-	return p, resp, nil
+	// The service said yes but did not say what it made: the profile may
+	// exist, so this is treated as a lost answer (look the name up).
+	return profile.Profile{}, resp, &Error{
+		Method: http.MethodPost, Path: c.base.Path + profile.CollectionPath, Host: c.base.Host,
+		Status: resp.Status, RequestID: resp.RequestID, ClientRequestID: resp.ClientRequestID,
+		Incomplete: true, local: true,
+		Message: fmt.Sprintf("HTTP %d from %s with %s: the profile may have been created", resp.Status, c.base.Host, why),
+	}
 }
 
 // CreateToken creates a new enrollment token valid for the given time; the

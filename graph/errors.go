@@ -7,27 +7,47 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/enrollbatch/enrollbatch/safetext"
 )
 
 // Error is a failed request: either the service answered with an error
-// status, or no answer came (Transport is set).
+// status, or no answer came (Transport is set), or a 2xx answer lacked what
+// it must hold (Incomplete). Code, Message and RequestID are cleaned of
+// control characters and terminal escapes, and the request's secrets are
+// redacted from them.
 type Error struct {
 	Method, Path    string        // what was asked, without the query string
+	Host            string        // who was asked (host and port)
 	Status          int           // HTTP status; 0 when no answer came
 	Code            string        // error.code from the body
-	Message         string        // error.message as sent (may hold a JSON document)
+	Message         string        // error.message as sent (may hold a JSON document), or what this client saw
 	RequestID       string        // the service's request-id
 	ClientRequestID string        // the client-request-id this request carried
 	RetryAfter      time.Duration // from the Retry-After header
 	HasRetryAfter   bool          // whether a Retry-After header was given
 	Transport       error         // set when no answer came: timeout, reset, dropped connection
+	// Incomplete is set when a 2xx answer was empty, cut at MaxBody, or
+	// (for a create) held no profile id: the request may have been carried
+	// out, as when no answer came.
+	Incomplete bool
+
+	local   bool     // Message was written by this client, not the service
+	secrets []string // values the request carried that must not be shown
 }
 
 func (e *Error) Error() string {
 	if e.Transport != nil {
-		return fmt.Sprintf("%s %s: no answer: %v", e.Method, e.Path, e.Transport)
+		return fmt.Sprintf("%s %s: no answer from %s: %s", e.Method, e.Path, e.Host, safetext.Clean(e.Transport.Error()))
 	}
 	var b strings.Builder
+	if e.local {
+		fmt.Fprintf(&b, "%s %s: %s", e.Method, e.Path, e.Message)
+		if e.RequestID != "" {
+			fmt.Fprintf(&b, " (request-id %s)", e.RequestID)
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.Status)
 	if e.Code != "" {
 		fmt.Fprintf(&b, " %s", e.Code)
@@ -47,14 +67,15 @@ func (e *Error) Unwrap() error { return e.Transport }
 // document inside error.message; the inner "Message" is returned then.
 func (e *Error) Readable() string {
 	if e.Transport != nil {
-		return e.Transport.Error()
+		return safetext.Clean(e.Transport.Error())
 	}
-	return InnerMessage(e.Message)
+	return safetext.Redact(InnerMessage(e.Message), e.secrets)
 }
 
 // InnerMessage unwraps a message that is itself a JSON document, as Intune
 // sends them ({"_version":3,"Message":"An error has occurred ..."}). Plain
-// messages come back unchanged.
+// messages come back unchanged; an unwrapped one is cleaned of control
+// characters and terminal escapes, which JSON escapes (\u001b) can carry.
 func InnerMessage(msg string) string {
 	s := strings.TrimSpace(msg)
 	if !strings.HasPrefix(s, "{") {
@@ -66,7 +87,7 @@ func InnerMessage(msg string) string {
 	}
 	for _, k := range []string{"CustomApiErrorPhrase", "Message", "message", "ErrorMessage"} {
 		if v, ok := doc[k].(string); ok && v != "" {
-			return InnerMessage(v)
+			return safetext.Clean(InnerMessage(v))
 		}
 	}
 	return msg
@@ -76,9 +97,9 @@ func InnerMessage(msg string) string {
 func (e *Error) Throttled() bool { return e.Status == http.StatusTooManyRequests }
 
 // Transient reports whether the same request may succeed later: throttling,
-// 500, 502, 503, 504, or no answer at all.
+// 500, 502, 503, 504, no answer at all, or an incomplete 2xx answer.
 func (e *Error) Transient() bool {
-	if e.Transport != nil {
+	if e.Transport != nil || e.Incomplete {
 		return true
 	}
 	switch e.Status {
@@ -90,8 +111,10 @@ func (e *Error) Transient() bool {
 }
 
 // MaybeApplied reports whether a write that failed this way may have been
-// carried out all the same: no answer, a 5xx, or throttling (seen on other
-// Graph writes). Before sending such a write again, look for its effect.
+// carried out all the same: no answer, an incomplete 2xx answer, a 5xx, or
+// throttling (seen on other Graph writes). Before sending such a write
+// again, look for its effect. A redirect (3xx) is not: the answer says the
+// service did not carry the request out there, and it was not sent on.
 func (e *Error) MaybeApplied() bool { return e.Transient() }
 
 // AuthError is a fatal authentication or permission failure: the token was
@@ -105,7 +128,7 @@ type AuthError struct {
 func (e *AuthError) Error() string {
 	switch {
 	case e.SignIn != nil:
-		return fmt.Sprintf("sign in: %v", e.SignIn)
+		return fmt.Sprintf("sign in: %s", safetext.Clean(e.SignIn.Error()))
 	case e.Err == nil:
 		return e.Why
 	}
@@ -176,3 +199,41 @@ func tokenError(action, id, path string, err error) error {
 	}
 	return err
 }
+
+// SignInRefusal is implemented by sign-in errors that retrying cannot mend:
+// the authority refused the credentials, or no sign-in method can be used.
+// Only those end the run (an *AuthError); a sign-in that failed for other
+// reasons (the authority unreachable or failing) is the failure of the
+// request that needed the token.
+type SignInRefusal interface {
+	SignInRefused() bool
+}
+
+// signInFailed wraps an error from the TokenSource.
+func signInFailed(err error) error {
+	var r SignInRefusal
+	if errors.As(err, &r) && r.SignInRefused() {
+		return &AuthError{SignIn: err}
+	}
+	return &SignInError{Err: err}
+}
+
+// SignInError is a sign-in that failed for a reason other than a refusal:
+// the authority could not be reached, or answered with a server error. The
+// request that needed the token was not sent.
+type SignInError struct{ Err error }
+
+func (e *SignInError) Error() string {
+	msg := safetext.Clean(e.Err.Error())
+	if strings.HasPrefix(msg, "sign-in") {
+		return msg
+	}
+	return "sign in: " + msg
+}
+func (e *SignInError) Unwrap() error { return e.Err }
+
+// refused is the error of a StaticToken asked for a fresh token.
+type refused string
+
+func (r refused) Error() string       { return string(r) }
+func (r refused) SignInRefused() bool { return true }
