@@ -13,6 +13,7 @@
 //	enrollbatch delete --input FILE | --name-prefix P [--dry-run] [--yes] [--force]
 //	enrollbatch sim --listen ADDR
 //	enrollbatch doctor [flags]
+//	enrollbatch version (or --version)
 //
 // Exit codes: 0 every row done; 1 some row invalid, failed or not attempted;
 // 2 usage, configuration or unreadable input; 3 aborted on an
@@ -167,6 +168,7 @@ Usage:
   enrollbatch delete [flags]                delete profiles named in a file or under a prefix
   enrollbatch sim --listen ADDR             serve the Graph simulator for trying the tool
   enrollbatch doctor [flags]                check a tenant before the first run (changes nothing)
+  enrollbatch version                       print the version, commit and build date (also --version)
 
 Run "enrollbatch help COMMAND" or "enrollbatch COMMAND --help" for the flags of a command.
 `
@@ -197,6 +199,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.simCommand(ctx, rest)
 	case "doctor":
 		return m.doctorCommand(ctx, rest)
+	case "version", "--version", "-version":
+		return m.versionCommand(rest)
 	case "help", "-h", "--help", "-help":
 		if cmd == "help" && len(rest) > 0 && rest[0] != "help" {
 			// "help run" is "run --help".
