@@ -207,6 +207,10 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return noRows(inPath)
 	}
 	for _, w := range file.Warnings {
+		if lf.format == "json" { // keep stderr one JSON object per line
+			log.Warn("input", "file", inPath, "warning", w)
+			continue
+		}
 		fmt.Fprintf(m.Stderr, "warning: %s: %s\n", inPath, w)
 	}
 	// A wrong --label-columns must stop the run before anything is posted.

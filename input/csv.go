@@ -8,15 +8,13 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
 )
 
-// readCSV reads a CSV file: UTF-8 with or without a byte order mark (UTF-16
-// with a BOM is converted), the delimiter detected from the header line,
-// RFC 4180 quoting, LF or CRLF line ends. Records are decoded by gocsv over
+// readCSV reads a CSV file: UTF-8 with or without a byte order mark, UTF-16
+// with or without one, or Windows-1252 (see decodeText), the delimiter
+// detected from the header line, RFC 4180 quoting, LF or CRLF line ends. Records are decoded by gocsv over
 // an encoding/csv reader set up here, so headers are matched by this
 // package (case- and spacing-insensitive) rather than by gocsv's exact
 // struct tags, and no global gocsv setting is touched.
@@ -31,9 +29,12 @@ func readCSV(path string) (*File, error) {
 // parseCSV does the work of readCSV on the file's bytes.
 func parseCSV(path string, data []byte) (*File, error) {
 	f := &File{Path: path, Format: "csv"}
-	data = toUTF8(data)
-	if !utf8.Valid(data) {
-		f.Warnings = append(f.Warnings, "the file is not valid UTF-8 text; save it as \"CSV UTF-8\" so names with accents survive")
+	data, _, notice, err := decodeText(data)
+	if err != nil {
+		return nil, err
+	}
+	if notice != "" {
+		f.Warnings = append(f.Warnings, notice)
 	}
 	// Excel honours a first line "sep=;" naming the delimiter; so do we.
 	lineOffset := 0
@@ -129,28 +130,6 @@ func delimName(d rune) string {
 		return "tabs"
 	}
 	return fmt.Sprintf("%q", d)
-}
-
-// toUTF8 drops a UTF-8 byte order mark and converts UTF-16 text that
-// starts with a byte order mark (Excel's "Unicode text") to UTF-8.
-func toUTF8(data []byte) []byte {
-	switch {
-	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
-		return data[3:]
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		big := data[0] == 0xFE
-		data = data[2:]
-		u := make([]uint16, len(data)/2)
-		for i := range u {
-			if big {
-				u[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
-			} else {
-				u[i] = uint16(data[2*i+1])<<8 | uint16(data[2*i])
-			}
-		}
-		return []byte(string(utf16.Decode(u)))
-	}
-	return data
 }
 
 // cutLine splits off the first line, without its line end.

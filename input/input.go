@@ -131,7 +131,7 @@ func Read(path string, opts Options) (*File, error) {
 		err error
 	)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".csv":
+	case ".csv", ".txt", ".tsv": // .txt: Excel's "Unicode Text" (UTF-16, tab-separated)
 		f, err = readCSV(path)
 	case ".xlsx", ".xlsm":
 		f, err = readXLSX(path, opts.Sheet)

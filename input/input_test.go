@@ -146,7 +146,7 @@ func TestReadFiles(t *testing.T) {
 					problems: []string{
 						`testdata/invalid.csv: row 5, tokenExpirationDateTime: "2026-12-31T08:00:00"` + dateHintMsg,
 						`testdata/invalid.csv: row 5, enrollmentMode: "dedicated" is not one of corporateOwnedDedicatedDevice, corporateOwnedFullyManaged, corporateOwnedWorkProfile, corporateOwnedAOSPUserlessDevice, corporateOwnedAOSPUserAssociatedDevice`,
-						`testdata/invalid.csv: row 5, isTeamsDeviceProfile: "maybe" is not a boolean (use true/false, yes/no or 1/0)`,
+						`testdata/invalid.csv: row 5, isTeamsDeviceProfile: "maybe" is not a boolean (use true/false, yes/no, 1/0, WAHR/FALSCH, VRAI/FAUX, VERDADERO/FALSO, WAAR/ONWAAR, VERO/FALSO, PRAWDA/FAŁSZ)`,
 					}},
 				{line: 6, name: "Usage On Dedicated", extras: []string{""}, body: map[string]any{
 					"displayName": "Usage On Dedicated", "enrollmentMode": "corporateOwnedDedicatedDevice"}},
@@ -216,7 +216,7 @@ func TestReadFiles(t *testing.T) {
 				{line: 9, name: "Bad Text Date", extras: []string{"", "", ""}, body: map[string]any{"displayName": "Bad Text Date"},
 					problems: []string{
 						`testdata/friendly.xlsx: row 9, tokenExpirationDateTime: "31.12.2026"` + dateHintMsg,
-						`testdata/friendly.xlsx: row 9, isTeamsDeviceProfile: "maybe" is not a boolean (use true/false, yes/no or 1/0)`,
+						`testdata/friendly.xlsx: row 9, isTeamsDeviceProfile: "maybe" is not a boolean (use true/false, yes/no, 1/0, WAHR/FALSCH, VRAI/FAUX, VERDADERO/FALSO, WAAR/ONWAAR, VERO/FALSO, PRAWDA/FAŁSZ)`,
 					}},
 				{line: 10, name: "Long Format Date", extras: []string{"", "", "typo column value"}, body: map[string]any{
 					"displayName": "Long Format Date", "tokenExpirationDateTime": "2027-12-01T00:00:00Z", "isTeamsDeviceProfile": false}},
@@ -294,7 +294,7 @@ func TestReadFileErrors(t *testing.T) {
 		noDisplayName     bool
 	}{
 		{name: "missing file", path: filepath.Join(dir, "nope.csv"), want: []string{"read " + filepath.Join(dir, "nope.csv"), "no such file"}},
-		{name: "unknown extension", path: write("profiles.txt", "displayName\nA\n"), want: []string{"unknown file type \".txt\"", ".csv or .xlsx"}},
+		{name: "unknown extension", path: write("profiles.json", "displayName\nA\n"), want: []string{"unknown file type \".json\"", ".csv or .xlsx"}},
 		{name: "old xls", path: write("profiles.xls", "x"), want: []string{"save the file as .xlsx"}},
 		{name: "empty csv", path: write("empty.csv", ""), want: []string{"the file is empty"}},
 		{name: "bom only", path: write("bom.csv", "\ufeff"), want: []string{"the file is empty"}},

@@ -290,14 +290,11 @@ func convert(p profile.Property, c cell) (any, string) {
 				return false, ""
 			}
 		default:
-			switch strings.ToLower(c.text) {
-			case "true", "yes", "1":
-				return true, ""
-			case "false", "no", "0":
-				return false, ""
+			if v, ok := parseBool(c.text); ok {
+				return v, ""
 			}
 		}
-		return nil, fmt.Sprintf("%s is not a boolean (use true/false, yes/no or 1/0)", shown(p, c.text))
+		return nil, fmt.Sprintf("%s is not a boolean (use %s)", shown(p, c.text), boolForms)
 	case profile.Enum:
 		for _, v := range p.Values {
 			if strings.EqualFold(v, c.text) {
