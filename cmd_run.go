@@ -287,7 +287,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	run := results.Run{
 		Command: "run", Input: inPath, Sheet: file.Sheet, Start: start, End: time.Now(),
 		GraphURL: c.url, Concurrency: concurrency, Rate: cf.rate, DryRun: dryRun,
-		Interrupted: interrupted.Load(), ExtraHeaders: file.ExtraHeaders,
+		Interrupted: interrupted.Load(), ExtraHeaders: file.ExtraHeaders, Delimiter: file.Delimiter,
 		Requests: c.client.Requests(), Throttled: c.client.ThrottledCount(), Paused: ps.Paused,
 	}
 	if cf.simulate {

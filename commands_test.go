@@ -40,7 +40,7 @@ func TestTemplateFilledInRunsUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(string(csv), "row,displayName,status,id,") || !strings.Contains(string(csv), ",created,") {
+			if !strings.HasPrefix(string(csv), "\ufeffrow,displayName,status,id,") || !strings.Contains(string(csv), ",created,") {
 				t.Errorf("results.csv:\n%s", csv)
 			}
 		})

@@ -151,6 +151,7 @@ type Run struct {
 	Interrupted  bool          // stopped by a signal
 	Aborted      string        // why the run was aborted, if it was
 	ExtraHeaders []string      // headers of the input's extra columns
+	Delimiter    rune          // the input CSV's delimiter, used again in results.csv; 0 for comma
 	Requests     int           // HTTP requests sent
 	Throttled    int           // 429 responses seen
 	Paused       time.Duration // time every request was held back by Retry-After
