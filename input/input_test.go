@@ -630,7 +630,7 @@ func TestXLSXBuiltInWorkbook(t *testing.T) {
 			"tokenExpirationDateTime": "2027-03-31T00:00:00Z"}},
 		{line: 3, name: "Stray Value", body: map[string]any{"displayName": "Stray Value"}, wifiUnset: true, problems: []string{
 			path + ": row 3: has a value in column E, which has no header; add a header or clear the cell",
-			path + `: row 3, wifiHidden: "10000000000" is not a boolean (use true/false, yes/no or 1/0)`,
+			path + `: row 3, wifiHidden: "10000000000" is not a boolean (use true/false, yes/no, 1/0, WAHR/FALSCH, VRAI/FAUX, VERDADERO/FALSO, WAAR/ONWAAR, VERO/FALSO, PRAWDA/FAŁSZ)`,
 			path + `: row 3, wifiSsid: is empty, but the row has wifiHidden; give the network name, or leave the Wi-Fi columns empty`,
 		}},
 	})
