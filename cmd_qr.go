@@ -87,13 +87,11 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		rs = kept
 	}
 	// The sheet encodes the codes itself, on every core.
-	n, skipped, err := writeSheet(out, &sf, rs, extra, time.Now())
+	sheet, err := writeSheet(out, &sf, rs, extra, time.Now(), false)
 	if err != nil {
 		return fmt.Errorf("write QR sheet: %w", err)
 	}
-	for _, s := range skipped {
-		fmt.Fprintf(m.Stderr, "not printed: %s\n", s)
-	}
+	sheet.report(m.Stderr, rs)
 	for _, r := range rs {
 		for _, n := range r.Notes {
 			if why, ok := strings.CutPrefix(n, "not printed: "); ok {
@@ -101,13 +99,12 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	if n == 0 {
+	if sheet.labels == 0 {
 		fmt.Fprintln(m.Stderr, "nothing to print: no matching profile with a valid token")
-		return &rowsError{n: len(skipped)}
+		return &rowsError{n: len(sheet.skipped)}
 	}
-	fmt.Fprintf(m.Stderr, "wrote %s (%d label(s))\n", out, n)
-	if len(skipped) > 0 {
-		return &rowsError{n: len(skipped)}
+	if len(sheet.skipped) > 0 {
+		return &rowsError{n: len(sheet.skipped)}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -23,6 +24,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/results"
+	"github.com/enrollbatch/enrollbatch/typeset"
 )
 
 // sheetFlags shape the QR sheet.
@@ -30,12 +32,19 @@ type sheetFlags struct {
 	paper         string
 	labelsPerPage int
 	labelColumns  string
+	splitBy       string
+	fontFile      string
+	pagesPerFile  int
+	fonts         *typeset.Fonts // the embedded fonts after --font's, set by check
 }
 
 func (s *sheetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.paper, "paper", "a4", "paper size of the QR sheet: a4 or letter")
 	fs.IntVar(&s.labelsPerPage, "labels-per-page", 6, "labels per page: 1, 2, 4 or 6")
 	fs.StringVar(&s.labelColumns, "label-columns", "", "input columns to print on each label, e.g. Site,Technician")
+	fs.StringVar(&s.splitBy, "split-by", "", "write one QR sheet per value of this column, e.g. Site (qr-codes-<value>.pdf)")
+	fs.StringVar(&s.fontFile, "font", "", "font file (.ttf, .otf, .ttc) tried first for label captions")
+	fs.IntVar(&s.pagesPerFile, "pages-per-file", output.DefaultMaxPages, "pages per QR sheet file; a longer sheet is written in numbered parts")
 }
 
 func (s *sheetFlags) check() error {
@@ -48,6 +57,18 @@ func (s *sheetFlags) check() error {
 	default:
 		return usagef("--labels-per-page %d: use 1, 2, 4 or 6", s.labelsPerPage)
 	}
+	if s.pagesPerFile < 1 {
+		return usagef("--pages-per-file %d: use 1 or more", s.pagesPerFile)
+	}
+	var files []string
+	if s.fontFile != "" {
+		files = append(files, s.fontFile)
+	}
+	fonts, err := typeset.NewFonts(files...)
+	if err != nil {
+		return usagef("--font: %w", err)
+	}
+	s.fonts = fonts
 	return nil
 }
 
@@ -56,6 +77,11 @@ func (s *sheetFlags) check() error {
 func (s *sheetFlags) checkColumns(extra []string) error {
 	if _, _, err := output.LabelsFromResults(nil, extra, s.columns(), time.Now()); err != nil {
 		return &usageError{fmt.Errorf("--label-columns: %w", err)}
+	}
+	if s.splitBy != "" {
+		if _, err := output.ColumnValues(nil, nil, extra, s.splitBy); err != nil {
+			return &usageError{fmt.Errorf("--split-by: %w", err)}
+		}
 	}
 	return nil
 }
@@ -70,25 +96,77 @@ func (s *sheetFlags) columns() []string {
 	return cols
 }
 
-// writeSheet writes the QR sheet for rs to path, or removes a sheet left
-// there when nothing is printable, so the folder always matches the results.
-// It returns how many labels were printed.
-func writeSheet(path string, sf *sheetFlags, rs []results.Result, extra []string, start time.Time) (int, []string, error) {
+// writeSheet writes the QR sheet for rs to path, one sheet per value with
+// --split-by, or removes a sheet left there when nothing is printable, so the
+// folder always matches the results. With clean (a folder the tool owns),
+// earlier sheets and parts next to path that this run did not write go too.
+// The labels' notes (characters drawn as markers, codes moved to larger
+// labels) are added to their results and returned by row, with the files
+// written and the rows not printed.
+func writeSheet(path string, sf *sheetFlags, rs []results.Result, extra []string, start time.Time, clean bool) (sheetOutcome, error) {
 	labels, skipped, err := output.LabelsFromResults(rs, extra, sf.columns(), time.Now())
 	if err != nil {
-		return 0, nil, err
+		return sheetOutcome{}, err
 	}
-	if len(labels) == 0 {
-		return 0, skipped, removeStale(path)
+	byRow := map[int]*results.Result{}
+	for i := range rs {
+		byRow[rs[i].Row] = &rs[i]
 	}
-	err = output.WritePDF(path, labels, output.SheetOptions{
+	var groups []string
+	if sf.splitBy != "" {
+		if groups, err = output.ColumnValues(labels, byRow, extra, sf.splitBy); err != nil {
+			return sheetOutcome{skipped: skipped}, err
+		}
+	}
+	files, notes, err := output.WriteSheets(path, labels, groups, sf.splitBy, output.SheetOptions{
 		Paper: sf.paper, LabelsPerPage: sf.labelsPerPage,
 		Title: output.DefaultTitle, Date: start, Now: time.Now(),
-	})
-	if errors.Is(err, output.ErrNoLabels) {
-		return 0, skipped, removeStale(path)
+		Fonts: sf.fonts, MaxPages: sf.pagesPerFile,
+	}, clean)
+	for row, ns := range notes {
+		if r := byRow[row]; r != nil && row > 0 {
+			r.Notes = append(r.Notes, ns...)
+		}
 	}
-	return len(labels), skipped, err
+	if errors.Is(err, output.ErrNoLabels) {
+		return sheetOutcome{skipped: skipped, notes: notes}, output.RemoveSheet(path)
+	}
+	return sheetOutcome{files: files, labels: len(labels), skipped: skipped, notes: notes}, err
+}
+
+// sheetOutcome is what writeSheet did.
+type sheetOutcome struct {
+	files   []string         // written, in order
+	labels  int              // labels printed
+	skipped []string         // rows not printed, one sentence each
+	notes   map[int][]string // by row: what the results say about the labels
+}
+
+// report prints the notes, the rows not printed and the files written.
+func (o sheetOutcome) report(w io.Writer, rs []results.Result) {
+	printSheetNotes(w, rs, o.notes)
+	for _, s := range o.skipped {
+		fmt.Fprintf(w, "not printed: %s\n", s)
+	}
+	for i, f := range o.files {
+		switch {
+		case len(o.files) == 1:
+			fmt.Fprintf(w, "wrote %s (%d label(s))\n", f, o.labels)
+		case i == len(o.files)-1:
+			fmt.Fprintf(w, "wrote %s (%d label(s) in %d files)\n", f, o.labels, len(o.files))
+		default:
+			fmt.Fprintf(w, "wrote %s\n", f)
+		}
+	}
+}
+
+// printSheetNotes logs what the sheet said about labels, row by row.
+func printSheetNotes(w io.Writer, rs []results.Result, notes map[int][]string) {
+	for _, r := range rs {
+		for _, n := range notes[r.Row] {
+			fmt.Fprintf(w, "label: row %d, %s: %s\n", r.Row, r.DisplayName, n)
+		}
+	}
 }
 
 // removeStale removes a QR sheet an earlier run left, so that the folder
@@ -296,6 +374,15 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if runErr != nil {
 		run.Aborted = runErr.Error()
 	}
+	if !dryRun {
+		// A rerun into the same folder prints again the codes the earlier
+		// run created there, so the sheet holds them all.
+		if _, earlier, err := output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err == nil {
+			if n := output.CarryOver(earlier, rs, time.Now()); n > 0 {
+				fmt.Fprintf(m.Stderr, "carried over %d QR code(s) from the earlier results in %s\n", n, out)
+			}
+		}
+	}
 	if err := m.writeOutputs(out, run, rs, &sf, resultsCSV, dryRun); err != nil {
 		return err
 	}
@@ -309,7 +396,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, "enrollbatch:", runErr)
 	}
 	if run.Interrupted {
-		fmt.Fprintln(m.Stderr, "interrupted: rows never sent are not_attempted; run the same command again to finish them")
+		fmt.Fprintln(m.Stderr, "interrupted: rows never sent are not_attempted; run the same command again to finish them: the rerun's QR sheet will hold every profile this folder's runs created")
 	}
 	bad := 0
 	for _, r := range rs {
@@ -326,6 +413,13 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 // writeOutputs writes results.xlsx, results.csv when asked, and the QR
 // sheet (or removes a stale one).
 func (m *Main) writeOutputs(out string, run results.Run, rs []results.Result, sf *sheetFlags, csv, dryRun bool) error {
+	// The sheet first: its notes about labels go into the results.
+	pdf := filepath.Join(out, "qr-codes.pdf")
+	var printable []results.Result
+	if !dryRun {
+		printable = rs
+	}
+	sheet, sheetErr := writeSheet(pdf, sf, printable, run.ExtraHeaders, run.Start, true)
 	xlsx := filepath.Join(out, "results.xlsx")
 	if err := output.WriteWorkbook(xlsx, run, rs); err != nil {
 		return fmt.Errorf("write results: %w", err)
@@ -338,21 +432,10 @@ func (m *Main) writeOutputs(out string, run results.Run, rs []results.Result, sf
 		}
 		fmt.Fprintf(m.Stderr, "wrote %s\n", p)
 	}
-	pdf := filepath.Join(out, "qr-codes.pdf")
-	var printable []results.Result
-	if !dryRun {
-		printable = rs
+	if sheetErr != nil {
+		return fmt.Errorf("write QR sheet: %w", sheetErr)
 	}
-	n, skipped, err := writeSheet(pdf, sf, printable, run.ExtraHeaders, run.Start)
-	if err != nil {
-		return fmt.Errorf("write QR sheet: %w", err)
-	}
-	for _, s := range skipped {
-		fmt.Fprintf(m.Stderr, "not printed: %s\n", s)
-	}
-	if n > 0 {
-		fmt.Fprintf(m.Stderr, "wrote %s (%d label(s))\n", pdf, n)
-	}
+	sheet.report(m.Stderr, rs)
 	return nil
 }
 

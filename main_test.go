@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -214,6 +215,27 @@ func TestRerunReportsExistsAndRemovesStaleSheet(t *testing.T) {
 	rs := readResults(t, filepath.Join(out, "results.xlsx"))
 	if got := statuses(rs)[results.Exists]; got != created {
 		t.Errorf("rerun: %v, want %d exists", statuses(rs), created)
+	}
+	// The earlier results in the folder still hold the codes: the rerun's
+	// sheet prints them again, and its results say so.
+	carried := 0
+	for _, r := range rs {
+		if r.QRCodeContent != "" && slices.Contains(r.Notes, output.CarriedNote) {
+			carried++
+		}
+	}
+	if carried != created {
+		t.Errorf("%d codes carried over, want the %d the first run created", carried, created)
+	}
+	if _, err := os.Stat(filepath.Join(out, "qr-codes.pdf")); err != nil {
+		t.Errorf("no sheet after the rerun: %v", err)
+	}
+	// Without them nothing is printable, and the old sheet goes.
+	if err := os.Remove(filepath.Join(out, "results.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", out, "--rate", "0"); code != 0 {
+		t.Fatalf("third run exit %d:\n%s", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "qr-codes.pdf")); !os.IsNotExist(err) {
 		t.Errorf("a QR sheet from the earlier run is left behind: %v", err)

@@ -85,6 +85,7 @@ func LabelsFromResults(rs []results.Result, extraHeaders, labelColumns []string,
 			continue
 		}
 		lb := Label{
+			Row:         r.Row,
 			DisplayName: r.DisplayName,
 			Description: r.Description,
 			Expires:     r.TokenExpiration,

@@ -31,9 +31,9 @@ func TestLabelsFromResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Label{
-		{DisplayName: "Leeds kiosks", Description: "Kiosks", Expires: later, Content: testPayload(1), Code: code,
+		{Row: 2, DisplayName: "Leeds kiosks", Description: "Kiosks", Expires: later, Content: testPayload(1), Code: code,
 			Fields: [][2]string{{"Site", "Leeds"}, {"Technician", "A. Nowak"}, {"Row", "2"}}},
-		{DisplayName: "Image", Expires: later, Image: png, Fields: [][2]string{{"Site", "Hull"}, {"Row", "7"}}},
+		{Row: 7, DisplayName: "Image", Expires: later, Image: png, Fields: [][2]string{{"Site", "Hull"}, {"Row", "7"}}},
 	}
 	if !reflect.DeepEqual(labels, want) {
 		t.Errorf("labels\n got %+v\nwant %+v", labels, want)

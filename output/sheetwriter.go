@@ -15,6 +15,8 @@ import (
 	"github.com/jung-kurt/gofpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/enrollbatch/enrollbatch/typeset"
 )
 
 // SheetWriter writes a QR sheet from labels given one by one, in order, so
@@ -208,17 +210,27 @@ func (w *SheetWriter) place(p *placed) error {
 	// The text layer: the caption's real characters, invisible (render
 	// mode 3), spread over the glyphs they stand for.
 	for _, t := range p.texts {
-		txt := clean(t.text)
-		pdf.SetFont("go", "", t.size)
-		natural := float64(pdf.GetStringSymbolWidth(txt)) * t.size / 1000
-		n := float64(len([]rune(txt)))
-		tc := (t.width - natural) / n
-		pdf.RawWriteStr("3 Tr " + strconv.FormatFloat(tc, 'f', 4, 64) + " Tc")
-		pdf.Text(x+t.x, y+t.y, txt)
-		pdf.RawWriteStr("0 Tc 0 Tr")
+		w.layer(pdf, x+t.x, y+t.y, t.size, t.width, t.text)
 	}
 	w.placed++
 	return pdf.Error()
+}
+
+// layer writes invisible text (render mode 3) with its baseline starting at
+// (x, y) millimetres, spread over width points by character spacing, so
+// that search, copy and text extraction find it where its glyphs are drawn.
+func (w *SheetWriter) layer(pdf *gofpdf.Fpdf, x, y, size, width float64, text string) {
+	txt := clean(text)
+	n := float64(len([]rune(txt)))
+	if n == 0 {
+		return
+	}
+	pdf.SetFont("go", "", size)
+	natural := float64(pdf.GetStringSymbolWidth(txt)) * size / 1000
+	tc := (width - natural) / n
+	pdf.RawWriteStr("3 Tr " + strconv.FormatFloat(tc, 'f', 4, 64) + " Tc")
+	pdf.Text(x, y, txt)
+	pdf.RawWriteStr("0 Tc 0 Tr")
 }
 
 // drawImage places a service image that could not be traced, enlarged by
@@ -241,9 +253,28 @@ func (w *SheetWriter) frame(pt *sheetPart) {
 	pdf, lay := pt.pdf, w.lays[pt.per]
 	width := lay.pageW - 2*marginMM
 	pdf.SetTextColor(0, 0, 0)
-	pdf.SetFont("go", "B", 12)
-	pdf.SetXY(marginMM, marginMM)
-	pdf.CellFormat(width*0.7, 6, clean(w.opts.Title)+"{part}", "", 0, "L", false, 0, "")
+	// The title may name a site in any script (--split-by): it is laid out
+	// like the captions. The part number follows it.
+	ts := w.fonts.borrow()
+	blk := ts.Layout([]typeset.Para{{Text: w.opts.Title, Bold: true}}, typeset.Options{
+		Width: width * 0.62 * mmToPt, Height: 7 * mmToPt, Size: 12, MinSize: 7, Start: true,
+	})
+	w.fonts.give(ts)
+	var b []byte
+	b = append(b, "q 1 0 0 1 "...)
+	b = appendNum(b, marginMM*mmToPt)
+	b = append(b, ' ')
+	b = appendNum(b, (lay.pageH-marginMM+0.5)*mmToPt)
+	b = append(b, " cm\n"...)
+	b = append(b, blk.Ops...)
+	b = append(b, "Q"...)
+	pdf.RawWriteStr(string(b))
+	for _, t := range blk.Texts {
+		w.layer(pdf, marginMM+t.X*ptToMM, marginMM-0.5-t.Y*ptToMM, t.Size, t.Width, t.Text)
+	}
+	pdf.SetFont("go", "B", 10)
+	pdf.SetXY(marginMM+width*0.62, marginMM)
+	pdf.CellFormat(width*0.13, 6, "{part}", "", 0, "L", false, 0, "")
 	pdf.SetFont("go", "", 10)
 	pdf.SetXY(marginMM+width*0.7, marginMM)
 	pdf.CellFormat(width*0.3, 6, w.opts.Date.Format("2006-01-02"), "", 0, "R", false, 0, "")
@@ -282,7 +313,7 @@ func (w *SheetWriter) finishPart(async bool) {
 	w.part = nil
 	label := ""
 	if async || pt.number > 1 {
-		label = " · part " + strconv.Itoa(pt.number)
+		label = "part " + strconv.Itoa(pt.number)
 	}
 	pt.pdf.RegisterAlias("{part}", label)
 	w.parts = append(w.parts, "")
@@ -414,8 +445,12 @@ func (w *SheetWriter) removeTemps() {
 // except the files named in keep. A run that prints nothing calls it so that
 // the folder matches the results.
 func RemoveSheet(path string, keep ...string) error {
-	ext := filepath.Ext(path)
-	matches, _ := filepath.Glob(strings.TrimSuffix(path, ext) + "-part-*-of-*" + ext)
+	var matches []string
+	for _, m := range siblings(path, "-part-") {
+		if strings.Contains(filepath.Base(m), "-of-") {
+			matches = append(matches, m)
+		}
+	}
 	matches = append(matches, path)
 	for _, m := range matches {
 		if containsPath(keep, m) {

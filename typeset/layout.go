@@ -67,6 +67,7 @@ type Options struct {
 	MinSize       float64 // the size below which text is shortened instead
 	Step          float64 // size decrement; default 0.5
 	MaxRunes      int     // characters of each paragraph laid out at most; default DefaultMaxRunes
+	Start         bool    // lines start at the box's left edge (right edge for right-to-left text) instead of being centred
 }
 
 // DefaultMaxRunes caps the characters laid out per paragraph, so that the
@@ -326,7 +327,7 @@ func (t *Typesetter) Layout(paras []Para, o Options) Block {
 		if limit[i] > 0 {
 			b.Shortened = true
 		}
-		top = t.draw(&b, &ps[i], limit[i], size, o.Width, top)
+		top = t.draw(&b, &ps[i], limit[i], size, o.Width, top, o.Start)
 	}
 	b.Height = top
 	return b
@@ -344,7 +345,7 @@ func anyCapped(ps []para) bool {
 // draw wraps p (to at most lines lines, 0 for no limit) and appends its
 // glyphs and text layer to b, starting at top points below the box's top.
 // It returns the top of the next paragraph.
-func (t *Typesetter) draw(b *Block, p *para, lines int, size, width, top float64) float64 {
+func (t *Typesetter) draw(b *Block, p *para, lines int, size, width, top float64, start bool) float64 {
 	fs := size * p.Scale
 	wrapped, _ := t.wrap.WrapParagraphF(t.wrapConfig(p, lines), toUnits(width, fs), p.runes, shaping.NewSliceIterator(p.runs))
 	color := p.Color
@@ -365,6 +366,12 @@ func (t *Typesetter) draw(b *Block, p *para, lines int, size, width, top float64
 			lineW += run.Advance
 		}
 		x := (width - toPt(lineW, fs)) / 2
+		if start {
+			x = 0
+			if p.dir == di.DirectionRTL {
+				x = width - toPt(lineW, fs)
+			}
+		}
 		baseline := -(top + fs)
 		order := make([]int, len(line))
 		for i := range order {
