@@ -161,6 +161,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	work := make([]int, 0, len(rows))
 	kinds := make([]kind, len(rows))
 	diffs := make(map[int]plan.Diff)
+	modes := make(map[int]string) // the tenant's mode of rows that give none
 	renew := make(map[int]bool)
 	now := j.Now()
 	for i := range rows {
@@ -188,6 +189,17 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 			r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, inRowZone(p.TokenExpirationDateTime, rows[i])
 			d := plan.Compare(rows[i].Body, p, plan.Options{UpdateSecrets: j.UpdateSecrets})
 			expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
+			if _, given := rows[i].Body["enrollmentMode"]; !given && p.EnrollmentMode != "" {
+				modes[i] = p.EnrollmentMode // a new token follows the tenant's mode
+			}
+			if expiring && !p.TokenExpirationDateTime.IsZero() {
+				if d, _ := j.lifetime(&rows[i], modes[i], now); now.Add(d).Before(p.TokenExpirationDateTime) {
+					// --renew-within never shortens a token.
+					r.Notes = append(r.Notes, fmt.Sprintf("not renewed: a new token would expire %s, before the current one (%s); give a longer --token-validity or tokenExpirationDateTime",
+						now.Add(d).UTC().Format(time.RFC3339), p.TokenExpirationDateTime.UTC().Format(time.RFC3339)))
+					expiring = false
+				}
+			}
 			switch {
 			case !d.Empty() && j.OnExists == Update:
 				r.Changes, r.Action = d.Strings(), results.ActUpdate
@@ -237,7 +249,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	}
 
 	j.state("creating")
-	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work), logged: logged, diffs: diffs, renewAfter: renew}
+	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work), logged: logged, diffs: diffs, renewAfter: renew, modes: modes}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(j.Concurrency)
 	for _, i := range work {
@@ -355,6 +367,7 @@ type worker struct {
 	// token also needs renewing; both are read-only once workers start.
 	diffs      map[int]plan.Diff
 	renewAfter map[int]bool
+	modes      map[int]string // the tenant's mode of existing rows that give none
 	done       atomic.Int64
 	mu         sync.Mutex // serialises Progress calls
 }
@@ -708,31 +721,42 @@ func listSelect() []string {
 	return sel
 }
 
-// validity is the token lifetime for row i: up to its tokenExpirationDateTime
-// when given, else --token-validity; never more than the row's mode allows
-// (profile.TokenLimitFor). When the lifetime is cut to the mode's limit, the
-// row's notes say so.
+// validity is the token lifetime for row i (Job.lifetime), with a note
+// on the row when it was cut to the mode's limit.
 func (w *worker) validity(i int) time.Duration {
-	now := w.Now()
-	d := w.TokenValidity
+	d, note := w.lifetime(&w.rows[i], w.modes[i], w.Now())
+	if note != "" {
+		w.note(i, note)
+	}
+	return d
+}
+
+// lifetime is the token lifetime for row: up to its tokenExpirationDateTime
+// when given, else --token-validity; never more than the mode allows
+// (profile.TokenLimitFor), the row's mode or else tenantMode. The note
+// says when the lifetime was cut.
+func (j *Job) lifetime(row *input.Row, tenantMode string, now time.Time) (time.Duration, string) {
+	d := j.TokenValidity
 	fromRow := false
-	if exp := w.rows[i].TokenExpiration; !exp.IsZero() {
+	if exp := row.TokenExpiration; !exp.IsZero() {
 		if left := exp.Sub(now); left > time.Hour {
 			d, fromRow = left, true
 		}
 	}
-	mode, _ := w.rows[i].Body["enrollmentMode"].(string)
-	if limit := profile.MaxTokenValidity(mode, now); d > limit {
-		what := fmt.Sprintf("--token-validity %s", days(w.TokenValidity))
-		if fromRow {
-			what = "tokenExpirationDateTime " + w.rows[i].TokenExpiration.Format(time.RFC3339)
-		}
-		note := fmt.Sprintf("token lifetime: %s is longer than %s tokens may last (%s, %s); the token was asked for %s",
-			what, profile.EffectiveMode(mode), profile.TokenLimitFor(mode), profile.TokenLimitFor(mode).Source, days(limit))
-		w.note(i, note)
-		d = limit
+	mode, _ := row.Body["enrollmentMode"].(string)
+	if mode == "" {
+		mode = tenantMode
 	}
-	return d
+	limit := profile.MaxTokenValidity(mode, now)
+	if d <= limit {
+		return d, ""
+	}
+	what := fmt.Sprintf("--token-validity %s", days(j.TokenValidity))
+	if fromRow {
+		what = "tokenExpirationDateTime " + row.TokenExpiration.Format(time.RFC3339)
+	}
+	return limit, fmt.Sprintf("token lifetime: %s is longer than %s tokens may last (%s, %s); the token was asked for %s",
+		what, profile.EffectiveMode(mode), profile.TokenLimitFor(mode), profile.TokenLimitFor(mode).Source, days(limit))
 }
 
 // StaleNote ends the changes of an update that alters the QR payload.

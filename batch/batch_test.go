@@ -644,3 +644,49 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// TestRenewNeverShortens checks that --renew-within skips, with a reason,
+// a renewal that would end before the current token, and that a renewal
+// follows the tenant's mode when the row gives none.
+func TestRenewNeverShortens(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		seed     profile.Profile
+		validity time.Duration
+		status   results.Status
+		expires  time.Time // the token after the run
+		note     string
+	}{
+		{"shorter", profile.Profile{DisplayName: "Gate", TokenExpirationDateTime: now.Add(10 * 24 * time.Hour)}, 7 * 24 * time.Hour,
+			results.Exists, now.Add(10 * 24 * time.Hour), "not renewed: a new token would expire 2026-12-08T00:00:00Z, before the current one (2026-12-11T00:00:00Z)"},
+		{"longer", profile.Profile{DisplayName: "Gate", TokenExpirationDateTime: now.Add(10 * 24 * time.Hour)}, 60 * 24 * time.Hour,
+			results.Renewed, now.Add(60 * 24 * time.Hour), ""},
+		{"tenant's AOSP mode", profile.Profile{DisplayName: "Gate", EnrollmentMode: profile.ModeAOSPUserless, TokenExpirationDateTime: now.Add(3 * 24 * time.Hour)}, 365 * 24 * time.Hour,
+			results.Renewed, now.Add(90 * 24 * time.Hour), "token lifetime: --token-validity 365d is longer than corporateOwnedAOSPUserlessDevice tokens may last (90 days"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, job := setup(t, sim.Options{Now: func() time.Time { return now }})
+			p := s.SeedProfiles(tt.seed)[0]
+			job.Now = func() time.Time { return now }
+			job.RenewWithin, job.TokenValidity = 30*24*time.Hour, tt.validity
+			rows := []input.Row{{Line: 2, DisplayName: "Gate", Body: map[string]any{"displayName": "Gate"}}}
+			rs, err := job.Run(context.Background(), rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := s.Profile(p.ID)
+			if rs[0].Status != tt.status || !got.TokenExpirationDateTime.Equal(tt.expires) {
+				t.Errorf("%s, token until %v; want %s until %v (%s)", rs[0].Status, got.TokenExpirationDateTime, tt.status, tt.expires, rs[0].ErrorMessage)
+			}
+			found := tt.note == ""
+			for _, n := range rs[0].Notes {
+				found = found || strings.Contains(n, tt.note)
+			}
+			if !found || tt.note == "" && len(rs[0].Notes) > 0 {
+				t.Errorf("notes %q, want %q", rs[0].Notes, tt.note)
+			}
+		})
+	}
+}
