@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -299,5 +300,86 @@ func TestTenantWithUnknownModes(t *testing.T) {
 	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 9", "--graph-url", url)
 	if code != 0 || strings.Count(stdout, "revoked") != 4 {
 		t.Fatalf("revoke exit %d: %s%s", code, stdout, stderr)
+	}
+}
+
+// TestServiceSetAndSecretLookingColumns runs a file with a tokenValue
+// column, a header one typo from wifiPassword and an id column (as an
+// export has), and checks that none of their values reaches the results,
+// the logs or the requests, and that each column is warned about once.
+func TestServiceSetAndSecretLookingColumns(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	in := filepath.Join(t.TempDir(), "in.csv")
+	const tok, pw, id = "tok-7f3e9a1c", "pw-Hunter2-x", "9a8b7c6d-0000-4000-8000-000000000001"
+	var b strings.Builder
+	b.WriteString("displayName,tokenValue,wifiPasword,id,Site\n")
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintf(&b, "Dock %d,%s,%s,%s,Leeds\n", i, tok, pw, id)
+	}
+	os.WriteFile(in, []byte(b.String()), 0o600)
+	out := filepath.Join(t.TempDir(), "out")
+	for _, format := range []string{"text", "json"} {
+		code, stdout, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out,
+			"--rate", "0", "--results-csv", "--log-format", format, "--verbose", "--on-exists", "skip")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, stderr)
+		}
+		files := []string{stdout, stderr}
+		for _, f := range []string{"results.csv", "results.xlsx"} {
+			data, err := os.ReadFile(filepath.Join(out, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, string(data))
+		}
+		for i, text := range files {
+			for _, secret := range []string{tok, pw} {
+				if strings.Contains(text, secret) {
+					t.Errorf("%s: output %d carries %q", format, i, secret)
+				}
+			}
+		}
+		for _, want := range []string{`column \"tokenValue\" is ignored`, `column \"wifiPasword\" is not a property but looks like wifiPassword, a secret`, `column \"id\" is ignored`} {
+			if format == "text" {
+				want = strings.ReplaceAll(want, `\"`, `"`)
+			}
+			if n := strings.Count(stderr, want); n != 1 {
+				t.Errorf("%s: %q appears %d times, want once:\n%s", format, want, n, stderr)
+			}
+		}
+	}
+	for _, body := range s.Bodies() {
+		for k, v := range body {
+			if k == "tokenValue" || k == "id" || v == pw {
+				t.Errorf("posted %s=%v", k, v)
+			}
+		}
+	}
+	if rs := readResults(t, filepath.Join(out, "results.xlsx")); len(rs) != 3 || len(rs[0].Extras) != 1 || rs[0].Extras[0] != "Leeds" {
+		t.Errorf("results %+v, want only the Site extra column", rs)
+	}
+}
+
+// TestPastExpiryStopsBeforePosting checks that validate and --dry-run
+// report a token expiry in the past, and that run posts nothing for it.
+func TestPastExpiryStopsBeforePosting(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	in := filepath.Join(t.TempDir(), "in.csv")
+	past := time.Now().Add(-48 * time.Hour).UTC().Format("2006-01-02")
+	os.WriteFile(in, []byte("displayName,tokenExpirationDateTime\nOld Kiosk,"+past+"\nNew Kiosk,\n"), 0o600)
+	want := "row 2, tokenExpirationDateTime: " + past + "T00:00:00Z is in the past"
+	code, stdout, _ := run(t, nil, "validate", "--input", in)
+	if code != 1 || !strings.Contains(stdout, want) {
+		t.Errorf("validate exit %d, want 1 naming the date:\n%s", code, stdout)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--dry-run", "--rate", "0")
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if code != 1 || len(rs) != 2 || rs[0].Status != results.Invalid || !strings.Contains(rs[0].ErrorMessage, "is in the past") || rs[1].Status != results.Planned {
+		t.Errorf("dry run exit %d, results %+v: %s", code, rs, stderr)
+	}
+	code, _, _ = run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
+	if code != 1 || len(s.Named("Old Kiosk")) != 0 || len(s.Named("New Kiosk")) != 1 {
+		t.Errorf("run exit %d; Old Kiosk posted %d times", code, len(s.Named("Old Kiosk")))
 	}
 }
