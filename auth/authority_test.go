@@ -30,6 +30,7 @@ type fakeAuthority struct {
 	secret    string           // the only client secret accepted
 	publicKey crypto.PublicKey // when set, client assertions must be signed with its private key
 	expiresIn int              // lifetime of issued tokens, seconds
+	failWith  int              // when set, the token endpoint answers this status with Entra's server_error
 
 	mu        sync.Mutex
 	tokenReqs []url.Values // token endpoint form posts
@@ -105,6 +106,11 @@ func (a *fakeAuthority) token(w http.ResponseWriter, r *http.Request, tenant str
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.tokenReqs = append(a.tokenReqs, r.PostForm)
+	if a.failWith != 0 {
+		writeJSON(w, a.failWith, map[string]any{"error": "server_error", "error_codes": []int{50000},
+			"error_description": "AADSTS50000: There was an error issuing a token.\x1b]0;t\x07\r\nTrace ID: 1\r\nCorrelation ID: 2"})
+		return
+	}
 	if s := r.PostForm.Get("client_secret"); s != "" && s != a.secret {
 		a.writeFile(w, http.StatusBadRequest, "testdata/invalid_client.json")
 		return

@@ -341,6 +341,9 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 	}
 	ge := &Error{Method: method, Path: path, Host: host, Status: res.StatusCode, RequestID: rid, ClientRequestID: crid}
 	decodeError(ge, res.Header, data, cut, secretsIn(body))
+	if method == http.MethodGet && strings.HasSuffix(strings.ToLower(path), strings.ToLower(profile.CollectionPath)) {
+		ge.notCollection(c.BaseURL)
+	}
 	if v := res.Header.Get("Retry-After"); v != "" {
 		now := time.Now()
 		if c.Pacer != nil {
@@ -449,11 +452,7 @@ func (c *Client) list(ctx context.Context, next string) ([]profile.Profile, erro
 		}
 		resp, err := c.retry(ctx, http.MethodGet, next, nil)
 		if err != nil {
-			var ge *Error
 			if page == 1 {
-				if errors.As(err, &ge) {
-					ge.notCollection(c.BaseURL)
-				}
 				return nil, err
 			}
 			return nil, fmt.Errorf("list profiles: page %d: %w", page, err)
