@@ -50,8 +50,9 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	var (
-		rs    []results.Result
-		extra []string
+		rs      []results.Result
+		extra   []string
+		refused int // rows the tenant says are stale
 	)
 	if resultsPath != "" {
 		run, got, err := output.ReadWorkbook(resultsPath)
@@ -59,6 +60,10 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 			return &usageError{err}
 		}
 		rs, extra = got, run.ExtraHeaders
+		if only != "" {
+			rs = onlyNamed(rs, only)
+		}
+		refused += m.checkAgainstTenant(ctx, &cf, log, rs)
 	} else {
 		c, err := m.connect(ctx, &cf, log)
 		if err != nil {
@@ -69,22 +74,16 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if only != "" {
+			rs = onlyNamed(rs, only)
+		}
+		for _, r := range rs {
+			fmt.Fprintf(m.Stdout, "read %s (%s)\n", r.DisplayName, r.ID)
+		}
+		fmt.Fprintf(m.Stderr, "read %d profile(s) from the tenant whose name starts with %q\n", len(rs), prefix)
 	}
 	if err := sf.checkColumns(extra); err != nil {
 		return err
-	}
-	if only != "" {
-		want := map[string]bool{}
-		for _, n := range strings.Split(only, ",") {
-			want[profile.Key(n)] = true
-		}
-		kept := rs[:0]
-		for _, r := range rs {
-			if want[profile.Key(r.DisplayName)] {
-				kept = append(kept, r)
-			}
-		}
-		rs = kept
 	}
 	// The sheet encodes the codes itself, on every core.
 	sheet, err := writeSheet(out, &sf, rs, extra, time.Now(), false)
@@ -101,10 +100,10 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 	}
 	if sheet.labels == 0 {
 		fmt.Fprintln(m.Stderr, "nothing to print: no matching profile with a valid token")
-		return &rowsError{n: len(sheet.skipped)}
+		return &rowsError{n: len(sheet.skipped) + refused}
 	}
-	if len(sheet.skipped) > 0 {
-		return &rowsError{n: len(sheet.skipped)}
+	if len(sheet.skipped)+refused > 0 {
+		return &rowsError{n: len(sheet.skipped) + refused}
 	}
 	return nil
 }
@@ -159,4 +158,111 @@ func tenantResults(ctx context.Context, c *graph.Client, prefix string, log *slo
 		})
 	}
 	return rs, g.Wait()
+}
+
+// onlyNamed keeps the results whose names are in the comma-separated list.
+func onlyNamed(rs []results.Result, only string) []results.Result {
+	want := map[string]bool{}
+	for _, n := range strings.Split(only, ",") {
+		want[profile.Key(n)] = true
+	}
+	kept := rs[:0]
+	for _, r := range rs {
+		if want[profile.Key(r.DisplayName)] {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
+// checkAgainstTenant makes sure the codes of a results workbook still
+// enroll: a profile deleted since, a token revoked or replaced (its expiry
+// differs), or content that changed (settings updated) is not printed, with
+// a note. It returns how many rows it held back. When the tenant cannot be
+// reached it says so and holds back nothing.
+func (m *Main) checkAgainstTenant(ctx context.Context, cf *connFlags, log *slog.Logger, rs []results.Result) int {
+	var ids []int
+	for i := range rs {
+		if rs[i].Printable() && rs[i].ID != "" {
+			ids = append(ids, i)
+		}
+	}
+	if len(ids) == 0 {
+		return 0
+	}
+	cannot := func(err error) int {
+		fmt.Fprintf(m.Stderr, "warning: the codes were not checked against the tenant (%v): any revoked or replaced since the run are printed anyway; sign in to check them, or print with --from-tenant\n", err)
+		log.Warn("tenant not checked", "error", err.Error())
+		return 0
+	}
+	c, err := m.connect(ctx, cf, log)
+	if err != nil {
+		return cannot(err)
+	}
+	defer c.close()
+	all, err := c.client.List(ctx, "id", "displayName", "tokenExpirationDateTime")
+	if err != nil {
+		return cannot(err)
+	}
+	byID := make(map[string]profile.Profile, len(all))
+	for _, p := range all {
+		byID[p.ID] = p
+	}
+	stale := make([]string, len(rs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, i := range ids {
+		r := &rs[i]
+		p, ok := byID[r.ID]
+		switch {
+		case !ok:
+			stale[i] = "the profile is no longer in the tenant"
+			continue
+		case p.TokenExpirationDateTime.IsZero():
+			stale[i] = "its token was revoked since the run"
+			continue
+		case !r.TokenExpiration.IsZero() && absDuration(p.TokenExpirationDateTime.Sub(r.TokenExpiration)) >= time.Second:
+			stale[i] = fmt.Sprintf("its token was replaced since the run (the tenant's expires %s)", p.TokenExpirationDateTime.UTC().Format("2006-01-02 15:04 MST"))
+			continue
+		}
+		if r.QRCodeContent == "" {
+			continue
+		}
+		g.Go(func() error {
+			got, err := c.client.Get(gctx, r.ID, "id", "qrCodeContent", "qrCodeImage")
+			if err != nil {
+				return err
+			}
+			var img []byte
+			if got.QRCodeImage != nil {
+				img = got.QRCodeImage.Value
+			}
+			if pl := provisioning.Resolve(got.QRCodeContent, img); pl.Content != "" && results.StoredContent(pl.Content) != r.QRCodeContent {
+				stale[i] = "its QR content changed since the run (token replaced or settings updated)"
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return cannot(err)
+	}
+	n := 0
+	for i, why := range stale {
+		if why == "" {
+			continue
+		}
+		n++
+		rs[i].Status = results.NotAttempted
+		rs[i].Notes = append(rs[i].Notes, "not printed: "+why+"; print it with enrollbatch qr --from-tenant")
+		log.Warn("stale code", "displayName", rs[i].DisplayName, "id", rs[i].ID, "reason", why)
+	}
+	fmt.Fprintf(m.Stderr, "checked %d code(s) against the tenant: %d stale\n", len(ids), n)
+	return n
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }

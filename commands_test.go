@@ -90,7 +90,13 @@ func TestRevoke(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "would revoke") != 2 || s.Stats().RevokeTokens != 0 {
 		t.Fatalf("dry run exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
 	}
-	code, stdout, _ = run(t, env, "revoke", "--name-prefix", "Site 12 ", "--graph-url", url)
+	// Off a terminal it lists what it would touch and refuses without --yes.
+	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 12 ", "--graph-url", url)
+	if code != 2 || strings.Count(stdout, "will revoke") != 2 || !strings.Contains(stderr, "pass --yes") || s.Stats().RevokeTokens != 0 {
+		t.Fatalf("revoke without --yes exit %d, %d revokes:\n%s%s", code, s.Stats().RevokeTokens, stdout, stderr)
+	}
+	out := t.TempDir()
+	code, stdout, _ = run(t, env, "revoke", "--name-prefix", "Site 12 ", "--graph-url", url, "--yes", "--out", out)
 	if code != 0 || strings.Count(stdout, "revoked") != 2 || s.Stats().RevokeTokens != 2 {
 		t.Fatalf("revoke exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
 	}
@@ -99,11 +105,14 @@ func TestRevoke(t *testing.T) {
 			t.Errorf("token of %s still there", p.DisplayName)
 		}
 	}
+	if got := statuses(readResults(t, filepath.Join(out, "results.xlsx"))); got[results.Revoked] != 2 {
+		t.Errorf("revoke results %v", got)
+	}
 
 	// From a file: a name not in the tenant is reported and exits 1.
 	in := filepath.Join(t.TempDir(), "lost.csv")
 	os.WriteFile(in, []byte("displayName\nsite 13 tills\nNever Created\n"), 0o600)
-	code, stdout, _ = run(t, env, "revoke", "--input", in, "--graph-url", url)
+	code, stdout, _ = run(t, env, "revoke", "--input", in, "--graph-url", url, "--yes")
 	if code != 1 || !strings.Contains(stdout, "revoked Site 13 Tills") || !strings.Contains(stdout, "not in the tenant: Never Created") || s.Stats().RevokeTokens != 3 {
 		t.Fatalf("revoke --input exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
 	}
@@ -297,7 +306,7 @@ func TestTenantWithUnknownModes(t *testing.T) {
 		t.Errorf("%d createToken calls, want 1 (the known profile only)", st.CreateTokens)
 	}
 
-	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 9", "--graph-url", url)
+	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 9", "--graph-url", url, "--yes")
 	if code != 0 || strings.Count(stdout, "revoked") != 4 {
 		t.Fatalf("revoke exit %d: %s%s", code, stdout, stderr)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -112,3 +113,66 @@ func TestEditedSheetPlanThenUpdate(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestReprintRefusesCodesTheTenantRevokedOrReplaced(t *testing.T) {
+	_, url := simServer(t, sim.Options{OmitImage: true})
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "three.csv")
+	os.WriteFile(in, []byte("displayName\nDock A\nDock B\nDock C\nDock D\n"), 0o600)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0"); code != 0 {
+		t.Fatalf("run exit %d: %s", code, stderr)
+	}
+	book := filepath.Join(out, "results.xlsx")
+	// Dock A's token is revoked, Dock B's replaced, Dock C deleted.
+	lost := filepath.Join(dir, "a.csv")
+	os.WriteFile(lost, []byte("displayName\nDock A\n"), 0o600)
+	if code, _, stderr := run(t, env, "revoke", "--graph-url", url, "--input", lost, "--yes"); code != 0 {
+		t.Fatalf("revoke exit %d: %s", code, stderr)
+	}
+	renew := filepath.Join(dir, "b.csv")
+	os.WriteFile(renew, []byte("displayName\nDock B\n"), 0o600)
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", renew, "--out", filepath.Join(dir, "renew"), "--renew-within", "3650d", "--rate", "0"); code != 0 {
+		t.Fatalf("renew exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, env, "delete", "--graph-url", url, "--name-prefix", "Dock C", "--yes", "--out", filepath.Join(dir, "del")); code != 0 {
+		t.Fatalf("delete exit %d: %s", code, stderr)
+	}
+
+	sheet := filepath.Join(dir, "again.pdf")
+	code, _, stderr := run(t, env, "qr", "--results", book, "--out", sheet, "--graph-url", url)
+	if code != 1 || !strings.Contains(stderr, "(1 label(s))") || !strings.Contains(stderr, "checked 4 code(s) against the tenant: 3 stale") {
+		t.Fatalf("qr --results exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"Dock A", "revoked", "Dock B", "replaced", "Dock C", "no longer in the tenant"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q: %s", w, stderr)
+		}
+	}
+	if text := pdfText(t, sheet); !strings.Contains(text, "Dock D") || strings.Contains(text, "Dock A") {
+		t.Errorf("sheet text: %s", text)
+	}
+
+	// Without a way to sign in it prints all and says they were not checked.
+	code, _, stderr = run(t, nil, "qr", "--results", book, "--out", sheet)
+	if code != 0 || !strings.Contains(stderr, "not checked against the tenant") || !strings.Contains(stderr, "(4 label(s))") {
+		t.Errorf("unchecked reprint exit %d: %s", code, stderr)
+	}
+}
+
+// pdfText extracts a PDF's text with pdftotext.
+func pdfText(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		if os.Getenv("ENROLLBATCH_REQUIRE_TOOLS") != "" {
+			t.Fatal("pdftotext is missing: apt-get install poppler-utils")
+		}
+		t.Skip("pdftotext is missing: apt-get install poppler-utils")
+	}
+	b, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v", path, err)
+	}
+	return string(b)
+}

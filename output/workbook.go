@@ -47,6 +47,7 @@ var statusColours = map[results.Status][2]string{
 	results.Planned:      {"F2F2F2", "404040"},
 	results.Updated:      {"DDEBF7", "1F4E79"},
 	results.Deleted:      {"E4DFEC", "5B3F86"},
+	results.Revoked:      {"E4DFEC", "5B3F86"},
 	results.NotFound:     {"FCE4D6", "833C0B"},
 }
 

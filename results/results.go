@@ -27,14 +27,15 @@ const (
 	Updated      Status = "updated"       // the profile existed and the properties listed in Changes were patched
 	Deleted      Status = "deleted"       // the profile was deleted from the tenant
 	NotFound     Status = "not_found"     // no profile with the name is in the tenant (delete, revoke)
+	Revoked      Status = "revoked"       // revoke: the profile's token was revoked
 )
 
 // Statuses lists every status in the order summaries show them.
-var Statuses = []Status{Created, Updated, Renewed, Exists, Deleted, Planned, NotFound, Invalid, Failed, NotAttempted}
+var Statuses = []Status{Created, Updated, Renewed, Exists, Deleted, Revoked, Planned, NotFound, Invalid, Failed, NotAttempted}
 
 // OK reports whether a row in this status needs nothing more.
 func (s Status) OK() bool {
-	return s == Created || s == Exists || s == Planned || s == Renewed || s == Updated || s == Deleted
+	return s == Created || s == Exists || s == Planned || s == Renewed || s == Updated || s == Deleted || s == Revoked
 }
 
 // Result is the outcome of one input row.
