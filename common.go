@@ -221,6 +221,7 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	cl := &graph.Client{HTTP: hc, Pacer: pacer, RequestTimeout: c.requestTimeout, MaxRetries: c.maxRetries, Log: log}
 	out := &conn{client: cl, pacer: pacer, close: func() {}}
+	c.simContent = choice(c.simContent)
 	if c.simContent != sim.ContentJSON && c.simContent != sim.ContentBase64 {
 		return nil, usagef("--sim-content %q: use %s or %s", c.simContent, sim.ContentJSON, sim.ContentBase64)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -279,5 +280,20 @@ func TestBrowserSignIn(t *testing.T) {
 	}
 	if got := a.grants(); len(got) != 1 || got[0] != grantAuthCode {
 		t.Errorf("token requests %v, want one authorization code grant", got)
+	}
+}
+
+// TestBrowserSignInWithoutBrowser checks that a machine with no browser to
+// open says to use the device code instead (a configuration problem, exit 2).
+func TestBrowserSignInWithoutBrowser(t *testing.T) {
+	a := newFakeAuthority(t)
+	t.Setenv("PATH", t.TempDir())
+	ts := newSource(t, a, Options{Mode: ModeBrowser, Getenv: envOf(map[string]string{EnvTenantID: testTenant, EnvAuthorityHost: a.url()})})
+	_, err := ts.Token(context.Background(), false)
+	if !errors.Is(err, ErrNoCredentials) || !strings.Contains(err.Error(), "--auth device-code") {
+		t.Errorf("browser sign-in without a browser: %v, want a no-credentials error naming --auth device-code", err)
+	}
+	if len(a.tokenRequests()) != 0 {
+		t.Errorf("token requests without a sign-in: %d", len(a.tokenRequests()))
 	}
 }

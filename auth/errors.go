@@ -211,6 +211,11 @@ func classify(source, sourceName string, err error) error {
 	}
 	msg := safetext.Clean(err.Error())
 	code := aadstsCode.FindString(msg)
+	if sourceName == srcBrowser && strings.Contains(msg, "executable file not found") {
+		// No browser to open on this machine (a server, an SSH session).
+		return &NoCredentialsError{Mode: ModeBrowser, Tried: []Attempt{{Source: srcBrowser,
+			Reason: "no browser can be opened here (xdg-open, x-www-browser and www-browser not found); use --auth device-code and sign in from any device"}}}
+	}
 	if sourceName == srcCLI {
 		switch {
 		case strings.Contains(msg, "executable not found"):
