@@ -12,15 +12,17 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/profile"
 )
 
 func (m *Main) simCommand(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("sim", "sim [--listen ADDR] [flags]")
 	var (
-		listen    string
-		o         sim.Options
-		seed      int
-		forbidden bool
+		listen       string
+		o            sim.Options
+		seed         int
+		forbidden    bool
+		existingMode string
 	)
 	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
 	fs.DurationVar(&o.Latency, "latency", 0, "added to every response")
@@ -35,6 +37,7 @@ func (m *Main) simCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Content, "content", sim.ContentJSON, "form of qrCodeContent for AOSP profiles: json or base64 (as Microsoft's AOSP sample reads it)")
 	fs.BoolVar(&forbidden, "forbidden", false, "answer every request 403, as Graph answers an app without "+graph.Permission)
 	fs.IntVar(&seed, "existing", 0, "profiles already in the tenant at start (named \"Existing 1\" ...)")
+	fs.StringVar(&existingMode, "existing-mode", "corporateOwnedDedicatedDevice", "enrollmentMode of the --existing profiles")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -45,11 +48,11 @@ func (m *Main) simCommand(ctx context.Context, args []string) error {
 		o.Authorize = func(string) int { return http.StatusForbidden }
 	}
 	s := sim.New(o)
-	names := make([]string, seed)
-	for i := range names {
-		names[i] = fmt.Sprintf("Existing %d", i+1)
+	existing := make([]profile.Profile, seed)
+	for i := range existing {
+		existing[i] = profile.Profile{DisplayName: fmt.Sprintf("Existing %d", i+1), EnrollmentMode: existingMode}
 	}
-	s.Seed(names...)
+	s.SeedProfiles(existing...)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return usagef("listen on %s: %w", listen, err)

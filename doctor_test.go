@@ -134,6 +134,7 @@ func TestDoctorSimulateAndSimCommand(t *testing.T) {
 	}{
 		{[]string{"--existing", "1"}, 0, `"Existing 1"`},
 		{[]string{"--forbidden"}, 3, "DeviceManagementConfiguration.ReadWrite.All"},
+		{[]string{"--existing", "1", "--existing-mode", "corporateOwnedAOSPUserlessDevice", "--content", "base64"}, 0, "base64 of the provisioning JSON"},
 	} {
 		url, stop := serveSim(t, tt.args...)
 		code, stdout, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "doctor", "--graph-url", url)
