@@ -33,6 +33,11 @@ func (m *Main) validateCommand(ctx context.Context, args []string) error {
 	for _, p := range problems {
 		fmt.Fprintln(m.Stdout, p.Error())
 	}
+	for _, r := range file.Rows {
+		for _, n := range r.Notes {
+			fmt.Fprintf(m.Stdout, "note: %s: row %d, %s\n", inPath, r.Line, n)
+		}
+	}
 	invalid := 0
 	for i := range file.Rows {
 		if !file.Rows[i].Valid() {

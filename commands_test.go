@@ -392,3 +392,23 @@ func TestPastExpiryStopsBeforePosting(t *testing.T) {
 		t.Errorf("run exit %d; Old Kiosk posted %d times", code, len(s.Named("Old Kiosk")))
 	}
 }
+
+// TestValidatePrintsNotes checks that validate shows the notes a valid row
+// carries (values accepted with a caveat from the pages).
+func TestValidatePrintsNotes(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(in, []byte("displayName,enrollmentMode,deviceNameTemplate\nTills,corporateOwnedAOSPUserlessDevice,TILL_{{ENROLLEDDATETIME}}\n"), 0o600)
+	code, stdout, _ := run(t, nil, "validate", "--input", in)
+	for _, want := range []string{
+		"note: " + in + ": row 2, deviceNameTemplate: {{ENROLLEDDATETIME}} is spelled so only on Intune docs, android-aosp-corporate-owned-userless-enroll",
+		"note: " + in + ": row 2, deviceNameTemplate: \"TILL_{{ENROLLEDDATETIME}}\" has characters other than letters, numbers and hyphens (_)",
+		"1 valid, 0 invalid",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+}

@@ -53,6 +53,7 @@ func TestDocumentedRules(t *testing.T) {
 
 		{name: "teams on dedicated", row: ",,,,true,,,,", column: "isTeamsDeviceProfile", problem: "is only for AOSP profiles"},
 
+		{name: "wifi on a dedicated device", row: ",,,,,,Shop,,", body: map[string]any{"configureWifi": true}, note: "the Intune pages offer Wi-Fi settings only for AOSP profiles"},
 		{name: "no wifi", row: "corporateOwnedAOSPUserlessDevice,,,,,,,,", body: map[string]any{"configureWifi": false}},
 		{name: "ssid only", row: "corporateOwnedAOSPUserlessDevice,,,,,,Shop,,", body: map[string]any{"configureWifi": true, "wifiSsid": "Shop"}},
 		{name: "explicit true", row: "corporateOwnedAOSPUserlessDevice,,,,,true,Shop,pw,wpa", body: map[string]any{"configureWifi": true}},

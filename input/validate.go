@@ -171,6 +171,10 @@ func (f *File) crossCheck(row *Row, given map[string]bool, bad func(column, msg 
 		}
 	}
 	f.checkWifi(row, given, bad)
+	if wifi, _ := row.Body["wifiSsid"].(string); wifi != "" && modeOK && !profile.IsAOSP(mode) {
+		row.Notes = append(row.Notes, fmt.Sprintf("wifiSsid: the Intune pages offer Wi-Fi settings only for AOSP profiles (%s, %s); they are sent for %s as given",
+			profile.PageAOSPUserless, profile.PageAOSPAssociate, profile.EffectiveMode(mode)))
+	}
 }
 
 // checkWifi applies the Wi-Fi rules and makes configureWifi explicit. The
