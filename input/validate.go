@@ -151,14 +151,16 @@ func (f *File) crossCheck(row *Row, given map[string]bool, bad func(column, msg 
 		bad("isTeamsDeviceProfile", fmt.Sprintf("is only for AOSP profiles (Android AOSP for Teams devices, %s); set enrollmentMode to %s, or leave this empty",
 			profile.PageResource, profile.ModeAOSPAssociated))
 	}
-	if tmpl, ok := row.Body["deviceNameTemplate"].(string); ok && modeOK {
+	if tmpl, ok := row.Body["deviceNameTemplate"].(string); ok {
 		problem, notes := checkDeviceName(tmpl, mode)
 		if problem != "" {
 			bad("deviceNameTemplate", problem)
 			delete(row.Body, "deviceNameTemplate")
 		}
 		for _, n := range notes {
-			row.Notes = append(row.Notes, "deviceNameTemplate: "+n)
+			if modeOK {
+				row.Notes = append(row.Notes, "deviceNameTemplate: "+n)
+			}
 		}
 	}
 	if !row.TokenExpiration.IsZero() && modeOK && (mode == profile.ModeFullyManaged || mode == profile.ModeWorkProfile) {
