@@ -91,3 +91,40 @@ func TestTokenLimits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecode checks that any JSON object decodes without failing, and
+// that re-encoding a decoded profile and decoding it again gives the same
+// profile.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"a","enrollmentMode":5,"tokenExpirationDateTime":"2027-03-31T08:00:00.5"}`,
+		`{"value":{"id":"a","qrCodeImage":{"type":"image/png","value":"dmFsdWU="}}}`,
+		`{"enrolledDeviceCount":1e40,"roleScopeTagIds":[1,null],"wifiHidden":"yes"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m map[string]any
+		isObject := json.Unmarshal(data, &m) == nil && m != nil
+		var p Profile
+		err := json.Unmarshal(data, &p)
+		if isObject && err != nil {
+			t.Fatalf("an object failed to decode: %v", err)
+		}
+		if err != nil {
+			return
+		}
+		p.Unreadable = nil
+		again, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q Profile
+		if err := json.Unmarshal(again, &q); err != nil || len(q.Unreadable) > 0 {
+			t.Fatalf("re-decode: %v %q", err, q.Unreadable)
+		}
+		if !q.TokenExpirationDateTime.Equal(p.TokenExpirationDateTime) || q.ID != p.ID || q.EnrollmentMode != p.EnrollmentMode {
+			t.Fatalf("round trip changed the profile: %+v -> %+v", p, q)
+		}
+	})
+}
