@@ -9,6 +9,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/enrollbatch/enrollbatch/safetext"
 )
 
 // Delegated sign-in modes: a person signs in, as Connect-MgGraph does. They are used only when asked for with
@@ -79,7 +81,8 @@ func buildDeviceCode(c *config) (TokenSource, error) {
 		TenantID:                 tenant,
 		ClientID:                 client,
 		UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
-			_, err := fmt.Fprintf(w, "sign in: %s\n", m.Message)
+			// The message is the authority's text: clean it before it reaches the terminal.
+			_, err := fmt.Fprintf(w, "sign in: %s\n", safetext.Clean(m.Message))
 			return err
 		},
 	}

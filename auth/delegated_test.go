@@ -52,7 +52,7 @@ func (a *fakeAuthority) deviceCode(w http.ResponseWriter, r *http.Request, tenan
 		"verification_uri": "https://microsoft.com/devicelogin",
 		"expires_in":       900,
 		"interval":         1,
-		"message":          "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code FAKE-CODE to authenticate.",
+		"message":          "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code FAKE-CODE to authenticate.\x1b]0;owned\x07\x1b[2J",
 	})
 }
 
@@ -153,8 +153,8 @@ func TestDeviceCodeSignIn(t *testing.T) {
 			ts := newSource(t, a, Options{Mode: ModeDeviceCode, Getenv: envOf(tt.env), Prompt: &prompt,
 				GraphURL: "https://graph.microsoft.com/beta"})
 			first := mustToken(t, ts, false)
-			if !strings.Contains(prompt.String(), "enter the code FAKE-CODE") {
-				t.Errorf("prompt %q does not show the code", prompt.String())
+			if !strings.Contains(prompt.String(), "enter the code FAKE-CODE") || strings.ContainsAny(prompt.String(), "\x1b\a") {
+				t.Errorf("prompt %q does not show the code, or shows the authority's escapes", prompt.String())
 			}
 			// The run reuses the token: no second sign-in, no token request.
 			for i := 0; i < 3; i++ {
