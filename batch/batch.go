@@ -534,6 +534,12 @@ func (w *worker) create(ctx context.Context, i int) error {
 				r.Status, r.Attempts = results.NotAttempted, attempt-1
 				r.ErrorMessage = "cancelled before the request was sent; no profile exists for it"
 			}
+			var se *graph.SignInError
+			if errors.As(err, &se) && !maybe {
+				// No token, so nothing was sent: no profile exists for it.
+				r.Status, r.Attempts = results.NotAttempted, attempt-1
+				r.ErrorMessage = "not sent: " + err.Error() + "; run the same command again to create it"
+			}
 			return nil
 		}
 		if ctx.Err() != nil {

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -176,5 +177,32 @@ func TestSameIDForTwoRowsWarnsBoth(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rs[1].Notes, ""), `row 2 ("Till 001")`) {
 		t.Errorf("row 3's note does not name the row it shares the id with: %q", rs[1].Notes)
+	}
+}
+
+func TestSignInFailureMidRunIsNotAttempted(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	var mu sync.Mutex
+	calls := 0
+	job.Client.Tokens = fakeTokens{token: func(bool) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return "t", nil // the listing signs in; then the authority goes away
+		}
+		return "", errors.New("sign-in failed: cannot reach the sign-in authority: connection refused")
+	}}
+	rs, err := job.Run(context.Background(), makeRows(3, "Gate"))
+	if err != nil {
+		t.Fatalf("a sign-in that could not reach the authority aborted the run: %v", err)
+	}
+	for _, r := range rs {
+		if r.Status != results.NotAttempted || r.Attempts != 0 || !strings.Contains(r.ErrorMessage, "connection refused") {
+			t.Errorf("row %d: %s after %d attempts: %s", r.Row, r.Status, r.Attempts, r.ErrorMessage)
+		}
+	}
+	if st := s.Stats(); st.Creates != 0 {
+		t.Errorf("%d creates reached the service", st.Creates)
 	}
 }
