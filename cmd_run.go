@@ -8,11 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/batch"
@@ -219,6 +217,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs.Var(daysFlag{&tokenValidity}, "token-validity", "token lifetime when a row gives no tokenExpirationDateTime")
 	fs.BoolVar(&resultsCSV, "results-csv", false, "also write results.csv")
 	fs.StringVar(&progress, "progress", "auto", "progress bar: auto (when stderr is a terminal), always or never")
+	deadline := defaultDeadline
+	fs.DurationVar(&deadline, "deadline", defaultDeadline, "stop the run after this long as a stop signal would: nothing new is sent, results are written")
 	fs.StringVar(&lockPath, "lock", "", "lock file that keeps two runs apart (default OUT/.enrollbatch.lock)")
 	var cpuProfile, memProfile string
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
@@ -258,6 +258,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	if concurrency < 1 {
 		return usagef("--concurrency %d: use 1 or more", concurrency)
+	}
+	if deadline <= 0 {
+		return usagef("--deadline %v: use a positive duration such as 6h", deadline)
 	}
 	if err := sf.check(); err != nil {
 		return err
@@ -308,6 +311,16 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	defer c.close()
 	pacer.Store(c.pacer)
+	// First signal, or the deadline: nothing new leaves (the pacer's gate
+	// shuts, also on rows waiting out a Retry-After), requests in flight
+	// may finish for a while. Second signal: cancel them too.
+	st := startStopper(ctx, m.Stderr, deadline)
+	defer st.end()
+	hard, stop := st.ctx, st.stop
+	c.client.Pacer = ratelimit.NewGate(c.pacer, stop)
+	if lf.format == "text" {
+		go watchPauses(hard, c.pacer, m.Stderr, 250*time.Millisecond)
+	}
 	locks, err := m.takeLocks(ctx, lockPath, out, c, &cf)
 	if err != nil {
 		return err
@@ -321,29 +334,6 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		}
 	}
 
-	// First signal: hand out no more rows, let requests in flight finish.
-	// Second signal: cancel them too.
-	hard, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := make(chan struct{})
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	var interrupted atomic.Bool
-	go func() {
-		n := 0
-		for range sigs {
-			n++
-			if n == 1 {
-				interrupted.Store(true)
-				fmt.Fprintln(m.Stderr, "stopping: finishing the requests in flight, then writing the results (signal again to cancel them)")
-				close(stop)
-			} else {
-				cancel()
-			}
-		}
-	}()
-
 	job := &batch.Job{Client: c.client, Options: batch.Options{
 		Concurrency: concurrency, MaxRetries: cf.maxRetries, OnExists: batch.OnExists(onExists),
 		Strict: strict, DryRun: dryRun, QRExisting: qrExisting, RenewWithin: renewWithin,
@@ -353,19 +343,18 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	job.Progress, job.State = prog.Update, prog.SetState
 	rs, runErr := job.Run(hard, file.Rows)
 	if prune {
-		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || interrupted.Load() || job.Strict && hasInvalid(rs)); err != nil && runErr == nil {
+		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || st.stopped() != "" || job.Strict && hasInvalid(rs)); err != nil && runErr == nil {
 			runErr = err
 		}
 		rs = append(rs, pruned...)
 	}
 	prog.SetState("writing outputs")
-	signal.Stop(sigs)
 
 	ps := c.pacer.Stats()
 	run := results.Run{
 		Command: "run", Input: inPath, Sheet: file.Sheet, Start: start, End: time.Now(),
 		GraphURL: c.url, Concurrency: concurrency, Rate: cf.rate, DryRun: dryRun,
-		Interrupted: interrupted.Load(), ExtraHeaders: file.ExtraHeaders, Delimiter: file.Delimiter,
+		Interrupted: st.stopped() != "", ExtraHeaders: file.ExtraHeaders, Delimiter: file.Delimiter,
 		Requests: c.client.Requests(), Throttled: c.client.ThrottledCount(), Paused: ps.Paused,
 	}
 	if cf.simulate {
@@ -395,8 +384,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintln(m.Stderr, "enrollbatch:", runErr)
 	}
-	if run.Interrupted {
-		fmt.Fprintln(m.Stderr, "interrupted: rows never sent are not_attempted; run the same command again to finish them: the rerun's QR sheet will hold every profile this folder's runs created")
+	if why := st.stopped(); why != "" {
+		fmt.Fprintf(m.Stderr, "stopped (%s): rows never sent are not_attempted; run the same command again to finish them: the rerun's QR sheet will hold every profile this folder's runs created\n", why)
 	}
 	bad := 0
 	for _, r := range rs {

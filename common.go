@@ -208,6 +208,9 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	if c.rate < 0 {
 		return nil, usagef("--rate %v: use a number of requests per second, or 0 for no limit", c.rate)
 	}
+	if c.requestTimeout <= 0 {
+		return nil, usagef("--request-timeout %v: use a positive time limit such as 30s (a request without one could wait for ever)", c.requestTimeout)
+	}
 	if c.maxRetries < 0 {
 		return nil, usagef("--max-retries %d: use 0 or more", c.maxRetries)
 	}

@@ -19,13 +19,45 @@ import (
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
+// syncBuffer is a buffer a process writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// waitFor polls cond while a process works (there is no clock to fake
+// across processes); it kills cmd and fails the test after 20 s.
+func waitFor(t *testing.T, cmd *exec.Cmd, stderr fmt.Stringer, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%s never happened:\n%s", what, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // startIn starts the built binary with a Graph token and cache as its
 // user's cache folder (where the tenant locks live).
-func startIn(t *testing.T, cache string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startIn(t *testing.T, cache string, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH"), "HOME=" + cache, "XDG_CACHE_HOME=" + cache}
-	stderr := &bytes.Buffer{}
+	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -58,7 +90,7 @@ func TestLocksKeepRunsApart(t *testing.T) {
 	out := t.TempDir()
 	cache := t.TempDir()
 	holder, herr := startIn(t, cache, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
-	waitUntil(t, holder, herr, "the listing", func() bool { return s.Stats().Lists >= 1 })
+	waitFor(t, holder, herr, "the listing", func() bool { return s.Stats().Lists >= 1 })
 	pid := fmt.Sprintf("another run (pid %d) holds ", holder.Process.Pid)
 	cases := []struct {
 		name, out, cache, says string
@@ -123,7 +155,7 @@ func TestFiveConcurrentStarts(t *testing.T) {
 		s, url := simServer(t, sim.Options{Latency: 300 * time.Millisecond})
 		out, cache := t.TempDir(), t.TempDir()
 		cmds := make([]*exec.Cmd, 5)
-		errs := make([]*bytes.Buffer, 5)
+		errs := make([]*syncBuffer, 5)
 		for i := range cmds {
 			o, c := out, cache
 			if round%2 == 0 {

@@ -27,6 +27,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/plan"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/provisioning"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -276,6 +277,13 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		})
 	}
 	err = g.Wait()
+	if j.stopped() {
+		for _, i := range work {
+			if rs[i].Status == results.NotAttempted && rs[i].ErrorMessage == "" {
+				rs[i].ErrorMessage = "stopped before the row was sent; no profile exists for it"
+			}
+		}
+	}
 	noteSharedIDs(rs, j.Log)
 	if err != nil && !graph.IsAuth(err) {
 		err = fmt.Errorf("run aborted: %w", err)
@@ -493,6 +501,11 @@ func (w *worker) create(ctx context.Context, i int) error {
 	for attempt := 1; ; attempt++ {
 		if maybe {
 			p, found, err := w.lookup(ctx, row.DisplayName)
+			if errors.Is(err, ratelimit.ErrStopped) {
+				r.Status = results.Failed
+				r.ErrorMessage = "stopped before the row was settled: an earlier attempt may have created the profile (" + r.ErrorMessage + "); rerun with --on-exists skip to find out"
+				return nil
+			}
 			if err != nil {
 				if graph.IsAuth(err) {
 					record(r, err)
@@ -529,10 +542,15 @@ func (w *worker) create(ctx context.Context, i int) error {
 		}
 		var ge *graph.Error
 		if !errors.As(err, &ge) {
-			if ctx.Err() != nil && !maybe {
-				// Cancelled while waiting for the pacer: never sent.
+			stopped := errors.Is(err, ratelimit.ErrStopped)
+			if (ctx.Err() != nil || stopped) && !maybe {
+				// Stopped or cancelled while waiting for the pacer (also
+				// during a Retry-After pause): never sent.
 				r.Status, r.Attempts = results.NotAttempted, attempt-1
 				r.ErrorMessage = "cancelled before the request was sent; no profile exists for it"
+				if stopped {
+					r.ErrorMessage = "stopped before the request was sent; no profile exists for it"
+				}
 			}
 			var se *graph.SignInError
 			if errors.As(err, &se) && !maybe {
@@ -668,6 +686,12 @@ func (w *worker) renew(ctx context.Context, i int) error {
 	r := &w.rs[i]
 	r.Attempts++
 	if err := w.Client.CreateToken(ctx, r.ID, w.validity(i)); err != nil {
+		if errors.Is(err, ratelimit.ErrStopped) {
+			r.Attempts--
+			r.Status = results.NotAttempted
+			r.ErrorMessage = "stopped before the token was renewed; the profile keeps its old token"
+			return nil
+		}
 		if tokenRefused(r, err) {
 			r.Status = results.Failed
 			r.ErrorMessage = "renewing the token failed: " + r.ErrorMessage
