@@ -82,8 +82,11 @@ func (l *Lock) Path() string { return l.path }
 func Acquire(path, what string) (*Lock, error) {
 	for tries := 0; ; tries++ {
 		l, retry, err := try(path, what)
-		if !retry || tries >= 10 {
+		if !retry {
 			return l, err
+		}
+		if tries >= 100 {
+			return nil, fmt.Errorf("lock %s: the file keeps being removed and created again; try again", path)
 		}
 	}
 }
@@ -118,6 +121,10 @@ func try(path, what string) (l *Lock, retry bool, err error) {
 
 	fl := flock.New(path, flock.SetFlag(os.O_RDWR), flock.SetPermissions(0o600))
 	ok, err := fl.TryLock()
+	if errors.Is(err, os.ErrNotExist) {
+		// The holder removed it on release just now: start again.
+		return nil, true, nil
+	}
 	if err != nil {
 		fl.Close()
 		return nil, false, fmt.Errorf("lock %s: %w", path, err)
