@@ -139,6 +139,40 @@ func TestWriteLimit(t *testing.T) {
 	}
 }
 
+func TestTokenBucket(t *testing.T) {
+	// 2 requests per second, bursts of 3: three at once pass, the fourth
+	// waits for a token (0.5 s, announced as 1 s); throttled requests take
+	// no token.
+	e := start(t, sim.Options{BucketRate: 2, BucketBurst: 3, RetryAfter: sim.RetryAfterFractional})
+	steps := []struct {
+		advance time.Duration
+		want    int
+		retry   string
+	}{
+		{0, http.StatusOK, ""},
+		{0, http.StatusOK, ""},
+		{0, http.StatusOK, ""},
+		{0, http.StatusTooManyRequests, "0.5"},
+		{250 * time.Millisecond, http.StatusTooManyRequests, "0.25"},
+		{250 * time.Millisecond, http.StatusOK, ""},
+		{0, http.StatusTooManyRequests, "0.5"},
+		{2 * time.Second, http.StatusOK, ""}, // refilled to the burst, not beyond
+		{0, http.StatusOK, ""},
+		{0, http.StatusOK, ""},
+		{0, http.StatusTooManyRequests, "0.5"},
+	}
+	for i, st := range steps {
+		e.clock.Advance(st.advance)
+		r := e.get(e.coll)
+		if r.status != st.want || r.header.Get("Retry-After") != st.retry {
+			t.Fatalf("request %d: %d Retry-After %q, want %d %q", i, r.status, r.header.Get("Retry-After"), st.want, st.retry)
+		}
+	}
+	if got := e.sim.Stats().Throttled; got != 4 {
+		t.Errorf("Throttled %d, want 4", got)
+	}
+}
+
 func TestRandom503(t *testing.T) {
 	e := start(t, sim.Options{Fail503: 1, Seed: 7})
 	withRA := 0

@@ -284,6 +284,12 @@ func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
 	if x.r.Method != http.MethodGet {
 		overW, freeW = s.writes.add(x.arrived)
 	}
+	if overB, freeB := s.bucket.take(x.arrived); overB {
+		overAll = true
+		if freeB.After(freeAll) {
+			freeAll = freeB
+		}
+	}
 	if overAll || overW {
 		free := freeAll
 		if freeW.After(free) {

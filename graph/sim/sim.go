@@ -69,6 +69,12 @@ type Options struct {
 	WriteLimit int
 	// WriteWindow is the window of WriteLimit; default Window.
 	WriteWindow time.Duration
+	// BucketRate, when above 0, limits requests of any kind with a token
+	// bucket instead of (or besides) a window: BucketRate requests per
+	// second, with bursts of at most BucketBurst (default 1). A throttled
+	// request takes no token. Some gateways limit this way.
+	BucketRate  float64
+	BucketBurst int
 	// RetryAfter is the format of the Retry-After header: RetryAfterSeconds
 	// (default), RetryAfterFractional or RetryAfterDate.
 	RetryAfter string
@@ -158,6 +164,7 @@ type Server struct {
 	live      int              // profiles not deleted
 	all       window           // requests of any kind
 	writes    window           // writes
+	bucket    bucket           // steady-rate limit
 	announced []announcement   // Retry-After announcements not yet passed
 	dice      *rand.Rand
 	faults    []*Fault
@@ -216,6 +223,7 @@ func New(opts Options) *Server {
 		keyCount: make(map[string]int),
 		all:      window{limit: opts.Limit, size: opts.Window},
 		writes:   window{limit: opts.WriteLimit, size: opts.WriteWindow},
+		bucket:   bucket{rate: opts.BucketRate, burst: float64(max(opts.BucketBurst, 1))},
 		dice:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x656e726f6c6c)),
 		stats:    Stats{Status: make(map[int]int)},
 	}

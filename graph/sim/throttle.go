@@ -43,6 +43,37 @@ func (w *window) add(now time.Time) (over bool, free time.Time) {
 	return true, w.times[w.head+n-w.limit].Add(w.size)
 }
 
+// bucket is a token bucket: it refills rate tokens per second up to burst,
+// and a request takes one. A request that finds no token is throttled and
+// takes none, as gateways that limit a steady rate do.
+type bucket struct {
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+// take admits a request arriving at now, or reports over and the moment a
+// token will be there.
+func (b *bucket) take(now time.Time) (over bool, free time.Time) {
+	if b.rate <= 0 {
+		return false, time.Time{}
+	}
+	if b.last.IsZero() {
+		b.tokens = b.burst
+	} else if now.After(b.last) {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	if now.After(b.last) {
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return false, time.Time{}
+	}
+	return true, now.Add(time.Duration((1 - b.tokens) / b.rate * float64(time.Second)))
+}
+
 // formatRetryAfter renders a wait of d, counted from deliver (when the
 // client gets the response), in the given format. It returns the header value
 // and the moment the value announces, rounded up so the announced moment is
