@@ -203,7 +203,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&inPath, "input", "", "profile definitions, .csv or .xlsx (required)")
 	fs.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default the first)")
 	fs.StringVar(&out, "out", "out", "folder for results.xlsx and qr-codes.pdf (created)")
-	fs.IntVar(&concurrency, "concurrency", 4, "requests in flight at once")
+	fs.IntVar(&concurrency, "concurrency", 16, "requests in flight at once (the budgets bound how many leave per 20 s)")
 	fs.StringVar(&onExists, "on-exists", "skip", "when a profile with the name exists: skip, update (patch what differs), create or fail")
 	fs.BoolVar(&updateSecrets, "update-secrets", false, "with --on-exists update: send a row's wifiPassword even when no other Wi-Fi setting changed")
 	fs.BoolVar(&strict, "strict", false, "post nothing when any row is invalid")

@@ -1,22 +1,29 @@
 // Command bench measures enrollbatch against the Graph simulator served on
 // a loopback port: the built binary is run as a process, as cron would run
-// it, and the simulator counts what reached it. It prints a Markdown table.
+// it, and the simulator counts what reached it. Where a scenario has a
+// comparison (the naive loop), both run in the same invocation against the
+// same kind of simulator. It prints a Markdown table.
 //
-//	go run ./bench                       # every scenario
-//	go run ./bench -scenario overhead -rows 20000
+//	go run ./bench                          # the pacing scenarios
+//	go run ./bench -scenario window -sizes 50,80,300,2000
+//	go run ./bench -scenario unknown -repeat 3
+//	go run ./bench -scenario memory -sizes 10000,50000,100000
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,41 +33,268 @@ import (
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
-type scenario struct {
-	name string
-	rows int
-	sim  sim.Options
-	args []string
-	// check returns what to report beyond the common columns, and an error
-	// when the scenario's target is missed.
-	check func(m measure) (string, error)
-}
-
-type measure struct {
-	rows    int
-	wall    time.Duration
-	steady  float64 // profiles created per second, first to last creation
-	late429 int     // 429s answered after the first 3 s (steady state)
-	maxRSS  int64   // KiB
-	stats   sim.Stats
-	results []results.Result
-	tenant  int
-}
+// The documented Intune window the pacing scenarios simulate.
+const (
+	intuneWrites   = 100
+	intuneRequests = 1000
+	intuneWindow   = 20 * time.Second
+	latency        = 50 * time.Millisecond
+)
 
 func main() {
 	var (
-		bin   = flag.String("bin", "", "enrollbatch binary (default: build it)")
-		which = flag.String("scenario", "all", "throttle, atlimit, faults, overhead, sequential or all")
-		rows  = flag.Int("rows", 0, "rows for the overhead scenario (default 2000)")
+		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
+		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, faults, overhead, memory, pacing (window, unknown, bucket) or all")
+		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
+		repeat = flag.Int("repeat", 1, "runs of the unknown, shortwindow and bucket scenarios")
 	)
 	flag.Parse()
-	if err := run(*bin, *which, *rows); err != nil {
+	if err := run(*bin, *which, *sizes, *repeat); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, which string, overheadRows int) error {
+// simRun is what one run against a simulator saw.
+type simRun struct {
+	wall             time.Duration // process (or loop) start to end
+	firstReq         time.Time     // first request that reached the simulator
+	firstWrite       time.Time     // first create
+	first429         time.Time     // first 429 answered
+	lastCreate       time.Time     // last 201 of a create
+	created          int           // 201s of creates
+	createdBefore429 int           // 201s of creates answered before the first 429
+	maxRSS           int64         // KiB, for processes
+	stats            sim.Stats
+	results          []results.Result
+	tenant           int
+	exit             int
+	stderr           string
+}
+
+// createSpan is the time from the tool's first request to the last
+// profile created: the part of a run that pacing decides.
+func (r simRun) createSpan() time.Duration { return r.lastCreate.Sub(r.firstReq) }
+
+// perSecondAfter429 is profiles created per second from the first 429 to
+// the last creation.
+func (r simRun) perSecondAfter429() float64 {
+	if r.first429.IsZero() {
+		return 0
+	}
+	return float64(r.created-r.createdBefore429) / r.lastCreate.Sub(r.first429).Seconds()
+}
+
+// recorder wraps the simulator to time what reached it.
+type recorder struct {
+	sim *sim.Server
+	mu  sync.Mutex
+	r   simRun
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	rc.mu.Lock()
+	if rc.r.firstReq.IsZero() {
+		rc.r.firstReq = now
+	}
+	isCreate := r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "androidDeviceOwnerEnrollmentProfiles")
+	if isCreate && rc.r.firstWrite.IsZero() {
+		rc.r.firstWrite = now
+	}
+	rc.mu.Unlock()
+	rec := &statusRecorder{ResponseWriter: w}
+	rc.sim.ServeHTTP(rec, r)
+	done := time.Now()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	switch {
+	case rec.status == http.StatusTooManyRequests && rc.r.first429.IsZero():
+		rc.r.first429 = done
+		rc.r.createdBefore429 = rc.r.created
+	case rec.status == http.StatusCreated && isCreate:
+		rc.r.created++
+		rc.r.lastCreate = done
+	}
+}
+
+// serve starts opts' simulator on a loopback port.
+func serve(opts sim.Options) (*recorder, string, func(), error) {
+	opts.OmitImage = true // the service renders images on its side, not on this machine
+	rc := &recorder{sim: sim.New(opts)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	hs := &http.Server{Handler: rc}
+	go hs.Serve(ln)
+	return rc, "http://" + ln.Addr().String() + "/beta", func() { hs.Close() }, nil
+}
+
+// intune is the simulator of the documented window: 100 writes and 1000
+// requests per sliding 20 s, 50 ms latency, whole-second Retry-After.
+func intune() sim.Options {
+	return sim.Options{Limit: intuneRequests, Window: intuneWindow, WriteLimit: intuneWrites, WriteWindow: intuneWindow, Latency: latency}
+}
+
+// writeInput writes rows rows of CSV input.
+func writeInput(path, tag string, rows int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("displayName,description,tokenExpirationDateTime,Site\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(w, "Bench %s %06d,Handheld scanner,2027-06-30,Site %d\n", tag, i, i%40)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// runBinary runs enrollbatch run against opts' simulator.
+func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string) (simRun, error) {
+	dir, err := os.MkdirTemp(tmp, tag)
+	if err != nil {
+		return simRun{}, err
+	}
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "in.csv")
+	if err := writeInput(in, tag, rows); err != nil {
+		return simRun{}, err
+	}
+	rc, url, stop, err := serve(opts)
+	if err != nil {
+		return simRun{}, err
+	}
+	defer stop()
+	out := filepath.Join(dir, "out")
+	full := append([]string{"run", "--input", in, "--out", out, "--graph-url", url, "--progress", "never", "--log-format", "text"}, args...)
+	cmd := exec.Command(bin, full...)
+	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=bench", "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return simRun{}, err
+	}
+	rc.mu.Lock()
+	r := rc.r
+	rc.mu.Unlock()
+	r.wall = wall
+	r.exit = cmd.ProcessState.ExitCode()
+	r.stderr = stderr.String()
+	r.stats = rc.sim.Stats()
+	r.tenant = len(rc.sim.Profiles())
+	r.maxRSS = maxRSS(cmd.ProcessState)
+	if _, r.results, err = output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err != nil {
+		return r, fmt.Errorf("read results: %w (stderr: %s)", err, tail(r.stderr))
+	}
+	ok := 0
+	for _, res := range r.results {
+		if res.Status == results.Created && res.ID != "" {
+			ok++
+		}
+	}
+	if ok != rows || r.tenant != rows {
+		return r, fmt.Errorf("%d of %d rows created with an id, %d profiles in the tenant (stderr: %s)", ok, rows, r.tenant, tail(r.stderr))
+	}
+	return r, nil
+}
+
+// naiveLoop is the script the issue compares with: 8 requests at a time,
+// and a 5 s sleep after a 429 before the same create is sent again.
+func naiveLoop(rows int, opts sim.Options) (simRun, error) {
+	rc, url, stop, err := serve(opts)
+	if err != nil {
+		return simRun{}, err
+	}
+	defer stop()
+	coll := url + "/deviceManagement/androidDeviceOwnerEnrollmentProfiles"
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var firstErr error
+	var errMu sync.Mutex
+	start := time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				body := fmt.Sprintf(`{"displayName":"Bench naive %06d","description":"Handheld scanner","tokenExpirationDateTime":"2027-06-30T00:00:00Z"}`, i)
+				for {
+					req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, coll, strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer bench")
+					resp, err := hc.Do(req)
+					if err != nil {
+						errMu.Lock()
+						firstErr = err
+						errMu.Unlock()
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusTooManyRequests {
+						time.Sleep(5 * time.Second)
+						continue
+					}
+					break
+				}
+			}
+		})
+	}
+	for i := 1; i <= rows; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return simRun{}, firstErr
+	}
+	rc.mu.Lock()
+	r := rc.r
+	rc.mu.Unlock()
+	r.wall = time.Since(start)
+	r.stats = rc.sim.Stats()
+	r.tenant = len(rc.sim.Profiles())
+	if r.tenant != rows {
+		return r, fmt.Errorf("naive loop: %d profiles for %d rows", r.tenant, rows)
+	}
+	return r, nil
+}
+
+// idealWindow is the least time the documented window allows for rows
+// creates when it starts empty: one window per full budget before the last
+// one, plus one latency.
+func idealWindow(rows int) time.Duration {
+	return time.Duration((rows+intuneWrites-1)/intuneWrites-1)*intuneWindow + latency
+}
+
+type table struct{ failed int }
+
+func (t *table) header(cols ...string) {
+	fmt.Println()
+	fmt.Println("| " + strings.Join(cols, " | ") + " |")
+	fmt.Println("|" + strings.Repeat("---|", len(cols)))
+}
+
+func (t *table) row(missed error, cells ...string) {
+	if missed != nil {
+		cells[len(cells)-1] += " — MISSED: " + missed.Error()
+		t.failed++
+	}
+	fmt.Println("| " + strings.Join(cells, " | ") + " |")
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func run(bin, which, sizes string, repeat int) error {
 	tmp, err := os.MkdirTemp("", "enrollbatch-bench")
 	if err != nil {
 		return err
@@ -72,161 +306,154 @@ func run(bin, which string, overheadRows int) error {
 			return fmt.Errorf("build: %v\n%s", err, out)
 		}
 	}
-	if overheadRows == 0 {
-		overheadRows = 2000
+	want := func(name string) bool {
+		return which == "all" || which == name || (which == "pacing" && (name == "window" || name == "unknown" || name == "bucket"))
 	}
-	all := []scenario{
-		{name: "throttle", rows: 300,
-			sim:  sim.Options{Limit: 20, Window: time.Second, Latency: 30 * time.Millisecond, RetryAfter: "seconds"},
-			args: []string{"--rate", "100", "--concurrency", "8"},
-			check: func(m measure) (string, error) {
-				perSec := m.steady
-				note := fmt.Sprintf("%.1f created/s = %.2f × limit; %d sent inside Retry-After", perSec, perSec/20, m.stats.InsideRetryAfter)
-				if perSec < 0.8*20 || m.stats.InsideRetryAfter > 0 {
-					return note, errors.New("below 0.8 × limit or requests sent while paused")
-				}
-				return note, nil
-			}},
-		{name: "atlimit", rows: 300,
-			sim:  sim.Options{Limit: 20, Window: time.Second, Latency: 30 * time.Millisecond},
-			args: []string{"--rate", "20", "--concurrency", "8"},
-			check: func(m measure) (string, error) {
-				perSec := m.steady
-				note := fmt.Sprintf("%.1f created/s = %.2f × limit; %d 429s after the first 3 s", perSec, perSec/20, m.late429)
-				if perSec < 0.95*20 || m.late429 > 0 {
-					return note, errors.New("below 0.95 × limit or throttled in steady state")
-				}
-				return note, nil
-			}},
-		{name: "faults", rows: 300,
-			sim:  sim.Options{Fail503: 0.05, Fail504AfterCreate: 0.03, DropAfterCreate: 0.03, Seed: 7},
-			args: []string{"--rate", "0", "--concurrency", "8"},
-			check: func(m measure) (string, error) {
-				ok := 0
-				for _, r := range m.results {
-					if r.Status == results.Created && r.ID != "" {
-						ok++
-					}
-				}
-				note := fmt.Sprintf("%d/%d created with id; %d profiles in the tenant; 503s %d, 504s %d", ok, m.rows, m.tenant, m.stats.Status[503], m.stats.Status[504])
-				if ok != m.rows || m.tenant != m.rows {
-					return note, errors.New("a row lost or a duplicate created")
-				}
-				return note, nil
-			}},
-		{name: "overhead", rows: overheadRows,
-			args: []string{"--rate", "0", "--concurrency", "16"},
-			check: func(m measure) (string, error) {
-				return fmt.Sprintf("%.0f rows/s, input to PDF", float64(m.rows)/m.wall.Seconds()), nil
-			}},
-		{name: "sequential", rows: 100,
-			sim:  sim.Options{Latency: 100 * time.Millisecond},
-			args: []string{"--rate", "0", "--concurrency", "1"},
-			check: func(m measure) (string, error) {
-				return fmt.Sprintf("%.1f rows/s: one request at a time, as a script does", float64(m.rows)/m.wall.Seconds()), nil
-			}},
-		{name: "concurrent", rows: 100,
-			sim:  sim.Options{Latency: 100 * time.Millisecond},
-			args: []string{"--rate", "0", "--concurrency", "16"},
-			check: func(m measure) (string, error) {
-				return fmt.Sprintf("%.1f rows/s with --concurrency 16", float64(m.rows)/m.wall.Seconds()), nil
-			}},
+	parse := func(def string) ([]int, error) {
+		s := sizes
+		if s == "" {
+			s = def
+		}
+		var out []int
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("-sizes %q: use row counts such as 50,80,300", s)
+			}
+			out = append(out, n)
+		}
+		return out, nil
 	}
-	fmt.Println("| scenario | rows | flags | wall | peak RSS | requests | 429s | result |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	failed := 0
-	for _, sc := range all {
-		if which != "all" && which != sc.name && !(which == "sequential" && sc.name == "concurrent") {
+	t := &table{}
+	if want("window") {
+		ns, err := parse("50,80,300,1000")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n**window**: the simulator allows %d writes and %d requests per sliding %v, %v latency; enrollbatch with default flags (binary as a process) against the naive loop (8 at a time, sleep 5 s on a 429). Span: first request to last profile created, measured by the simulator.\n", intuneWrites, intuneRequests, intuneWindow, latency)
+		t.header("rows", "enrollbatch wall", "enrollbatch span", "ideal", "span / ideal", "naive span", "naive / enrollbatch", "requests", "429s", "inside Retry-After", "duplicates", "peak RSS", "result")
+		for _, n := range ns {
+			ours, err := runBinary(bin, tmp, "window", n, intune())
+			if err != nil {
+				return fmt.Errorf("window %d: %w", n, err)
+			}
+			naive, err := naiveLoop(n, intune())
+			if err != nil {
+				return fmt.Errorf("window %d: %w", n, err)
+			}
+			ideal := idealWindow(n)
+			ratio := naive.createSpan().Seconds() / ours.createSpan().Seconds()
+			var missed []string
+			if n <= 80 && ours.wall > 3*time.Second {
+				missed = append(missed, "over 3 s")
+			}
+			if n >= 200 && ours.createSpan() > ideal+ideal/10 {
+				missed = append(missed, "more than 10% over ideal")
+			}
+			if ratio < 1 {
+				missed = append(missed, "slower than the naive loop")
+			}
+			if ours.stats.InsideRetryAfter > 0 || ours.stats.Duplicates > 0 {
+				missed = append(missed, "requests inside Retry-After or duplicates")
+			}
+			var merr error
+			if len(missed) > 0 {
+				merr = errors.New(strings.Join(missed, ", "))
+			}
+			t.row(merr, strconv.Itoa(n), secs(ours.wall), secs(ours.createSpan()), secs(ideal),
+				fmt.Sprintf("%.2f", ours.createSpan().Seconds()/ideal.Seconds()), secs(naive.createSpan()),
+				fmt.Sprintf("%.2f", ratio), strconv.Itoa(ours.stats.Requests), strconv.Itoa(ours.stats.Throttled),
+				strconv.Itoa(ours.stats.InsideRetryAfter), strconv.Itoa(ours.stats.Duplicates), fmt.Sprintf("%d MiB", ours.maxRSS/1024),
+				fmt.Sprintf("naive: %d requests, %d 429s", naive.stats.Requests, naive.stats.Throttled))
+		}
+	}
+	limitRuns := func(name, desc string, rows int, opts sim.Options, limit float64, target float64, from429 bool, args ...string) error {
+		fmt.Printf("\n**%s**: %s; `%s`, %d rows, %d run(s).\n", name, desc, strings.Join(append([]string{"enrollbatch run"}, args...), " "), rows, repeat)
+		t.header("run", "wall", "created/s", "of the limit", "requests", "429s", "inside Retry-After", "duplicates", "result")
+		for i := 1; i <= repeat; i++ {
+			r, err := runBinary(bin, tmp, name, rows, opts, args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			var rate float64
+			if from429 {
+				rate = r.perSecondAfter429()
+			} else {
+				rate = float64(r.created-1) / r.lastCreate.Sub(r.firstWrite).Seconds()
+			}
+			var merr error
+			if rate/limit < target || r.stats.InsideRetryAfter > 0 || r.stats.Duplicates > 0 {
+				merr = fmt.Errorf("below %.2f of the limit, or requests inside Retry-After, or duplicates", target)
+			}
+			what := "from the first create"
+			if from429 {
+				what = "from the first 429"
+			}
+			t.row(merr, strconv.Itoa(i), secs(r.wall), fmt.Sprintf("%.2f", rate), fmt.Sprintf("%.3f", rate/limit),
+				strconv.Itoa(r.stats.Requests), strconv.Itoa(r.stats.Throttled), strconv.Itoa(r.stats.InsideRetryAfter),
+				strconv.Itoa(r.stats.Duplicates), what)
+		}
+		return nil
+	}
+	if want("unknown") {
+		opts := sim.Options{WriteLimit: 20, WriteWindow: intuneWindow, Limit: intuneRequests, Window: intuneWindow, Latency: latency}
+		if err := limitRuns("unknown", "another app leaves this one 20 writes per sliding 20 s (1 per second), five times below `--rate 5` and the default budget", 100, opts, 1, 0.95, true, "--rate", "5"); err != nil {
+			return err
+		}
+	}
+	if want("shortwindow") {
+		opts := sim.Options{Limit: 4, Window: time.Second, Latency: latency}
+		if err := limitRuns("shortwindow", "the simulator allows 4 requests per sliding 1 s, five times below `--rate 20`", 240, opts, 4, 0.95, true, "--rate", "20"); err != nil {
+			return err
+		}
+	}
+	if want("bucket") {
+		opts := sim.Options{BucketRate: 4, BucketBurst: 10, Latency: latency}
+		if err := limitRuns("bucket", "a token bucket of 4 requests per second, bursts of 10, instead of a window; default flags", 300, opts, 4, 0.9, false); err != nil {
+			return err
+		}
+	}
+	if want("faults") {
+		opts := sim.Options{Fail503: 0.05, Fail504AfterCreate: 0.03, DropAfterCreate: 0.03, Seed: 7}
+		fmt.Println("\n**faults**: 5% 503, 3% 504 after the create, 3% dropped connections after the create; no limit.")
+		t.header("rows", "wall", "requests", "503s", "504s", "duplicates", "result")
+		r, err := runBinary(bin, tmp, "faults", 300, opts, "--write-budget", "0", "--request-budget", "0")
+		if err != nil {
+			return fmt.Errorf("faults: %w", err)
+		}
+		var merr error
+		if r.stats.Duplicates > 0 {
+			merr = errors.New("duplicates")
+		}
+		t.row(merr, "300", secs(r.wall), strconv.Itoa(r.stats.Requests), strconv.Itoa(r.stats.Status[503]), strconv.Itoa(r.stats.Status[504]),
+			strconv.Itoa(r.stats.Duplicates), "every row created exactly once, with its id in the results")
+	}
+	for _, name := range []string{"overhead", "memory"} {
+		if !want(name) {
 			continue
 		}
-		m, err := measureOne(bin, tmp, sc)
+		def := "2000"
+		if name == "memory" {
+			def = "10000,50000,100000"
+		}
+		ns, err := parse(def)
 		if err != nil {
-			return fmt.Errorf("%s: %w", sc.name, err)
+			return err
 		}
-		note, cerr := sc.check(m)
-		if cerr != nil {
-			note += " — MISSED: " + cerr.Error()
-			failed++
+		fmt.Printf("\n**%s**: no latency, no limit (`--write-budget 0 --request-budget 0 --concurrency 16`), input to PDF.\n", name)
+		t.header("rows", "wall", "rows/s", "peak RSS", "result")
+		for _, n := range ns {
+			r, err := runBinary(bin, tmp, name, n, sim.Options{}, "--write-budget", "0", "--request-budget", "0", "--concurrency", "16")
+			if err != nil {
+				return fmt.Errorf("%s %d: %w", name, n, err)
+			}
+			t.row(nil, strconv.Itoa(n), secs(r.wall), fmt.Sprintf("%.0f", float64(n)/r.wall.Seconds()), fmt.Sprintf("%d MiB", r.maxRSS/1024), "every row created")
 		}
-		fmt.Printf("| %s | %d | `%s` | %.2f s | %d MiB | %d | %d | %s |\n", sc.name, sc.rows, strings.Join(sc.args, " "),
-			m.wall.Seconds(), m.maxRSS/1024, m.stats.Requests, m.stats.Throttled, note)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d scenario(s) missed their target", failed)
+	if t.failed > 0 {
+		return fmt.Errorf("%d row(s) missed their target", t.failed)
 	}
 	return nil
-}
-
-func measureOne(bin, tmp string, sc scenario) (measure, error) {
-	dir, err := os.MkdirTemp(tmp, sc.name)
-	if err != nil {
-		return measure{}, err
-	}
-	in := filepath.Join(dir, "in.csv")
-	var b strings.Builder
-	b.WriteString("displayName,description,tokenExpirationDateTime,Site\n")
-	for i := 1; i <= sc.rows; i++ {
-		fmt.Fprintf(&b, "Bench %s %05d,Handheld scanner,2027-06-30,Site %d\n", sc.name, i, i%40)
-	}
-	if err := os.WriteFile(in, []byte(b.String()), 0o600); err != nil {
-		return measure{}, err
-	}
-	sc.sim.OmitImage = true // the service renders images on its side, not on this machine
-	s := sim.New(sc.sim)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return measure{}, err
-	}
-	var (
-		mu        sync.Mutex
-		throttled []time.Time
-	)
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w}
-		s.ServeHTTP(rec, r)
-		if rec.status == http.StatusTooManyRequests {
-			mu.Lock()
-			throttled = append(throttled, time.Now())
-			mu.Unlock()
-		}
-	})}
-	go hs.Serve(ln)
-	defer hs.Close()
-
-	out := filepath.Join(dir, "out")
-	args := append([]string{"run", "--input", in, "--out", out, "--graph-url", "http://" + ln.Addr().String() + "/beta", "--progress", "never", "--log-format", "text"}, sc.args...)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=bench", "PATH=" + os.Getenv("PATH")}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return measure{}, err
-	}
-	profiles := s.Profiles()
-	m := measure{rows: sc.rows, wall: wall, stats: s.Stats(), tenant: len(profiles)}
-	if n := len(profiles); n > 1 {
-		first, last := profiles[0].CreatedDateTime, profiles[n-1].CreatedDateTime
-		if span := last.Sub(first); span > 0 {
-			m.steady = float64(n-1) / span.Seconds()
-		}
-	}
-	for _, at := range throttled {
-		if at.Sub(start) > 3*time.Second {
-			m.late429++
-		}
-	}
-	m.maxRSS = maxRSS(cmd.ProcessState)
-	if _, m.results, err = output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err != nil {
-		return m, fmt.Errorf("read results: %w (stderr: %s)", err, tail(stderr.String()))
-	}
-	if _, err := os.Stat(filepath.Join(out, "qr-codes.pdf")); err != nil {
-		return m, fmt.Errorf("no QR sheet: %w (stderr: %s)", err, tail(stderr.String()))
-	}
-	return m, nil
 }
 
 // statusRecorder remembers the status a handler wrote. It passes Hijack
