@@ -110,7 +110,7 @@ type File struct {
 
 // Options tune Read.
 type Options struct {
-	// Sheet is the XLSX sheet to read; empty means the first sheet.
+	// Sheet is the XLSX sheet to read; empty means the first visible sheet.
 	Sheet string
 	// Now is the clock that token expiries are checked against; default
 	// time.Now.
@@ -136,7 +136,9 @@ func Read(path string, opts Options) (*File, error) {
 	case ".xlsx", ".xlsm":
 		f, err = readXLSX(path, opts.Sheet)
 	case ".xls":
-		err = errors.New("old .xls workbooks are not supported; save the file as .xlsx or .csv")
+		err = errors.New(xlsMessage)
+	case ".ods":
+		err = errors.New(odsMessage)
 	default:
 		err = fmt.Errorf("unknown file type %q; use a .csv or .xlsx file", ext)
 	}

@@ -295,7 +295,7 @@ func TestReadFileErrors(t *testing.T) {
 	}{
 		{name: "missing file", path: filepath.Join(dir, "nope.csv"), want: []string{"read " + filepath.Join(dir, "nope.csv"), "no such file"}},
 		{name: "unknown extension", path: write("profiles.json", "displayName\nA\n"), want: []string{"unknown file type \".json\"", ".csv or .xlsx"}},
-		{name: "old xls", path: write("profiles.xls", "x"), want: []string{"save the file as .xlsx"}},
+		{name: "old xls", path: write("profiles.xls", "x"), want: []string{"save it as .xlsx"}},
 		{name: "empty csv", path: write("empty.csv", ""), want: []string{"the file is empty"}},
 		{name: "bom only", path: write("bom.csv", "\ufeff"), want: []string{"the file is empty"}},
 		{name: "no displayName", path: write("nodn.csv", "name;description\nA;B\n"), want: []string{"no displayName column", "row 1 must hold the headers"}, noDisplayName: true},

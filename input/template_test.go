@@ -130,16 +130,27 @@ func checkXLSXTemplate(t *testing.T, path string, props []profile.Property) {
 		}
 	}
 
+	pkg, err := openPackage(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pkg.close()
 	for i, p := range props {
 		if p.Kind != profile.DateTime {
 			continue
 		}
 		ref := columnLetters(i) + "2"
-		r := &xlsxReader{wb: wb, sheet: TemplateSheet, dateStyle: map[int]bool{}}
-		if !r.isDate(ref) {
+		styleOf := func(ref string) int {
+			idx, err := wb.GetCellStyle(TemplateSheet, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return idx
+		}
+		if !pkg.isDate(styleOf(ref)) {
 			t.Errorf("%s (%s) is not formatted as a date", ref, p.Name)
 		}
-		if !r.isDate(columnLetters(i) + "50") {
+		if !pkg.isDate(styleOf(columnLetters(i) + "50")) {
 			t.Errorf("column %s (%s) is not formatted as a date below the example", columnLetters(i), p.Name)
 		}
 	}
@@ -201,9 +212,15 @@ func TestSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wb.Close()
-	r := &xlsxReader{wb: wb, sheet: wb.GetSheetList()[0], dateStyle: map[int]bool{}}
-	typ, err := wb.GetCellType(r.sheet, "C2")
-	if err != nil || (typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset) || !r.isDate("C2") {
+	pkg, err := openPackage("../samples/profiles.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pkg.close()
+	sheet := wb.GetSheetList()[0]
+	typ, err := wb.GetCellType(sheet, "C2")
+	style, serr := wb.GetCellStyle(sheet, "C2")
+	if err != nil || serr != nil || (typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset) || !pkg.isDate(style) {
 		t.Errorf("C2 is not a date cell: type %v, err %v", typ, err)
 	}
 }

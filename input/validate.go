@@ -31,7 +31,14 @@ type cell struct {
 	typ  cellType  // what the cell holds
 	num  float64   // the number of a number or bool cell
 	date time.Time // the time of a date cell
+	// unsaved marks an XLSX formula cell the file has no saved value for
+	// (written by a program that does not calculate, or saved with
+	// calculation off).
+	unsaved bool
 }
+
+// unsavedFormula is the problem of a formula cell without a saved value.
+const unsavedFormula = "formula without a saved value: open and save the file in Excel"
 
 // rawRow is one input record before validation.
 type rawRow struct {
@@ -43,7 +50,7 @@ type rawRow struct {
 // blank reports whether every cell of the row is empty.
 func (r rawRow) blank() bool {
 	for _, c := range r.cells {
-		if c.text != "" {
+		if c.text != "" || c.unsaved {
 			return false
 		}
 	}
@@ -86,11 +93,15 @@ func (f *File) validate(rr rawRow) Row {
 		}
 		return cell{}
 	}
-	for k, i := range f.extraCols {
-		row.Extras[k] = at(i).text
-	}
 	bad := func(column, msg string) {
 		row.Problems = append(row.Problems, Problem{File: f.Path, Row: rr.line, Column: column, Message: msg})
+	}
+	for k, i := range f.extraCols {
+		c := at(i)
+		row.Extras[k] = c.text
+		if c.unsaved && c.text == "" {
+			bad(f.Headers[i], unsavedFormula)
+		}
 	}
 	given := map[string]bool{}
 	// Walk the schema, not the map, so problems come in a stable order.
@@ -100,6 +111,11 @@ func (f *File) validate(rr rawRow) Row {
 			continue
 		}
 		c := at(i)
+		if c.unsaved && c.text == "" {
+			given[p.Name] = true
+			bad(p.Name, unsavedFormula)
+			continue
+		}
 		if c.text == "" {
 			continue
 		}

@@ -1,9 +1,12 @@
 package input
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,137 +19,219 @@ import (
 // is refused at once instead of keeping the job busy.
 const maxUnzip = 128 << 20
 
+// ErrUnzipLimit is wrapped by OpenWorkbook's error for a workbook that
+// unpacks to more than the limit.
+var ErrUnzipLimit = errors.New("the workbook unpacks to more than 128 MiB; split the list into several files")
+
+// OpenWorkbook opens an .xlsx file with the limits that apply to every
+// workbook the tool reads: at most 128 MiB unpacked, parts above 16 MiB
+// read from a temporary file instead of memory. Files of other spreadsheet
+// formats, whatever their extension, are refused with a message that says
+// to save them as .xlsx.
+func OpenWorkbook(path string) (*excelize.File, error) {
+	if err := sniffSpreadsheet(path); err != nil {
+		return nil, err
+	}
+	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzip, UnzipXMLSizeLimit: 16 << 20})
+	if err != nil {
+		// excelize has no sentinel for its size limit.
+		if strings.Contains(err.Error(), "unzip size exceeds") {
+			return nil, fmt.Errorf("open workbook: %w", ErrUnzipLimit)
+		}
+		return nil, fmt.Errorf("open workbook: %w; is it an .xlsx file?", err)
+	}
+	return wb, nil
+}
+
+// sniffSpreadsheet refuses files that are another spreadsheet format under
+// an .xlsx name: an Excel 97-2003 workbook (an OLE2 compound file) or an
+// OpenDocument spreadsheet (a zip whose first member is its mimetype).
+func sniffSpreadsheet(path string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	head := make([]byte, 90)
+	n, _ := io.ReadFull(fh, head)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
+		return errors.New(xlsMessage)
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")) && bytes.Contains(head, []byte("application/vnd.oasis.opendocument")):
+		return errors.New(odsMessage)
+	}
+	return nil
+}
+
+// The messages for spreadsheet formats the tool does not read.
+const (
+	xlsMessage = "this is an Excel 97-2003 workbook (.xls), which is not supported; open it in Excel and save it as .xlsx (File > Save As > Excel Workbook), or as CSV UTF-8"
+	odsMessage = "this is an OpenDocument spreadsheet (.ods), which is not supported; save it as .xlsx (in LibreOffice: File > Save As > Excel 2007-365), or as CSV"
+)
+
 // readXLSX reads one sheet of a workbook with typed cells: a number cell
 // with a date format is a date whatever the format shows, another number
-// cell is a number, a boolean cell a boolean.
+// cell is a number, a boolean cell a boolean. The sheet's XML is streamed
+// row by row, so memory does not grow with the number of rows or with how
+// far to the right a stray value sits; only the shared strings and the
+// styles are held. Without a sheet name the first visible sheet is read.
 func readXLSX(path, sheet string) (file *File, err error) {
-	// excelize parses untrusted XML; no input may crash the job.
+	// The XML is untrusted; no input may crash the job.
 	defer func() {
 		if r := recover(); r != nil {
 			file, err = nil, fmt.Errorf("the workbook cannot be read (%v); open it in Excel and save it again as .xlsx", r)
 		}
 	}()
-	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzip})
-	if err != nil {
-		// excelize has no sentinel for its size limit.
-		if strings.Contains(err.Error(), "unzip size exceeds") {
-			return nil, fmt.Errorf("open workbook: it unpacks to more than 128 MiB; split the list into several files")
-		}
-		return nil, fmt.Errorf("open workbook: %w; is it an .xlsx file?", err)
+	if err := sniffSpreadsheet(path); err != nil {
+		return nil, err
 	}
-	defer wb.Close()
-
-	sheets := wb.GetSheetList()
-	if len(sheets) == 0 {
+	wb, err := openPackage(path)
+	if err != nil {
+		return nil, err
+	}
+	defer wb.close()
+	if len(wb.sheets) == 0 {
 		return nil, errors.New("the workbook has no sheets")
 	}
-	name := sheets[0]
+	names := make([]string, len(wb.sheets))
+	for i, s := range wb.sheets {
+		names[i] = s.name
+	}
+	var warnings []string
+	var chosen *sheetEntry
 	if sheet != "" {
-		name = ""
-		for _, s := range sheets {
-			if s == sheet || (name == "" && strings.EqualFold(s, sheet)) {
-				name = s
+		for i := range wb.sheets {
+			if s := &wb.sheets[i]; s.name == sheet || (chosen == nil && strings.EqualFold(s.name, sheet)) {
+				chosen = s
 			}
 		}
-		if name == "" {
-			return nil, fmt.Errorf("no sheet named %q; the workbook has %s", sheet, quoteList(sheets))
+		if chosen == nil {
+			return nil, fmt.Errorf("no sheet named %q; the workbook has %s", sheet, quoteList(names))
+		}
+	} else {
+		var hidden []string
+		for i := range wb.sheets {
+			if s := &wb.sheets[i]; s.hidden {
+				hidden = append(hidden, s.name)
+			} else {
+				chosen = s
+				break
+			}
+		}
+		if chosen == nil {
+			return nil, fmt.Errorf("every sheet is hidden (%s); unhide the sheet to read, or name it with --sheet", quoteList(names))
+		}
+		if len(hidden) > 0 {
+			warnings = append(warnings, fmt.Sprintf("read sheet %q, the first visible one; hidden sheet(s) %s skipped (name one with --sheet to read it)", chosen.name, quoteList(hidden)))
 		}
 	}
+	name := chosen.name
 	f := &File{Path: path, Sheet: name, Format: "xlsx"}
+	cells, err := wb.openSheet(chosen)
+	if err != nil {
+		return nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
+	defer cells.close()
 
-	shown, err := wb.GetRows(name)
-	if err != nil {
-		return nil, fmt.Errorf("sheet %q: %w", name, err)
-	}
-	raw, err := wb.GetRows(name, excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, fmt.Errorf("sheet %q: %w", name, err)
-	}
-	if len(shown) == 0 {
-		return nil, fmt.Errorf("sheet %q is empty; row 1 must hold the headers, e.g. displayName", name)
-	}
-	if err := f.setHeaders(shown[0], columnLetters); err != nil {
-		return nil, fmt.Errorf("sheet %q: %w", name, err)
-	}
 	typed := map[int]bool{} // columns whose cell types matter
-	for prop, i := range f.Columns {
-		switch prop {
-		case "displayName", "description":
-		default:
-			typed[i] = true
-		}
-	}
-	date1904 := false
-	if props, err := wb.GetWorkbookProps(); err == nil && props.Date1904 != nil {
-		date1904 = *props.Date1904
-	}
-	r := &xlsxReader{wb: wb, sheet: name, date1904: date1904, dateStyle: map[int]bool{}}
-
+	width := -1             // columns with a header; -1 before the header row
 	var raws []rawRow
-	for n := 1; n < len(shown); n++ {
-		line := n + 1
-		rr := rawRow{line: line, cells: make([]cell, len(shown[n]))}
-		for i, v := range shown[n] {
-			rr.cells[i] = cell{text: strings.TrimSpace(v)}
+	for {
+		line, scanned, err := cells.next()
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q: %w", name, err)
 		}
-		if rr.blank() {
+		if line == 0 {
+			break
+		}
+		if width < 0 {
+			if line != 1 {
+				return nil, fmt.Errorf("sheet %q: row 1 is empty; it must hold the headers, e.g. displayName", name)
+			}
+			headers := []string{}
+			for _, sc := range scanned {
+				for len(headers) < sc.col {
+					headers = append(headers, "")
+				}
+				headers = append(headers, wb.shown(sc))
+			}
+			if err := f.setHeaders(headers, columnLetters); err != nil {
+				return nil, fmt.Errorf("sheet %q: %w", name, err)
+			}
+			width = len(f.Headers)
+			for prop, i := range f.Columns {
+				switch prop {
+				case "displayName", "description":
+				default:
+					typed[i] = true
+				}
+			}
 			continue
 		}
-		for i := range rr.cells {
-			if rr.cells[i].text == "" || !typed[i] {
+		rr := rawRow{line: line}
+		stray := -1
+		for _, sc := range scanned {
+			text := strings.TrimSpace(wb.shown(sc))
+			if sc.col >= width {
+				if text != "" && stray < 0 {
+					stray = sc.col
+				}
 				continue
 			}
-			rawText := ""
-			if n < len(raw) && i < len(raw[n]) {
-				rawText = strings.TrimSpace(raw[n][i])
+			if rr.cells == nil {
+				rr.cells = make([]cell, width)
 			}
-			rr.cells[i] = r.typedCell(columnLetters(i)+strconv.Itoa(line), rr.cells[i].text, rawText)
+			c := cell{text: text}
+			switch {
+			case text == "" && sc.formula:
+				c.unsaved = true
+			case text != "" && typed[sc.col]:
+				c = wb.typedCell(sc, text)
+			}
+			rr.cells[sc.col] = c
 		}
-		if i := firstValue(rr.cells, len(f.Headers)); i >= 0 {
+		if stray >= 0 {
 			rr.problems = append(rr.problems, Problem{File: path, Row: line,
-				Message: fmt.Sprintf("has a value in column %s, which has no header; add a header or clear the cell", columnLetters(i))})
+				Message: fmt.Sprintf("has a value in column %s, which has no header; add a header or clear the cell", columnLetters(stray))})
+		}
+		if rr.blank() && len(rr.problems) == 0 {
+			continue
 		}
 		raws = append(raws, rr)
 	}
+	if width < 0 {
+		return nil, fmt.Errorf("sheet %q is empty; row 1 must hold the headers, e.g. displayName", name)
+	}
+	f.Warnings = append(warnings, f.Warnings...)
 	f.addRows(raws)
 	return f, nil
 }
 
-// xlsxReader looks up cell types and number formats.
-type xlsxReader struct {
-	wb        *excelize.File
-	sheet     string
-	date1904  bool
-	dateStyle map[int]bool // style index -> has a date format
-}
-
 // typedCell classifies one non-empty cell from its type and style.
-func (r *xlsxReader) typedCell(ref, text, rawText string) cell {
+func (r *workbookPkg) typedCell(sc scannedCell, text string) cell {
 	c := cell{text: text}
-	typ, err := r.wb.GetCellType(r.sheet, ref)
-	if err != nil {
-		return c
-	}
-	switch typ {
-	case excelize.CellTypeBool:
+	rawText := strings.TrimSpace(sc.value)
+	switch sc.typ {
+	case "b":
 		c.typ = boolCell
 		c.num, _ = strconv.ParseFloat(rawText, 64)
 		if strings.EqualFold(rawText, "true") {
 			c.num = 1
 		}
-	case excelize.CellTypeError:
+	case "e":
 		c.typ = errorCell
-	case excelize.CellTypeDate:
+	case "d":
 		if t, ok := parseISOCell(rawText); ok {
 			c.typ, c.date = dateCell, t
 		}
-	case excelize.CellTypeNumber, excelize.CellTypeUnset:
+	case "", "n":
 		v, err := strconv.ParseFloat(rawText, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return c
 		}
 		c.typ, c.num = numberCell, v
-		if r.isDate(ref) {
+		if r.isDate(sc.style) {
 			if t, ok := serialToTime(v, r.date1904); ok {
 				c.typ, c.date = dateCell, t
 			}
@@ -158,25 +243,13 @@ func (r *xlsxReader) typedCell(ref, text, rawText string) cell {
 	return c
 }
 
-// isDate reports whether the cell's number format shows a date or time.
-func (r *xlsxReader) isDate(ref string) bool {
-	idx, err := r.wb.GetCellStyle(r.sheet, ref)
-	if err != nil {
+// isDate reports whether the number format of style idx shows a date or
+// time.
+func (r *workbookPkg) isDate(idx int) bool {
+	if idx < 0 || idx >= len(r.styles) {
 		return false
 	}
-	if d, ok := r.dateStyle[idx]; ok {
-		return d
-	}
-	d := false
-	if st, err := r.wb.GetStyle(idx); err == nil && st != nil {
-		if st.CustomNumFmt != nil {
-			d = isDateFormat(*st.CustomNumFmt)
-		} else {
-			d = builtinDateFormat(st.NumFmt)
-		}
-	}
-	r.dateStyle[idx] = d
-	return d
+	return r.styles[idx].date
 }
 
 // builtinDateFormat reports whether a built-in number format id is a date

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -331,7 +332,7 @@ func cellText(s string) string {
 // ones, and the run's facts from the Summary sheet when it is there.
 func ReadWorkbook(path string) (results.Run, []results.Result, error) {
 	var run results.Run
-	f, err := excelize.OpenFile(path)
+	f, err := input.OpenWorkbook(path)
 	if err != nil {
 		return run, nil, fmt.Errorf("read %s: %w", path, err)
 	}

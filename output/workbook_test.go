@@ -2,9 +2,11 @@ package output
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -365,5 +368,33 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), func(io.Writer) error { return nil }); err == nil {
 		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+// TestReadWorkbookRefusesABomb checks that a results workbook is opened
+// with the same unzip limit as an input workbook: a small file whose sheet
+// claims to unpack to 200 MiB is refused at once.
+func TestReadWorkbookRefusesABomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	body := []byte("<worksheet/>")
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name: "xl/worksheets/sheet1.xml", Method: zip.Store,
+		CRC32: crc32.ChecksumIEEE(body), CompressedSize64: uint64(len(body)), UncompressedSize64: 200 << 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(body)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "results.xlsx")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ReadWorkbook(path)
+	if !errors.Is(err, input.ErrUnzipLimit) || !strings.Contains(err.Error(), "results.xlsx") {
+		t.Fatalf("err %v, want the unzip limit, naming the file", err)
 	}
 }
