@@ -183,8 +183,9 @@ func Expired(expires, now time.Time) bool {
 // placed is a label laid out in its cell, ready to be put on a page. Its
 // operators use the cell's top-left corner as origin, in points, y up.
 type placed struct {
-	per   int // the layout of the page it goes on
-	ops   []byte
+	per    int // the layout of the page it goes on
+	ops    []byte
+	glyphs []typeset.Glyph // the glyph forms ops refer to
 	texts []layerText
 	img   image.Image // a service image that could not be traced
 	imgAt [4]float64  // x, y, w, h in millimetres from the cell's corner
@@ -305,6 +306,7 @@ func (r *renderer) render(lb *Label, idx int) (*placed, error) {
 	p.ops = append(p.ops, " cm\n"...)
 	p.ops = append(p.ops, blk.Ops...)
 	p.ops = append(p.ops, "Q\nQ\n"...)
+	p.glyphs = blk.Glyphs
 	for _, t := range blk.Texts {
 		p.texts = append(p.texts, layerText{
 			x: padMM + t.X*ptToMM, y: textTop - t.Y*ptToMM, size: t.Size, width: t.Width, text: t.Text,

@@ -55,6 +55,7 @@ type sheetPart struct {
 	per     int // layout of the current page
 	inPage  int // labels on the current page
 	imageNo int
+	forms   map[any]string // glyph forms in this file: typeset.Glyph.Key -> XObject name
 }
 
 // batchSize is how many labels are laid out together.
@@ -159,7 +160,7 @@ func (w *SheetWriter) newPart() error {
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("load fonts: %w", err)
 	}
-	w.part = &sheetPart{pdf: pdf, number: len(w.parts) + 1}
+	w.part = &sheetPart{pdf: pdf, number: len(w.parts) + 1, forms: map[any]string{}}
 	return nil
 }
 
@@ -199,7 +200,7 @@ func (w *SheetWriter) place(p *placed) error {
 	b = append(b, ' ')
 	b = appendNum(b, (lay.pageH-y)*mmToPt)
 	b = append(b, " cm\n"...)
-	b = append(b, p.ops...)
+	b = w.expand(pt, b, p.ops, p.glyphs)
 	b = append(b, "Q"...)
 	pdf.RawWriteStr(string(b))
 	if p.img != nil {
@@ -231,6 +232,45 @@ func (w *SheetWriter) layer(pdf *gofpdf.Fpdf, x, y, size, width float64, text st
 	pdf.RawWriteStr("3 Tr " + strconv.FormatFloat(tc, 'f', 4, 64) + " Tc")
 	pdf.Text(x, y, txt)
 	pdf.RawWriteStr("0 Tc 0 Tr")
+}
+
+// expand appends ops to b with each glyph placeholder replaced by the
+// glyph's form XObject, created in this file at its first use: a glyph's
+// outline is stored once per file however often it is drawn.
+func (w *SheetWriter) expand(pt *sheetPart, b, ops []byte, glyphs []typeset.Glyph) []byte {
+	for {
+		i := bytes.IndexByte(ops, 0)
+		if i < 0 {
+			return append(b, ops...)
+		}
+		b = append(b, ops[:i]...)
+		ops = ops[i+1:]
+		j := bytes.IndexByte(ops, 0)
+		idx, err := strconv.Atoi(string(ops[:j]))
+		ops = ops[j+1:]
+		if err != nil || idx < 0 || idx >= len(glyphs) {
+			continue
+		}
+		g := glyphs[idx]
+		name, ok := pt.forms[g.Key]
+		if !ok {
+			form := string(g.Form)
+			side := float64(typeset.FormSize) * ptToMM // the form's box, in the file's unit
+			// A template of its own (not copied from the file's state), so
+			// that it sets no colour and paints in the colour of its use.
+			tpl := gofpdf.CreateTpl(gofpdf.PointType{}, gofpdf.SizeType{Wd: side, Ht: side}, "P", "mm", "", func(t *gofpdf.Tpl) {
+				t.RawWriteStr(form)
+			})
+			// Register it with the file through a use that paints nothing.
+			pt.pdf.RawWriteStr("q 0 0 0 0 re W n")
+			pt.pdf.UseTemplateScaled(tpl, gofpdf.PointType{}, gofpdf.SizeType{Wd: side, Ht: side})
+			pt.pdf.RawWriteStr("Q")
+			name = "/TPL" + tpl.ID()
+			pt.forms[g.Key] = name
+		}
+		b = append(b, name...)
+		b = append(b, " Do"...)
+	}
 }
 
 // drawImage places a service image that could not be traced, enlarged by
@@ -266,7 +306,7 @@ func (w *SheetWriter) frame(pt *sheetPart) {
 	b = append(b, ' ')
 	b = appendNum(b, (lay.pageH-marginMM+0.5)*mmToPt)
 	b = append(b, " cm\n"...)
-	b = append(b, blk.Ops...)
+	b = w.expand(pt, b, blk.Ops, blk.Glyphs)
 	b = append(b, "Q"...)
 	pdf.RawWriteStr(string(b))
 	for _, t := range blk.Texts {

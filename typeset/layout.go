@@ -52,7 +52,8 @@ type Text struct {
 
 // Block is a caption laid out in its box.
 type Block struct {
-	Ops       []byte    // PDF path operators for the glyphs, in points, origin at the box's top-left, y up
+	Ops       []byte    // PDF operators that place the glyphs, in points, origin at the box's top-left, y up (see Glyph)
+	Glyphs    []Glyph   // the glyph forms Ops refer to
 	Texts     []Text    // the text layer
 	Missing   []Missing // characters drawn as markers
 	Shortened bool      // some text did not fit and ends in an ellipsis
@@ -93,7 +94,8 @@ type Typesetter struct {
 	seg    shaping.Segmenter
 	wrap   shaping.LineWrapper
 	cover  map[rune]bool
-	dots   shaping.Output // the ellipsis
+	dots   shaping.Output   // the ellipsis
+	used   map[glyphKey]int // glyph forms of the Block being laid out
 }
 
 // New returns a Typesetter drawing with these fonts.
@@ -250,6 +252,7 @@ func (t *Typesetter) Layout(paras []Para, o Options) Block {
 		o.MinSize = o.Size
 	}
 	var b Block
+	t.used = map[glyphKey]int{}
 	ps := make([]para, 0, len(paras))
 	for _, p := range paras {
 		if pp := t.prepare(p, o.MaxRunes, &b.Missing); len(pp.runs) > 0 {
@@ -383,7 +386,7 @@ func (t *Typesetter) draw(b *Block, p *para, lines int, size, width, top float64
 			if isTruncatorRun(run, &t.dots) {
 				runX := x
 				for _, g := range run.Glyphs {
-					t.glyph(b, run.Face, g.GlyphID, x+toPt(g.XOffset, fs), baseline+toPt(g.YOffset, fs), fs, p.Bold)
+					t.glyph(b, run.Face, g.GlyphID, x+toPt(g.XOffset, fs), baseline+toPt(g.YOffset, fs), fs, p.Bold, p.Color)
 					x += toPt(g.Advance, fs)
 				}
 				b.Texts = append(b.Texts, Text{X: runX, Y: baseline, Size: fs, Width: x - runX, Text: "…"})
@@ -404,7 +407,7 @@ func (t *Typesetter) draw(b *Block, p *para, lines int, size, width, top float64
 				word = wordSpan{lo: -1}
 			}
 			for _, g := range run.Glyphs {
-				t.glyph(b, run.Face, g.GlyphID, x+toPt(g.XOffset, fs), baseline+toPt(g.YOffset, fs), fs, p.Bold)
+				t.glyph(b, run.Face, g.GlyphID, x+toPt(g.XOffset, fs), baseline+toPt(g.YOffset, fs), fs, p.Bold, p.Color)
 				adv := toPt(g.Advance, fs)
 				lo := max(0, min(g.ClusterIndex, len(p.runes)))
 				hi := max(lo, min(g.ClusterIndex+max(g.RuneCount, 1), len(p.runes)))
@@ -448,10 +451,47 @@ func isTruncatorRun(run *shaping.Output, dots *shaping.Output) bool {
 	return len(run.Glyphs) > 0 && len(dots.Glyphs) > 0 && &run.Glyphs[0] == &dots.Glyphs[0]
 }
 
-// glyph appends one glyph, its origin at (x, y) points, at size points.
-func (t *Typesetter) glyph(b *Block, face *font.Face, gid font.GID, x, y, size float64, bold bool) {
-	path := t.fonts.outline(face, gid)
-	if len(path) == 0 {
+// glyph appends one glyph, its origin at (x, y) points, at size points: a
+// transformation to font units and a placeholder for the glyph's form (see
+// Glyph), which the caller replaces so that every use of a glyph shares one
+// copy of its outline.
+func (t *Typesetter) glyph(b *Block, face *font.Face, gid font.GID, x, y, size float64, bold bool, color [3]float64) {
+	key := glyphKey{face.Font, gid, bold, color}
+	idx, ok := t.used[key]
+	if !ok {
+		path := t.fonts.outline(face, gid)
+		if len(path) == 0 {
+			t.used[key] = -1
+			return
+		}
+		var form []byte
+		for _, op := range []string{"rg ", "RG "} {
+			for _, c := range color {
+				form = appendNum(form, c)
+				form = append(form, ' ')
+			}
+			form = append(form, op...)
+		}
+		form = append(form, "1 0 0 1 "...)
+		form = strconv.AppendInt(form, FormOrigin, 10)
+		form = append(form, ' ')
+		form = strconv.AppendInt(form, FormOrigin, 10)
+		form = append(form, " cm\n"...)
+		if bold {
+			form = strconv.AppendInt(form, int64(face.Upem())*4/100, 10)
+			form = append(form, " w 1 j\n"...)
+		}
+		form = append(form, path...)
+		if bold {
+			form = append(form, "B\n"...)
+		} else {
+			form = append(form, "f\n"...)
+		}
+		idx = len(b.Glyphs)
+		b.Glyphs = append(b.Glyphs, Glyph{Key: key, Form: form})
+		t.used[key] = idx
+	}
+	if idx < 0 {
 		return
 	}
 	s := size / float64(face.Upem())
@@ -460,20 +500,40 @@ func (t *Typesetter) glyph(b *Block, face *font.Face, gid font.GID, x, y, size f
 	b.Ops = append(b.Ops, " 0 0 "...)
 	b.Ops = strconv.AppendFloat(b.Ops, s, 'f', 6, 64)
 	b.Ops = append(b.Ops, ' ')
-	b.Ops = appendNum(b.Ops, x)
+	b.Ops = appendNum(b.Ops, x-FormOrigin*s)
 	b.Ops = append(b.Ops, ' ')
-	b.Ops = appendNum(b.Ops, y)
-	b.Ops = append(b.Ops, " cm\n"...)
-	if bold {
-		b.Ops = strconv.AppendInt(b.Ops, int64(face.Upem())*4/100, 10)
-		b.Ops = append(b.Ops, " w "...)
-	}
-	b.Ops = append(b.Ops, path...)
-	if bold {
-		b.Ops = append(b.Ops, "B Q\n"...)
-	} else {
-		b.Ops = append(b.Ops, "f Q\n"...)
-	}
+	b.Ops = appendNum(b.Ops, y-FormOrigin*s)
+	b.Ops = append(b.Ops, " cm "...)
+	b.Ops = append(b.Ops, 0)
+	b.Ops = strconv.AppendInt(b.Ops, int64(idx), 10)
+	b.Ops = append(b.Ops, 0)
+	b.Ops = append(b.Ops, " Q\n"...)
+}
+
+// glyphKey identifies a glyph form: outline and style.
+type glyphKey struct {
+	f     *font.Font
+	gid   font.GID
+	bold  bool
+	color [3]float64
+}
+
+// FormOrigin is where a glyph's origin sits in its form: glyph forms span
+// [0, FormSize] in font units on both axes, so outlines within FormOrigin
+// font units of their origin fit.
+const (
+	FormOrigin = 5000
+	FormSize   = 2 * FormOrigin
+)
+
+// Glyph is a glyph a Block draws. Block.Ops refer to it by a placeholder:
+// a zero byte, its index in Block.Glyphs in decimal, a zero byte. The
+// caller replaces each placeholder with operators that paint Form (for a
+// PDF, "/Name Do" of a form XObject whose content is Form and whose
+// bounding box is [0 0 FormSize FormSize]). The form sets its colour.
+type Glyph struct {
+	Key  any    // equal for equal glyph forms, across Blocks of one Fonts
+	Form []byte // the form's content: the outline in font units, filled
 }
 
 // appendOutline appends a glyph outline as path operators in font units;
@@ -481,9 +541,9 @@ func (t *Typesetter) glyph(b *Block, face *font.Face, gid font.GID, x, y, size f
 func appendOutline(b []byte, o font.GlyphOutline) []byte {
 	var cx, cy float32 // current point
 	pt := func(x, y float32) {
-		b = strconv.AppendFloat(b, math.Round(float64(x)*10)/10, 'f', -1, 64)
+		b = strconv.AppendFloat(b, math.Round(float64(x)), 'f', -1, 64)
 		b = append(b, ' ')
-		b = strconv.AppendFloat(b, math.Round(float64(y)*10)/10, 'f', -1, 64)
+		b = strconv.AppendFloat(b, math.Round(float64(y)), 'f', -1, 64)
 		b = append(b, ' ')
 	}
 	for _, s := range o.Segments {

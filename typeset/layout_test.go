@@ -49,7 +49,7 @@ func TestEmbeddedScripts(t *testing.T) {
 			if b.Shortened || b.Size != 10 {
 				t.Errorf("size %v, shortened %v: a short name fits at the preferred size", b.Size, b.Shortened)
 			}
-			if n := strings.Count(string(b.Ops), " cm\n"); n < len([]rune(strings.ReplaceAll(tc.text, " ", "")))/2 {
+			if n := strings.Count(string(b.Ops), " Q\n"); n < len([]rune(strings.ReplaceAll(tc.text, " ", "")))/2 {
 				t.Errorf("%d glyphs drawn for %q", n, tc.text)
 			}
 			if tc.layer != "" && layerText(b) != tc.layer {
