@@ -186,11 +186,11 @@ type placed struct {
 	per    int // the layout of the page it goes on
 	ops    []byte
 	glyphs []typeset.Glyph // the glyph forms ops refer to
-	texts []layerText
-	img   image.Image // a service image that could not be traced
-	imgAt [4]float64  // x, y, w, h in millimetres from the cell's corner
-	idx   int
-	notes []string
+	texts  []layerText
+	img    image.Image // a service image that could not be traced
+	imgAt  [4]float64  // x, y, w, h in millimetres from the cell's corner
+	idx    int
+	notes  []string
 }
 
 // layerText is one piece of the invisible text layer, in millimetres from the
