@@ -188,7 +188,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 			continue
 		case found && (j.OnExists == Skip || j.OnExists == Update):
 			r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, inRowZone(p.TokenExpirationDateTime, rows[i])
-			d := plan.Compare(rows[i].Body, p, plan.Options{UpdateSecrets: j.UpdateSecrets})
+			d := plan.Compare(rows[i].Given(), p, plan.Options{UpdateSecrets: j.UpdateSecrets})
 			expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
 			if _, given := rows[i].Body["enrollmentMode"]; !given && p.EnrollmentMode != "" {
 				modes[i] = p.EnrollmentMode // a new token follows the tenant's mode

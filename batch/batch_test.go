@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -688,5 +690,32 @@ func TestRenewNeverShortens(t *testing.T) {
 				t.Errorf("notes %q, want %q", rs[0].Notes, tt.note)
 			}
 		})
+	}
+}
+
+// TestUpdateLeavesWifiAloneWithoutWifiColumns checks that the configureWifi
+// false a row without Wi-Fi values is created with does not turn Wi-Fi off
+// on an existing profile.
+func TestUpdateLeavesWifiAloneWithoutWifiColumns(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	p := s.SeedProfiles(profile.Profile{DisplayName: "Gate", EnrollmentMode: profile.ModeAOSPUserless, ConfigureWifi: true, WifiSsid: "Yard"})[0]
+	path := filepath.Join(t.TempDir(), "in.csv")
+	if err := os.WriteFile(path, []byte("displayName,enrollmentMode,description\nGate,corporateOwnedAOSPUserlessDevice,new text\nNew Gate,,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rows := readRows(t, path)
+	job.OnExists = Update
+	rs, err := job.Run(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Status != results.Updated || !reflect.DeepEqual(rs[0].Changes, []string{"description: (empty) → new text"}) {
+		t.Errorf("row 2: %s, changes %q", rs[0].Status, rs[0].Changes)
+	}
+	if got, _ := s.Profile(p.ID); !got.ConfigureWifi || got.WifiSsid != "Yard" {
+		t.Errorf("the update changed Wi-Fi: %+v", got)
+	}
+	if created := s.Named("New Gate"); len(created) != 1 || created[0].ConfigureWifi {
+		t.Errorf("the new profile: %+v, want configureWifi false", created)
 	}
 }

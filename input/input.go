@@ -82,6 +82,26 @@ type Row struct {
 	// with a caveat the documentation gives. They go into the result's
 	// notes.
 	Notes []string
+	// WifiOff says Body's configureWifi false was filled in because the
+	// row has no Wi-Fi values (the service's default is true): a new
+	// profile gets it, but an existing profile's Wi-Fi is not changed for
+	// it.
+	WifiOff bool
+}
+
+// Given returns the body without the values the reader filled in (see
+// WifiOff): what the person asked for, to compare with an existing profile.
+func (r *Row) Given() map[string]any {
+	if !r.WifiOff {
+		return r.Body
+	}
+	m := make(map[string]any, len(r.Body))
+	for k, v := range r.Body {
+		if k != "configureWifi" {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // Valid reports whether the row has no problems.

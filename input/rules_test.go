@@ -84,6 +84,13 @@ func TestDocumentedRules(t *testing.T) {
 					t.Errorf("body %s = %#v, want %#v", k, r.Body[k], v)
 				}
 			}
+			// No row here types configureWifi false: a false is filled in,
+			// and left out of what is compared with an existing profile.
+			_, inBody := r.Body["configureWifi"]
+			_, given := r.Given()["configureWifi"]
+			if r.WifiOff != (r.Body["configureWifi"] == false) || given != (inBody && !r.WifiOff) {
+				t.Errorf("WifiOff %v with configureWifi %v; Given() has it: %v", r.WifiOff, r.Body["configureWifi"], given)
+			}
 			found := tt.note == ""
 			for _, n := range r.Notes {
 				found = found || strings.Contains(n, tt.note)

@@ -219,6 +219,7 @@ func (f *File) checkWifi(row *Row, given map[string]bool, bad func(column, msg s
 			return
 		}
 		row.Body["configureWifi"] = wifi
+		row.WifiOff = !wifi
 	}
 	if !wifi {
 		for _, name := range values {
