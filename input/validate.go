@@ -151,7 +151,7 @@ func (f *File) validate(rr rawRow) Row {
 func (f *File) crossCheck(row *Row, given map[string]bool, bad func(column, msg string)) {
 	mode, modeOK := row.Body["enrollmentMode"].(string)
 	if !given["enrollmentMode"] {
-		modeOK = true // empty mode: the service's default, a dedicated device
+		modeOK = true // an empty mode is taken as a dedicated device
 	}
 	shownMode := mode
 	if shownMode == "" {
