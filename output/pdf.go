@@ -77,7 +77,7 @@ const MinModuleMM = 2 * GridMM
 // written in parts (qr-codes-part-01-of-03.pdf, ...). gofpdf keeps every
 // page of a file in memory until the file is written, so this bounds the
 // memory of the sheet whatever the size of the run.
-const DefaultMaxPages = 200
+const DefaultMaxPages = 50
 
 // ErrNoLabels is returned when no label is left to print (none given, or
 // every token expired). No file is written then.

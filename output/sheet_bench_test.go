@@ -45,7 +45,7 @@ func peakHeap(f func()) float64 {
 }
 
 // BenchmarkSheetParts compares ways of writing a 2,400-label sheet (400
-// pages): one gofpdf document holding every page, and parts of 50 or 200
+// pages): one gofpdf document holding every page, and parts of 50 or 100
 // pages, laid out on every core or on one. It reports the peak live heap.
 //
 //	go test ./output -run '^$' -bench SheetParts -benchtime 1x -count 3
@@ -63,9 +63,9 @@ func BenchmarkSheetParts(b *testing.B) {
 		pages, workers int
 	}{
 		{"one file", 1 << 20, 0},
-		{"parts of 200 pages", 200, 0},
+		{"parts of 100 pages", 100, 0},
 		{"parts of 50 pages", 50, 0},
-		{"parts of 50 pages, one core", 50, 1},
+		{"parts of 100 pages, one core", 100, 1},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			dir := b.TempDir()
