@@ -15,6 +15,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
 	"sync"
 	"unicode"
 
@@ -47,7 +48,7 @@ type Fonts struct {
 	// characters the other fonts lack. Tests turn it off to check markers.
 	System bool
 	// CacheDir holds the index of the system fonts; empty means the user's
-	// cache folder.
+	// cache folder (or the temporary folder when there is none).
 	CacheDir string
 
 	paths sync.Map // pathKey -> []byte: glyph outlines as path operators
@@ -155,7 +156,7 @@ func (m *fontmap) lookup(r rune) *font.Face {
 	}
 	if m.system == nil {
 		fm := fontscan.NewFontMap(log.New(io.Discard, "", 0))
-		if err := fm.UseSystemFonts(m.fonts.CacheDir); err != nil {
+		if err := fm.UseSystemFonts(indexDir(m.fonts.CacheDir)); err != nil {
 			m.failed = true
 			return nil
 		}
@@ -171,6 +172,20 @@ func (m *fontmap) lookup(r rune) *font.Face {
 		return f
 	}
 	return nil
+}
+
+// indexDir is where the index of the system fonts is kept: dir when
+// given, else the user's cache folder, else (a service account without a
+// home, for one) the temporary folder, so that system fonts are found
+// wherever the tool runs.
+func indexDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "enrollbatch", "fonts")
+	}
+	return filepath.Join(os.TempDir(), "enrollbatch-fonts")
 }
 
 // drawable reports whether the glyph has a vector outline (colour bitmaps
