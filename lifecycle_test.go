@@ -176,3 +176,65 @@ func pdfText(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestUpdateThatChangesThePayloadPrintsAReplacement(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	env := []string{"GRAPH_ACCESS_TOKEN=t"}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "aosp.csv")
+	const header = "displayName,enrollmentMode,configureWifi,wifiSsid,wifiSecurityType\n"
+	os.WriteFile(in, []byte(header+"Yard Scanners,corporateOwnedAOSPUserlessDevice,true,YARD,none\nYard Tablets,corporateOwnedAOSPUserlessDevice,true,YARD,none\n"), 0o600)
+	if code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", in, "--out", filepath.Join(dir, "first"), "--rate", "0"); code != 0 {
+		t.Fatalf("first run exit %d: %s", code, stderr)
+	}
+	os.WriteFile(in, []byte(header+"Yard Scanners,corporateOwnedAOSPUserlessDevice,true,YARD-2,none\nYard Tablets,corporateOwnedAOSPUserlessDevice,true,YARD,none\n"), 0o600)
+	out := filepath.Join(dir, "update")
+	code, _, stderr := run(t, env, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--on-exists", "update")
+	if code != 0 || !strings.Contains(stderr, "(1 label(s))") {
+		t.Fatalf("update exit %d: %s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if rs[0].Status != results.Updated || len(rs[0].Changes) != 2 || !strings.Contains(rs[0].Changes[1], "stale") ||
+		!strings.Contains(rs[0].QRCodeContent, `"YARD-2"`) || rs[1].Status != results.Exists {
+		t.Fatalf("results: %s %q %q / %s", rs[0].Status, rs[0].Changes, rs[0].QRCodeContent, rs[1].Status)
+	}
+	if p := s.Named("Yard Scanners")[0]; p.QRCodeContent != rs[0].QRCodeContent {
+		t.Errorf("printed content differs from the tenant's")
+	}
+	text := strings.Join(strings.Fields(pdfText(t, filepath.Join(out, "qr-codes.pdf"))), " ")
+	if !strings.Contains(text, "Yard Scanners") || !strings.Contains(text, "REPLACES EARLIER CODES") || strings.Contains(text, "Yard Tablets") {
+		t.Errorf("replacement sheet text: %s", text)
+	}
+}
+
+func TestNewCommandsHaveHelp(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"export", "--help"}, []string{"enrollbatch export", "-name-prefix", "-sheet", "-out"}},
+		{[]string{"delete", "--help"}, []string{"enrollbatch delete", "-dry-run", "-yes", "-force", "-input", "-name-prefix"}},
+		{[]string{"run", "--help"}, []string{"-prune", "-update-secrets", "update (patch what differs)"}},
+		{[]string{"revoke", "--help"}, []string{"-yes"}},
+	}
+	for _, tc := range cases {
+		code, stdout, stderr := run(t, nil, tc.args...)
+		if code != 0 {
+			t.Errorf("%v exit %d: %s", tc.args, code, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%v: help lacks %q:\n%s", tc.args, w, stdout)
+			}
+		}
+	}
+	for _, args := range [][]string{
+		{"export"}, {"export", "--out", "x.pdf"}, {"delete"}, {"delete", "--input", "a.csv", "--name-prefix", "b"},
+		{"run", "--input", "samples/profiles.csv", "--prune"}, {"run", "--input", "samples/profiles.csv", "--yes"},
+		{"run", "--input", "samples/profiles.csv", "--update-secrets"},
+	} {
+		if code, _, stderr := run(t, nil, args...); code != 2 {
+			t.Errorf("%v exit %d, want 2: %s", args, code, stderr)
+		}
+	}
+}
