@@ -170,3 +170,37 @@ func TestSplitBySite(t *testing.T) {
 		t.Error("a run with an unknown --split-by column posted")
 	}
 }
+
+// TestUndrawableCharacterIsNoted: a character no font has is named, with
+// its row, in the log and in the row's notes, and the label still prints.
+func TestUndrawableCharacterIsNoted(t *testing.T) {
+	requirePDFTools(t)
+	_, url := simServer(t, sim.Options{})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "p.csv")
+	if err := os.WriteFile(in, []byte("displayName,Site\nGate A,Leeds \U0010FFFD\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, _, serr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--label-columns", "Site")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, serr)
+	}
+	if !strings.Contains(serr, "row 2, Gate A: label caption: Site: character U+10FFFD") {
+		t.Errorf("the log does not name the row and the character:\n%s", serr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Notes, "\n"), "U+10FFFD") {
+		t.Errorf("notes %q lack the character", rs[0].Notes)
+	}
+	text, err := exec.Command("pdftotext", filepath.Join(out, "qr-codes.pdf"), "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), "[U+10FFFD]") {
+		t.Errorf("the label shows no marker:\n%s", text)
+	}
+	if got := decodeSheets(t, filepath.Join(out, "qr-codes.pdf")); len(got) != 1 {
+		t.Errorf("%d codes decoded, want 1", len(got))
+	}
+}
