@@ -160,7 +160,13 @@ func (o sheetOutcome) report(w io.Writer, rs []results.Result) {
 
 // printSheetNotes logs what the sheet said about labels, row by row.
 func printSheetNotes(w io.Writer, rs []results.Result, notes map[int][]string) {
+	for _, n := range notes[0] { // labels without an input row
+		fmt.Fprintf(w, "label: %s\n", n)
+	}
 	for _, r := range rs {
+		if r.Row == 0 {
+			continue
+		}
 		for _, n := range notes[r.Row] {
 			fmt.Fprintf(w, "label: row %d, %s: %s\n", r.Row, r.DisplayName, n)
 		}

@@ -121,8 +121,14 @@ func (w *SheetWriter) flush() error {
 		return fmt.Errorf("qr sheet: %w", err)
 	}
 	for i, p := range ps {
-		if len(p.notes) > 0 && w.batch[i].Row > 0 {
-			w.notes[w.batch[i].Row] = append(w.notes[w.batch[i].Row], p.notes...)
+		switch lb := &w.batch[i]; {
+		case len(p.notes) == 0:
+		case lb.Row > 0:
+			w.notes[lb.Row] = append(w.notes[lb.Row], p.notes...)
+		default: // no input row (a reprint from the tenant): named instead
+			for _, n := range p.notes {
+				w.notes[0] = append(w.notes[0], lb.DisplayName+": "+n)
+			}
 		}
 		if err := w.place(p); err != nil {
 			return fmt.Errorf("qr sheet: %w", err)
@@ -134,7 +140,8 @@ func (w *SheetWriter) flush() error {
 }
 
 // Notes returns what the labels laid out so far had said about them, by
-// input row (see LabelNotes).
+// input row (see LabelNotes); labels without a row have theirs under 0,
+// each prefixed with the label's displayName.
 func (w *SheetWriter) Notes() map[int][]string { return w.notes }
 
 func (w *SheetWriter) writeErr() error {
