@@ -166,6 +166,9 @@ func TestCaptionsInEveryScript(t *testing.T) {
 	}
 	// The printed page: OCR of the caption under the code.
 	lay, _ := newLayout(opts)
+	if n := checkCutLines(t, path, lay); n < len(labels)*4 {
+		t.Errorf("%d words in the labels, want the captions' words", n)
+	}
 	pages := renderPages(t, path, 300)
 	if len(pages) != len(labels) {
 		t.Fatalf("%d pages, want %d", len(pages), len(labels))
