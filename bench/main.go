@@ -397,7 +397,7 @@ func run(bin, which, sizes string, repeat int) error {
 	}
 	if want("unknown") {
 		opts := sim.Options{WriteLimit: 20, WriteWindow: intuneWindow, Limit: intuneRequests, Window: intuneWindow, Latency: latency}
-		if err := limitRuns("unknown", "another app leaves this one 20 writes per sliding 20 s (1 per second), five times below `--rate 5` and the default budget", 100, opts, 1, 0.95, true, "--rate", "5"); err != nil {
+		if err := limitRuns("unknown", "another app leaves this one 20 writes per sliding 20 s (1 per second), five times below `--rate 5` and the default budget", 200, opts, 1, 0.95, true, "--rate", "5"); err != nil {
 			return err
 		}
 	}

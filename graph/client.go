@@ -89,6 +89,7 @@ func (s StaticToken) Token(ctx context.Context, fresh bool) (string, error) {
 type Pacer interface {
 	Wait(ctx context.Context) (ratelimit.Ticket, error)
 	WaitWrite(ctx context.Context) (ratelimit.Ticket, error) // for POST, PATCH and DELETE
+	Hold(ctx context.Context) error                          // a last look for a pause, just before sending
 	Throttled(t ratelimit.Ticket, retryAfter time.Duration)
 	Succeeded(t ratelimit.Ticket)
 	Backoff(attempt int) time.Duration
@@ -307,6 +308,13 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 			return nil, signInFailed(err)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if c.Pacer != nil {
+		// A Retry-After may have arrived while the request was prepared
+		// (or its goroutine waited for a core): it holds this one too.
+		if err := c.Pacer.Hold(ctx); err != nil {
+			return nil, err
+		}
 	}
 	c.requests.Add(1)
 	res, err := c.hc.Do(req)

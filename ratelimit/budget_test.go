@@ -332,3 +332,28 @@ func TestBudgetAgainstAShortWindow(t *testing.T) {
 		t.Errorf("%.3f of the limit after the first 429, want at least 0.95", got)
 	}
 }
+
+func TestHoldWaitsOutAPauseSetAfterWait(t *testing.T) {
+	fc := NewFakeClock(epoch0)
+	p := New(Config{Clock: fc})
+	if _, err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Another request's 429 arrives before this one is sent.
+	p.Throttled(Ticket{}, 2*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- p.Hold(context.Background()) }()
+	fc.BlockUntil(1)
+	select {
+	case err := <-done:
+		t.Fatalf("Hold returned %v inside the pause", err)
+	default:
+	}
+	fc.Advance(2 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Stats().Requests; got != 1 {
+		t.Errorf("%d requests counted, want 1: Hold takes no token", got)
+	}
+}

@@ -408,6 +408,31 @@ func (p *Pacer) wait(ctx context.Context, write bool) (Ticket, error) {
 	}
 }
 
+// Hold waits while a shared pause runs, without taking a token or budget
+// room: the last look a request takes just before it is sent, so that a
+// Retry-After that arrived after Wait let it go still holds it. It returns
+// ctx.Err() if ctx ends first.
+func (p *Pacer) Hold(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		now := p.clock.Now()
+		if !p.pauseEnd.After(now) {
+			p.mu.Unlock()
+			return ctx.Err()
+		}
+		d := p.pauseEnd.Sub(now)
+		p.pausedEnterLocked(now)
+		p.mu.Unlock()
+		err := p.clock.Sleep(ctx, d)
+		p.mu.Lock()
+		p.pausedLeaveLocked(p.clock.Now())
+		p.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // sleepInterruptibleLocked sleeps d, or until a change of the pause, the rate
 // or a budget interrupts it. It is called with p.mu held and returns with it
 // released; the error is ctx's.
