@@ -1,6 +1,8 @@
 package output
 
 import (
+	"archive/zip"
+	"compress/flate"
 	"fmt"
 	"io"
 	"strconv"
@@ -94,10 +96,22 @@ func newStyles(f *excelize.File) (*styles, error) {
 func WriteWorkbook(path string, run results.Run, rs []results.Result) error {
 	f := excelize.NewFile()
 	defer f.Close()
+	f.SetZipWriter(fastZip)
 	if err := buildWorkbook(f, run, rs); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return WriteFileAtomic(path, func(w io.Writer) error { return f.Write(w) })
+}
+
+// fastZip compresses the workbook at deflate's fastest level: a third of
+// the time of writing 100,000 rows went into the default level, for files
+// about 10 % smaller.
+func fastZip(w io.Writer) excelize.ZipWriter {
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.BestSpeed)
+	})
+	return zw
 }
 
 func buildWorkbook(f *excelize.File, run results.Run, rs []results.Result) error {
@@ -107,6 +121,10 @@ func buildWorkbook(f *excelize.File, run results.Run, rs []results.Result) error
 	if _, err := f.NewSheet(SummarySheet); err != nil {
 		return err
 	}
+	// Before the sheets are streamed: SetActiveSheet parses every sheet,
+	// and a streamed sheet small enough to be kept in memory would be
+	// parsed back in full (10,000 rows took 1.4 s and 500 MiB that way).
+	f.SetActiveSheet(0)
 	st, err := newStyles(f)
 	if err != nil {
 		return err
@@ -123,11 +141,7 @@ func buildWorkbook(f *excelize.File, run results.Run, rs []results.Result) error
 	if err := writeResults(f, st, run, rs); err != nil {
 		return err
 	}
-	if err := writeSummary(f, st, run, rs); err != nil {
-		return err
-	}
-	f.SetActiveSheet(0)
-	return nil
+	return writeSummary(f, st, run, rs)
 }
 
 func writeResults(f *excelize.File, st *styles, run results.Run, rs []results.Result) error {

@@ -398,3 +398,50 @@ func TestReadWorkbookRefusesABomb(t *testing.T) {
 		t.Fatalf("err %v, want the unzip limit, naming the file", err)
 	}
 }
+
+// manyResults returns n created results with realistic payloads.
+func manyResults(n int) []results.Result {
+	rs := make([]results.Result, n)
+	for i := range rs {
+		rs[i] = results.Result{Row: i + 2, DisplayName: fmt.Sprintf("Profile %d", i), Status: results.Created,
+			TokenExpiration: later, QRCodeContent: testPayload(i % 50), Extras: []string{"Leeds"}}
+	}
+	return rs
+}
+
+func TestWorkbookOpensOnResults(t *testing.T) {
+	// Sizes on both sides of the stream writer's 16 MiB memory limit,
+	// below which the sheet used to be parsed back to select the tab.
+	for _, n := range []int{3, 10000} {
+		path := filepath.Join(t.TempDir(), "results.xlsx")
+		if err := WriteWorkbook(path, results.Run{ExtraHeaders: []string{"Site"}}, manyResults(n)); err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.GetActiveSheetIndex(); got != 0 {
+			t.Errorf("%d rows: active sheet %d, want 0 (%s)", n, got, ResultsSheet)
+		}
+		f.Close()
+	}
+}
+
+// BenchmarkWriteWorkbook writes results workbooks of several sizes; the
+// time per row must not jump below 10,500 rows (go test -bench
+// WriteWorkbook -run '^$' ./output).
+func BenchmarkWriteWorkbook(b *testing.B) {
+	for _, n := range []int{1000, 10000, 11000, 100000} {
+		rs := manyResults(n)
+		path := filepath.Join(b.TempDir(), "results.xlsx")
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := WriteWorkbook(path, results.Run{ExtraHeaders: []string{"Site"}}, rs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/row")
+		})
+	}
+}
