@@ -401,3 +401,35 @@ func listAll(c *Client) error {
 	_, err := c.List(context.Background(), "id")
 	return err
 }
+
+func TestDrippingAnswerIsCutByTheRequestTimeout(t *testing.T) {
+	done := make(chan struct{})
+	_, cl := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		io.WriteString(w, `{"value":[`)
+		for {
+			select {
+			case <-done:
+				return
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+				io.WriteString(w, " ")
+				w.(http.Flusher).Flush()
+			}
+		}
+	})
+	defer close(done)
+	cl.RequestTimeout = 200 * time.Millisecond
+	cl.MaxRetries = 1
+	began := time.Now()
+	_, err := cl.List(context.Background(), "id")
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Transport == nil {
+		t.Fatalf("List = %v, want no answer within the request timeout", err)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("a dripping server held the listing for %v", took)
+	}
+}
