@@ -56,10 +56,9 @@ func (m *Main) deleteCommand(ctx context.Context, args []string) error {
 			return &usageError{err}
 		}
 		run.Sheet, run.ExtraHeaders = file.Sheet, file.ExtraHeaders
+		// Every row gets a result; one without a name is invalid.
 		for _, r := range file.Rows {
-			if r.DisplayName != "" {
-				names = append(names, removal.Name{Row: r.Line, DisplayName: r.DisplayName, Extras: r.Extras})
-			}
+			names = append(names, removal.Name{Row: r.Line, DisplayName: r.DisplayName, Extras: r.Extras})
 		}
 	} else {
 		run.Input = "name prefix " + fmt.Sprintf("%q", prefix)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/input"
@@ -211,5 +212,25 @@ func TestUpdateFailuresAndRetries(t *testing.T) {
 				t.Errorf("%d PATCHes, want %d", n, tc.patches)
 			}
 		})
+	}
+}
+
+func TestUpdateThenRenew(t *testing.T) {
+	s, job := setup(t, sim.Options{})
+	p := s.SeedProfiles(profile.Profile{DisplayName: "Dock 9", Description: "old",
+		TokenExpirationDateTime: time.Now().Add(48 * time.Hour)})[0]
+	job.OnExists, job.RenewWithin = Update, 7*24*time.Hour
+	rs, err := job.Run(context.Background(), []input.Row{row(2, map[string]any{"displayName": "Dock 9", "description": "new"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	got, _ := s.Profile(p.ID)
+	if r.Status != results.Updated || got.Description != "new" || got.TokenValue == p.TokenValue || !r.Replaces ||
+		r.QRCodeContent != got.QRCodeContent || !r.TokenExpiration.After(p.TokenExpirationDateTime) {
+		t.Errorf("update then renew: %s replaces=%v notes=%q, tenant %+v", r.Status, r.Replaces, r.Notes, got)
+	}
+	if st := s.Stats(); st.Patches != 1 || st.CreateTokens != 1 {
+		t.Errorf("%d patches, %d createToken", st.Patches, st.CreateTokens)
 	}
 }

@@ -41,7 +41,8 @@ type Name struct {
 const CodeEnrolled = "HasEnrolledDevices"
 
 // Plan returns what deleting would do: for each name, the tenant's profiles
-// with that name (profile.Key), or a not_found result; for a prefix, every
+// with that name (profile.Key), or a not_found result (invalid for a row
+// without a name); for a prefix, every
 // profile whose name starts with it (case is ignored), except those named
 // in keep. Profiles to delete are planned with Action delete; those with
 // enrolled devices fail unless force. Results for a prefix come sorted by
@@ -67,6 +68,11 @@ func Plan(all []profile.Profile, names []Name, prefix string, keep map[string]bo
 	}
 	if prefix == "" {
 		for _, n := range names {
+			if strings.TrimSpace(n.DisplayName) == "" {
+				rs = append(rs, results.Result{Row: n.Row, Status: results.Invalid, Extras: n.Extras,
+					ErrorCode: "InvalidInput", ErrorMessage: "displayName is empty: nothing to delete"})
+				continue
+			}
 			ps := byKey[profile.Key(n.DisplayName)]
 			if len(ps) == 0 {
 				rs = append(rs, results.Result{Row: n.Row, DisplayName: n.DisplayName, Status: results.NotFound,

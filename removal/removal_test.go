@@ -38,6 +38,8 @@ func TestPlan(t *testing.T) {
 			[]want{{"1", results.Planned}, {"2", results.Planned}}},
 		{"by name, not found", []Name{{Row: 3, DisplayName: "Nowhere"}}, "", nil, false,
 			[]want{{"", results.NotFound}}},
+		{"a row without a name", []Name{{Row: 4, DisplayName: " "}}, "", nil, false,
+			[]want{{"", results.Invalid}}},
 		{"enrolled devices kept", []Name{{Row: 2, DisplayName: "Site 12 Till"}}, "", nil, false,
 			[]want{{"3", results.Failed}}},
 		{"enrolled devices with force", []Name{{Row: 2, DisplayName: "Site 12 Till"}}, "", nil, true,
