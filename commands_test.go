@@ -412,3 +412,27 @@ func TestValidatePrintsNotes(t *testing.T) {
 		t.Errorf("exit %d, want 0", code)
 	}
 }
+
+// TestPastExpiryOfAnExistingProfileIsNotAProblem checks that a daily run
+// over an old sheet, whose expiry dates have passed for profiles created
+// long ago, reports those rows exists (nothing is sent for them) with a
+// note, instead of invalid.
+func TestPastExpiryOfAnExistingProfileIsNotAProblem(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	s.Seed("Old Kiosk")
+	in := filepath.Join(t.TempDir(), "in.csv")
+	past := time.Now().Add(-48 * time.Hour).UTC().Format("2006-01-02")
+	os.WriteFile(in, []byte("displayName,tokenExpirationDateTime\nOld Kiosk,"+past+"\nGone Kiosk,"+past+"\n"), 0o600)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if code != 1 || len(rs) != 2 {
+		t.Fatalf("exit %d (want 1: Gone Kiosk is invalid), %d results: %s", code, len(rs), stderr)
+	}
+	if rs[0].Status != results.Exists || rs[0].ID == "" || !strings.Contains(strings.Join(rs[0].Notes, " "), "is in the past") {
+		t.Errorf("Old Kiosk: %s id %q notes %q, want exists with a note on the past expiry", rs[0].Status, rs[0].ID, rs[0].Notes)
+	}
+	if rs[1].Status != results.Invalid || len(s.Named("Gone Kiosk")) != 0 {
+		t.Errorf("Gone Kiosk: %s, posted %d times; want invalid and never posted", rs[1].Status, len(s.Named("Gone Kiosk")))
+	}
+}

@@ -114,7 +114,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		j.Now = time.Now
 	}
 	rs := make([]results.Result, len(rows))
-	invalid := 0
+	invalid, unsendable := 0, 0 // unsendable: invalid whether or not the profile exists
 	for i := range rows {
 		row := &rows[i]
 		rs[i] = results.Result{
@@ -124,6 +124,9 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		}
 		if !row.Valid() {
 			invalid++
+			if !input.OnlyForNew(row.Problems) {
+				unsendable++
+			}
 			rs[i].Status = results.Invalid
 			rs[i].ErrorCode = "InvalidInput"
 			rs[i].ErrorMessage = problemText(row.Problems)
@@ -133,7 +136,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		j.holdBack(rs, fmt.Sprintf("held back by --strict: %s invalid; fix them and run again", invalidRows(rs)))
 		return rs, nil
 	}
-	if invalid == len(rows) {
+	if unsendable == len(rows) {
 		return rs, nil
 	}
 
@@ -166,11 +169,18 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	renew := make(map[int]bool)
 	now := j.Now()
 	for i := range rows {
-		if rs[i].Status == results.Invalid {
-			continue
-		}
 		r := &rs[i]
 		p, found := byName[profile.Key(rows[i].DisplayName)]
+		if r.Status == results.Invalid {
+			if found && j.OnExists == Skip && input.OnlyForNew(rows[i].Problems) {
+				// Nothing of the row is sent: its past expiry does not
+				// matter, as a daily run over an old sheet shows.
+				r.Status, r.ID, r.ErrorCode, r.ErrorMessage = results.Exists, p.ID, "", ""
+				r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, rows[i])
+				r.Notes = append(r.Notes, "ignored: "+problemText(rows[i].Problems)+" (the profile exists and nothing was sent)")
+			}
+			continue
+		}
 		if on, _ := rows[i].Body["isTeamsDeviceProfile"].(bool); on && teams != nil &&
 			(!found || j.OnExists == Create || j.OnExists == Update && teams.ID != p.ID) {
 			// One Teams device profile per tenant, and the tenant has

@@ -103,7 +103,9 @@ func cell(p profile.Profile, name string) any {
 		}
 		return strings.Join(v, ", ")
 	case time.Time:
-		if v.IsZero() {
+		if v.IsZero() || name == "tokenExpirationDateTime" && !v.After(time.Now()) {
+			// An expired token's date cannot be given again: the sheet
+			// leaves it empty, so a new profile gets the default lifetime.
 			return nil
 		}
 		return v.UTC()

@@ -30,6 +30,21 @@ type Problem struct {
 	Row     int    // row number a person sees; 0 for the file as a whole
 	Column  string // property name, or the header as written; may be empty
 	Message string // what is wrong and what to do about it
+	// ForNew marks a problem that matters only when the row's values are
+	// sent (a token expiry in the past): a row whose profile already
+	// exists, and that the run leaves alone, is not held back by it.
+	ForNew bool
+}
+
+// OnlyForNew reports whether every problem in ps matters only when the
+// row's values are sent.
+func OnlyForNew(ps []Problem) bool {
+	for _, p := range ps {
+		if !p.ForNew {
+			return false
+		}
+	}
+	return len(ps) > 0
 }
 
 // Error formats the problem the way people read it, e.g.

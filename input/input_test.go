@@ -427,10 +427,10 @@ func TestProblemError(t *testing.T) {
 		p    Problem
 		want string
 	}{
-		{Problem{"profiles.csv", 7, "tokenExpirationDateTime", `"31.12.2026" is not a date`}, `profiles.csv: row 7, tokenExpirationDateTime: "31.12.2026" is not a date`},
-		{Problem{"profiles.csv", 7, "", "has 3 fields"}, "profiles.csv: row 7: has 3 fields"},
-		{Problem{"p.xlsx", 0, "Site", "odd"}, "p.xlsx: Site: odd"},
-		{Problem{"", 2, "", "x"}, "row 2: x"},
+		{Problem{"profiles.csv", 7, "tokenExpirationDateTime", `"31.12.2026" is not a date`, false}, `profiles.csv: row 7, tokenExpirationDateTime: "31.12.2026" is not a date`},
+		{Problem{"profiles.csv", 7, "", "has 3 fields", false}, "profiles.csv: row 7: has 3 fields"},
+		{Problem{"p.xlsx", 0, "Site", "odd", false}, "p.xlsx: Site: odd"},
+		{Problem{"", 2, "", "x", false}, "row 2: x"},
 	}
 	for _, tt := range tests {
 		if got := tt.p.Error(); got != tt.want {

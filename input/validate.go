@@ -250,8 +250,8 @@ func (f *File) checkFile(now time.Time) {
 			limit := profile.TokenLimitFor(mode)
 			switch {
 			case !exp.After(now):
-				bad("tokenExpirationDateTime", fmt.Sprintf("%s is in the past; give a later date, or leave it empty for the default lifetime",
-					exp.Format(time.RFC3339)))
+				row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: "tokenExpirationDateTime", ForNew: true,
+					Message: fmt.Sprintf("%s is in the past; give a later date, or leave it empty for the default lifetime", exp.Format(time.RFC3339))})
 			case exp.After(limit.Latest(now)):
 				bad("tokenExpirationDateTime", fmt.Sprintf("%s is more than %s away; %s tokens last at most %s (%s), so give %s or earlier",
 					exp.Format(time.RFC3339), limit, profile.EffectiveMode(mode), limit, limit.Source, limit.Latest(now).UTC().Format("2006-01-02")))
