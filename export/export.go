@@ -6,9 +6,8 @@
 //
 // Every writable property the service returns is written, except the
 // Wi-Fi password, which the service never returns. Values the reader would
-// refuse as contradictory are left empty: a usage count on a profile that
-// is not AOSP, and Wi-Fi settings of a profile whose configureWifi is
-// false. The profile's id follows as a last column, for reference; the
+// refuse as contradictory are left empty: the Wi-Fi settings of a profile
+// whose configureWifi is false. The profile's id follows as a last column, for reference; the
 // reader ignores it, since profiles are matched by displayName.
 package export
 
@@ -76,14 +75,9 @@ func Headers() []string {
 // cell returns the value of property name of p for the sheet: a string, a
 // bool, an int32, a time.Time, or nil for an empty cell.
 func cell(p profile.Profile, name string) any {
-	aosp := strings.HasPrefix(p.EnrollmentMode, "corporateOwnedAOSP")
 	switch name {
 	case "wifiPassword":
 		return nil // the service never returns it
-	case "enrollmentTokenUsageCount":
-		if !aosp {
-			return nil
-		}
 	case "wifiSsid", "wifiSecurityType", "wifiHidden":
 		if !p.ConfigureWifi {
 			return nil

@@ -15,8 +15,7 @@ func TestCell(t *testing.T) {
 	exp := time.Date(2027, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
 	dedicated := profile.Profile{ID: "id-1", DisplayName: "Tills", EnrollmentMode: "corporateOwnedDedicatedDevice",
 		RoleScopeTagIDs: []string{"0", "14"}, TokenExpirationDateTime: exp, WifiSsid: "LEFTOVER"}
-	aosp := profile.Profile{DisplayName: "Yard", EnrollmentMode: "corporateOwnedAOSPUserlessDevice", EnrollmentTokenUsageCnt: 40,
-		ConfigureWifi: true, WifiSsid: "YARD", WifiSecurityType: "wpa"}
+	aosp := profile.Profile{DisplayName: "Yard", EnrollmentMode: "corporateOwnedAOSPUserlessDevice", ConfigureWifi: true, WifiSsid: "YARD", WifiSecurityType: "wpa"}
 	cases := []struct {
 		p    profile.Profile
 		name string
@@ -24,12 +23,10 @@ func TestCell(t *testing.T) {
 	}{
 		{dedicated, "roleScopeTagIds", "0, 14"},
 		{dedicated, "tokenExpirationDateTime", exp.UTC()},
-		{dedicated, "enrollmentTokenUsageCount", nil}, // not AOSP: the reader refuses a count
-		{dedicated, "wifiSsid", nil},                  // configureWifi false: the reader refuses Wi-Fi settings
+		{dedicated, "wifiSsid", nil}, // configureWifi false: the reader refuses Wi-Fi settings
 		{dedicated, "configureWifi", false},
 		{dedicated, "description", nil},
 		{dedicated, IDColumn, "id-1"},
-		{aosp, "enrollmentTokenUsageCount", int32(40)},
 		{aosp, "wifiSsid", "YARD"},
 		{aosp, "wifiHidden", false},
 		{aosp, "wifiPassword", nil},
