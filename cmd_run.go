@@ -346,7 +346,18 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		TokenValidity: tokenValidity, Log: log, Prepare: encodeQR, Stop: stop,
 		UpdateSecrets: updateSecrets,
 	}}
-	job.Progress, job.State = prog.Update, prog.SetState
+	// While the tenant is listed, the display counts its pages.
+	var listing atomic.Bool
+	job.Progress = prog.Update
+	job.State = func(s string) {
+		listing.Store(s == batch.StateListing)
+		prog.SetState(s)
+	}
+	c.client.Listed = func(pages int) {
+		if listing.Load() {
+			prog.SetState(fmt.Sprintf("%s (%d page(s) read)", batch.StateListing, pages))
+		}
+	}
 	rs, runErr := job.Run(hard, file.Rows)
 	if prune {
 		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || st.stopped() != "" || job.Strict && hasInvalid(rs)); err != nil && runErr == nil {

@@ -140,7 +140,7 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 		return rs, nil
 	}
 
-	j.state("listing the tenant")
+	j.state(StateListing)
 	existing, err := j.Client.List(ctx, listSelect()...)
 	if err != nil {
 		j.holdBack(rs, "not attempted: the tenant's profiles could not be listed, so nothing was posted")
@@ -333,6 +333,9 @@ func inRowZone(t time.Time, row input.Row) time.Time {
 	}
 	return t.In(row.TokenExpiration.Location())
 }
+
+// StateListing is the state the job reports while it lists the tenant.
+const StateListing = "listing the tenant"
 
 // state tells the progress display what the job is doing.
 func (j *Job) state(s string) {

@@ -107,6 +107,9 @@ type Client struct {
 	RequestTimeout time.Duration // per request; 0 means none
 	MaxRetries     int           // retries of reads that failed in a transient way
 	Log            *slog.Logger  // debug log of every request; nil for none
+	// Listed, when set, is told the number of pages a listing has read
+	// so far, for a progress display.
+	Listed func(pages int)
 
 	requests  atomic.Int64
 	throttled atomic.Int64
@@ -473,6 +476,9 @@ func (c *Client) list(ctx context.Context, next string) ([]profile.Profile, erro
 			return nil, fmt.Errorf("list profiles: the service sent more than %d profiles; no tenant holds that many enrollment profiles, so the listing was stopped: check --graph-url and any proxy in between", MaxListed)
 		}
 		all = append(all, p.Value...)
+		if c.Listed != nil {
+			c.Listed(page)
+		}
 		next = p.NextLink
 		if next != "" {
 			h := sha256.Sum256([]byte(next))

@@ -56,12 +56,17 @@ func TestListFollowsNextLinkAndFindByName(t *testing.T) {
 	}
 	names[5] = "O'Brien's Tills"
 	s.Seed(names...)
+	var pages []int
+	c.Listed = func(n int) { pages = append(pages, n) }
 	all, err := c.List(context.Background(), "id", "displayName")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all) != 30 || s.Stats().Lists != 5 {
 		t.Fatalf("%d profiles in %d pages, want 30 in 5", len(all), s.Stats().Lists)
+	}
+	if fmt.Sprint(pages) != "[1 2 3 4 5]" {
+		t.Errorf("the progress hook was told pages %v, want 1 to 5", pages)
 	}
 	found, err := c.FindByName(context.Background(), "o'brien's tills", "id", "displayName")
 	if err != nil || len(found) != 1 || found[0].DisplayName != "O'Brien's Tills" {
