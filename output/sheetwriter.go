@@ -225,7 +225,7 @@ func (w *SheetWriter) place(p *placed) error {
 }
 
 // layer writes invisible text (render mode 3) with its baseline starting at
-// (x, y) millimetres, spread over width points by character spacing, so
+// (x, y) millimetres, scaled to span width points, so
 // that search, copy and text extraction find it where its glyphs are drawn.
 func (w *SheetWriter) layer(pdf *gofpdf.Fpdf, x, y, size, width float64, text string) {
 	txt := clean(text)
@@ -234,11 +234,17 @@ func (w *SheetWriter) layer(pdf *gofpdf.Fpdf, x, y, size, width float64, text st
 		return
 	}
 	pdf.SetFont("go", "", size)
+	// Horizontal scaling, not character spacing: readers measure each
+	// character by its scaled width, so the words keep the gaps between
+	// them (with spacing, characters wider in this font than in the drawn
+	// one would cover the gaps, and right-to-left words would run together).
 	natural := float64(pdf.GetStringSymbolWidth(txt)) * size / 1000
-	tc := (width - natural) / n
-	pdf.RawWriteStr("3 Tr " + strconv.FormatFloat(tc, 'f', 4, 64) + " Tc")
+	if natural <= 0 {
+		natural = width
+	}
+	pdf.RawWriteStr("3 Tr " + strconv.FormatFloat(100*width/natural, 'f', 3, 64) + " Tz")
 	pdf.Text(x, y, txt)
-	pdf.RawWriteStr("0 Tc 0 Tr")
+	pdf.RawWriteStr("100 Tz 0 Tr")
 }
 
 // expand appends ops to b with each glyph placeholder replaced by the
