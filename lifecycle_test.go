@@ -10,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -82,6 +85,10 @@ func TestEditedSheetPlanThenUpdate(t *testing.T) {
 	ev := jsonEvents(t, stderr, "plan")
 	if len(ev) != 1 || ev[0]["update"] != float64(2) || ev[0]["create"] != float64(0) || ev[0]["summary"] != want {
 		t.Errorf("plan event %v, want %q", ev, want)
+	}
+
+	if got := summaryFact(t, filepath.Join(out, "results.xlsx"), "plan"); got != want {
+		t.Errorf("Summary sheet plan %q, want %q", got, want)
 	}
 
 	// Apply it: exactly the two rows, exactly their properties.
@@ -237,4 +244,24 @@ func TestNewCommandsHaveHelp(t *testing.T) {
 			t.Errorf("%v exit %d, want 2: %s", args, code, stderr)
 		}
 	}
+}
+
+// summaryFact returns the value next to a fact's name on the Summary sheet.
+func summaryFact(t *testing.T, path, name string) string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(output.SummarySheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if len(r) > 1 && r[0] == name {
+			return r[1]
+		}
+	}
+	return ""
 }
