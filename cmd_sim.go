@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -64,11 +65,23 @@ func (m *Main) simCommand(ctx context.Context, args []string) error {
 		<-ctx.Done()
 		hs.Close()
 	}()
-	fmt.Fprintf(m.Stderr, "Graph simulator on http://%s/beta; try:\n  enrollbatch run --input samples/profiles.csv --graph-url http://%s/beta\n(set GRAPH_ACCESS_TOKEN to any value). Ctrl-C stops it.\n", ln.Addr(), ln.Addr())
+	addr := dialAddr(ln.Addr())
+	fmt.Fprintf(m.Stderr, "Graph simulator on http://%s/beta; try:\n  enrollbatch run --input samples/profiles.csv --graph-url http://%s/beta\n(set GRAPH_ACCESS_TOKEN to any value). Ctrl-C stops it.\n", addr, addr)
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	st := s.Stats()
 	fmt.Fprintf(m.Stderr, "served %d request(s): %d created, %d throttled\n", st.Requests, st.Created, st.Throttled)
 	return nil
+}
+
+// dialAddr is the address to give clients of a listener: a listener on
+// every interface (0.0.0.0 or ::) is reached on this machine through
+// loopback, the only plain-http Graph address the client accepts.
+func dialAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }

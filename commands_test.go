@@ -230,7 +230,15 @@ func TestBadLabelColumnStopsBeforePosting(t *testing.T) {
 // TestSimCommandServesGraph starts `enrollbatch sim`, runs the job against
 // it, and stops it with SIGINT.
 func TestSimCommandServesGraph(t *testing.T) {
-	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--existing", "2")
+	// A listener on every interface is announced with a loopback address,
+	// the only plain-http Graph URL the client accepts.
+	for _, listen := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		t.Run(listen, func(t *testing.T) { testSimCommand(t, listen) })
+	}
+}
+
+func testSimCommand(t *testing.T, listen string) {
+	cmd := exec.Command(binary, "sim", "--listen", listen, "--existing", "2")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
