@@ -272,7 +272,7 @@ func TestBudgetRecoversWhenTheOtherAppStops(t *testing.T) {
 		t.Fatalf("write budget %d after the 429, want 20 (what the service accepted)", got)
 	}
 	// The other app stops: every request succeeds from now on, and the
-	// budget climbs back to 100, a tenth at a time.
+	// budget climbs back to 100, a twentieth at a time.
 	fc.Advance(21 * time.Second)
 	prev := 20
 	for step := 0; step < 400 && p.Stats().WriteBudget < 100; step++ {
@@ -283,7 +283,7 @@ func TestBudgetRecoversWhenTheOtherAppStops(t *testing.T) {
 		}
 		p.Succeeded(tk)
 		b := p.Stats().WriteBudget
-		if b > prev+max(1, prev/10) {
+		if b > prev+max(1, prev/20) {
 			t.Fatalf("budget jumped from %d to %d", prev, b)
 		}
 		prev = b

@@ -138,7 +138,7 @@ type Config struct {
 	// than a window apart when network delays vary.
 	BudgetMargin time.Duration
 	// BudgetRecoverAfter is the quiet time (no throttling, no budget change)
-	// after which a learned budget grows by a tenth, at least 1 (default two
+	// after which a learned budget grows by a twentieth, at least 1 (default two
 	// budget windows; longer after raises that were throttled back).
 	BudgetRecoverAfter time.Duration
 	// Clock is the source of time (default the wall clock).
@@ -658,7 +658,7 @@ func (p *Pacer) Succeeded(t Ticket) {
 // raiseBudgetLocked lets a learned budget recover. Once the quiet time has
 // passed since the last throttled answer and the last budget change, a
 // success of a request sent since that change raises each lowered budget by
-// a tenth (at least 1), up to the configured budget. The quiet time starts
+// a twentieth (at least 1), up to the configured budget. The quiet time starts
 // at BudgetRecoverAfter; it doubles (up to 16 windows) each time a raise is
 // throttled back within two windows, since each such probe costs the
 // service's window the requests it refused, and halves back after a raise
@@ -676,7 +676,7 @@ func (p *Pacer) raiseBudgetLocked(t Ticket, now time.Time) {
 		max int
 	}{{&p.writes, p.maxWrites}, {&p.reqs, p.maxRequests}} {
 		if *b.cur < b.max {
-			*b.cur = min(b.max, *b.cur+max(1, *b.cur/10))
+			*b.cur = min(b.max, *b.cur+max(1, *b.cur/20))
 		}
 	}
 	p.log.Debug("pacer budget raised", "writes", p.writes, "requests", p.reqs)
