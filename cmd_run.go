@@ -359,6 +359,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		}
 	}
 	rs, runErr := job.Run(hard, file.Rows)
+	// The results hold what the outputs need: let the request bodies go
+	// before the workbook and the sheet are written.
+	file.Rows = nil
 	if prune {
 		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || st.stopped() != "" || job.Strict && hasInvalid(rs)); err != nil && runErr == nil {
 			runErr = err
