@@ -18,7 +18,6 @@ import (
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
-	"github.com/enrollbatch/enrollbatch/qr"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -182,15 +181,6 @@ func removeStale(path string) error {
 	return nil
 }
 
-// encodeQR encodes a result's QR code in the worker that fetched it.
-func encodeQR(r *results.Result) {
-	if r.QRCodeContent == "" {
-		return
-	}
-	if code, err := qr.Encode(r.QRCodeContent); err == nil {
-		r.QR = code
-	}
-}
 
 func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("run", "run [--input] FILE [flags]")
@@ -343,7 +333,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	job := &batch.Job{Client: c.client, Options: batch.Options{
 		Concurrency: concurrency, MaxRetries: cf.maxRetries, OnExists: batch.OnExists(onExists),
 		Strict: strict, DryRun: dryRun, QRExisting: qrExisting, RenewWithin: renewWithin,
-		TokenValidity: tokenValidity, Log: log, Prepare: encodeQR, Stop: stop,
+		TokenValidity: tokenValidity, Log: log, Stop: stop,
 		UpdateSecrets: updateSecrets,
 	}}
 	// While the tenant is listed, the display counts its pages.
