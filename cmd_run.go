@@ -181,7 +181,6 @@ func removeStale(path string) error {
 	return nil
 }
 
-
 func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("run", "run [--input] FILE [flags]")
 	var (
