@@ -62,18 +62,12 @@ func describeBuild(bi *debug.BuildInfo, ldVersion, ldCommit, ldDate string) vers
 		if v.Version == "" && mv != "" && mv != "(devel)" {
 			v.Version = mv
 		}
-		if module.IsPseudoVersion(mv) {
-			if rev, err := module.PseudoVersionRev(mv); err == nil && v.Commit == "" {
-				v.Commit = rev
-			}
-			if t, err := module.PseudoVersionTime(mv); err == nil && v.Date == "" {
-				v.Date = t.UTC().Format("2006-01-02T15:04:05Z")
-			}
-		}
 		settings := map[string]string{}
 		for _, s := range bi.Settings {
 			settings[s.Key] = s.Value
 		}
+		// A checkout's own stamp names the whole commit; a pseudo-version
+		// (go install …@main) names its first 12 digits.
 		if rev := settings["vcs.revision"]; rev != "" && v.Commit == "" {
 			v.Commit = rev
 			if settings["vcs.modified"] == "true" {
@@ -82,6 +76,14 @@ func describeBuild(bi *debug.BuildInfo, ldVersion, ldCommit, ldDate string) vers
 		}
 		if t := settings["vcs.time"]; t != "" && v.Date == "" {
 			v.Date = t
+		}
+		if module.IsPseudoVersion(mv) {
+			if rev, err := module.PseudoVersionRev(mv); err == nil && v.Commit == "" {
+				v.Commit = rev
+			}
+			if t, err := module.PseudoVersionTime(mv); err == nil && v.Date == "" {
+				v.Date = t.UTC().Format("2006-01-02T15:04:05Z")
+			}
 		}
 		if os, arch := settings["GOOS"], settings["GOARCH"]; os != "" && arch != "" {
 			v.Platform = os + "/" + arch
