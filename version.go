@@ -48,9 +48,10 @@ func buildVersion() versionInfo {
 //   - `go install github.com/enrollbatch/enrollbatch@v1.2.0` records the
 //     module version; a pseudo-version (…@latest before any tag, or @main)
 //     also names the commit and its time;
-//   - `go build` in a checkout records "(devel)" and, when VCS stamping is on
-//     (-buildvcs, the default outside GOFLAGS=-buildvcs=false), vcs.revision,
-//     vcs.time and vcs.modified.
+//   - `go build` in a checkout records "(devel)", or since Go 1.24 a version
+//     derived from the tag or commit, and, when VCS stamping is on (the
+//     default, unless -buildvcs=false), vcs.revision, vcs.time and
+//     vcs.modified, which name the commit in full.
 func describeBuild(bi *debug.BuildInfo, ldVersion, ldCommit, ldDate string) versionInfo {
 	v := versionInfo{Version: ldVersion, Commit: ldCommit, Date: ldDate,
 		Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}

@@ -58,6 +58,12 @@ func TestDescribeBuild(t *testing.T) {
 			wantV: "devel", wantC: "6b78d0c2037497347db1bc6b69fa7e32b811b965-dirty", wantD: "2026-12-01T20:08:02Z", wantGo: "go1.26.8",
 		},
 		{
+			name: "local build in a clean checkout: Go derives a pseudo-version, vcs.revision gives the full commit",
+			bi: &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.0.0-20261201215642-95976e7154b6"},
+				Settings: vcs("vcs", "git", "vcs.revision", "95976e7154b69f19c05d26514f6c65644c098776", "vcs.time", "2026-12-01T21:56:42Z", "vcs.modified", "false")},
+			wantV: "v0.0.0-20261201215642-95976e7154b6", wantC: "95976e7154b69f19c05d26514f6c65644c098776", wantD: "2026-12-01T21:56:42Z", wantGo: "go1.26.8",
+		},
+		{
 			name:  "local build without VCS stamping",
 			bi:    &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}},
 			wantV: "devel", wantC: "unknown", wantD: "unknown", wantGo: "go1.26.8",
@@ -154,7 +160,14 @@ func TestVersionFromBuildInfo(t *testing.T) {
 			}
 		}
 	}
-	wantCommit, wantDate := "unknown", "unknown"
+	wantVersion, wantCommit, wantDate := "devel", "unknown", "unknown"
+	for _, line := range strings.Split(string(meta), "\n") {
+		// Go 1.24 and later derive the main module's version from the tag or
+		// commit of a clean checkout.
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "mod" && f[2] != "(devel)" {
+			wantVersion = f[2]
+		}
+	}
 	if rev := settings["vcs.revision"]; rev != "" {
 		wantCommit, wantDate = rev, settings["vcs.time"]
 		if settings["vcs.modified"] == "true" {
