@@ -321,6 +321,15 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	defer locks.release()
+	// No profile is created without a record: prove the outputs can be
+	// written before the first request that could create one.
+	files := []string{"results.xlsx", "qr-codes.pdf"}
+	if resultsCSV {
+		files = append(files, "results.csv")
+	}
+	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: len(file.Rows)}).Check(); err != nil {
+		return &usageError{err}
+	}
 
 	var pruned []results.Result
 	if prune {
@@ -381,7 +390,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	if err := m.writeOutputs(out, run, rs, &sf, resultsCSV, dryRun); err != nil {
+	var kept *keptElsewhereError
+	if err := m.writeOutputs(out, run, rs, &sf, resultsCSV, dryRun); errors.As(err, &kept) {
+		// The record is complete under another name: finish the report,
+		// and name that file last.
+		defer fmt.Fprintln(m.Stderr, "enrollbatch:", kept)
+	} else if err != nil {
 		return err
 	}
 	prog.Finish()
@@ -402,7 +416,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			bad++
 		}
 	}
-	if bad > 0 || run.Interrupted {
+	if bad > 0 || run.Interrupted || kept != nil {
 		return &rowsError{n: bad}
 	}
 	return nil
@@ -420,7 +434,16 @@ func (m *Main) writeOutputs(out string, run results.Run, rs []results.Result, sf
 	sheet, sheetErr := writeSheet(pdf, sf, printable, run.ExtraHeaders, run.Start, true)
 	xlsx := filepath.Join(out, "results.xlsx")
 	if err := output.WriteWorkbook(xlsx, run, rs); err != nil {
-		return fmt.Errorf("write results: %w", err)
+		kept, kerr := keepRecord(out, run, rs, time.Now())
+		if kerr != nil {
+			return fmt.Errorf("write results: %w; keeping them elsewhere failed too: %w", err, kerr)
+		}
+		if sheetErr != nil {
+			removeSheetAfterFailure(m.Stderr, pdf, sheetErr)
+		} else {
+			sheet.report(m.Stderr, rs)
+		}
+		return &keptElsewhereError{path: xlsx, cause: err, kept: kept}
 	}
 	fmt.Fprintf(m.Stderr, "wrote %s\n", xlsx)
 	if csv {
@@ -431,7 +454,8 @@ func (m *Main) writeOutputs(out string, run results.Run, rs []results.Result, sf
 		fmt.Fprintf(m.Stderr, "wrote %s\n", p)
 	}
 	if sheetErr != nil {
-		return fmt.Errorf("write QR sheet: %w", sheetErr)
+		removeSheetAfterFailure(m.Stderr, pdf, sheetErr)
+		return fmt.Errorf("write QR sheet: %w; the results are complete: print the codes with enrollbatch qr --results %s", sheetErr, xlsx)
 	}
 	sheet.report(m.Stderr, rs)
 	return nil

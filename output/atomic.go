@@ -16,6 +16,12 @@ import (
 // FileMode is the permission of every file this package writes.
 const FileMode os.FileMode = 0o600
 
+// Rename puts a finished temporary file in place of its final name. It is
+// os.Rename; tests replace it to fail the way Windows does when the file is
+// open in Excel ("being used by another process"), a path that cannot be
+// made to fail on Linux.
+var Rename = os.Rename
+
 // WriteFileAtomic writes path through a temporary file in the same directory:
 // write fills it, then it is synced, closed and renamed over path, so a reader
 // sees either the old file or the complete new one, never a partial file. The
@@ -50,7 +56,7 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = os.Rename(name, path); err != nil {
+	if err = Rename(name, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	// Make the rename durable too; not every platform can sync a directory.

@@ -463,7 +463,7 @@ func (w *SheetWriter) Close() ([]string, error) {
 		}
 	}
 	for i, tmp := range w.parts {
-		if err := os.Rename(tmp, files[i]); err != nil {
+		if err := Rename(tmp, files[i]); err != nil {
 			w.removeTemps()
 			return nil, fmt.Errorf("write %s: %w", files[i], err)
 		}
