@@ -61,7 +61,7 @@ type cellStyle struct {
 }
 
 // openPackage opens the workbook at p and reads its sheet list, shared
-// strings and styles. Every part is read through the 128 MiB unzip limit.
+// strings and styles. Every part is read through the 1 GiB unzip limit.
 func openPackage(p string) (*workbookPkg, error) {
 	zr, err := zip.OpenReader(p)
 	if err != nil {

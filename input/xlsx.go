@@ -14,17 +14,19 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// maxUnzip bounds how much a workbook may inflate to: 128 MiB of XML holds
-// a few hundred thousand rows, far more than a profile list, and a zip bomb
-// is refused at once instead of keeping the job busy.
-const maxUnzip = 128 << 20
+// maxUnzip bounds how much a workbook may inflate to. Sheets are read as a
+// stream (parts above 16 MiB from a temporary file, not memory), so the
+// limit bounds time and disk, not memory: 1 GiB holds the results workbook
+// of a 100,000-row run (about 150 MiB of XML, with its QR contents) several
+// times over, and a zip bomb is still refused at once.
+const maxUnzip = 1 << 30
 
 // ErrUnzipLimit is wrapped by OpenWorkbook's error for a workbook that
 // unpacks to more than the limit.
-var ErrUnzipLimit = errors.New("the workbook unpacks to more than 128 MiB; split the list into several files")
+var ErrUnzipLimit = errors.New("the workbook unpacks to more than 1 GiB; split the list into several files")
 
 // OpenWorkbook opens an .xlsx file with the limits that apply to every
-// workbook the tool reads: at most 128 MiB unpacked, parts above 16 MiB
+// workbook the tool reads: at most 1 GiB unpacked, parts above 16 MiB
 // read from a temporary file instead of memory. Files of other spreadsheet
 // formats, whatever their extension, are refused with a message that says
 // to save them as .xlsx.

@@ -373,14 +373,14 @@ func TestWriteFileAtomic(t *testing.T) {
 
 // TestReadWorkbookRefusesABomb checks that a results workbook is opened
 // with the same unzip limit as an input workbook: a small file whose sheet
-// claims to unpack to 200 MiB is refused at once.
+// claims to unpack to 2 GiB is refused at once.
 func TestReadWorkbookRefusesABomb(t *testing.T) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	body := []byte("<worksheet/>")
 	w, err := zw.CreateRaw(&zip.FileHeader{
 		Name: "xl/worksheets/sheet1.xml", Method: zip.Store,
-		CRC32: crc32.ChecksumIEEE(body), CompressedSize64: uint64(len(body)), UncompressedSize64: 200 << 20,
+		CRC32: crc32.ChecksumIEEE(body), CompressedSize64: uint64(len(body)), UncompressedSize64: 2 << 30,
 	})
 	if err != nil {
 		t.Fatal(err)
