@@ -17,7 +17,7 @@ import (
 // maxUnzip bounds how much a workbook may inflate to. Sheets are read as a
 // stream (parts above 16 MiB from a temporary file, not memory), so the
 // limit bounds time and disk, not memory: 1 GiB holds the results workbook
-// of a 100,000-row run (about 150 MiB of XML, with its QR contents) several
+// of a 100,000-row run (more than 128 MiB of XML, with its QR contents) several
 // times over, and a zip bomb is still refused at once.
 const maxUnzip = 1 << 30
 
