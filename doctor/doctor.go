@@ -182,7 +182,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Throttling = o.Recorder.Throttling()
 	}
 	if len(r.Throttling) == 0 {
-		r.add("throttling", Info, "no throttling headers seen (Intune allows 100 writes per 20 s per app and tenant; run's --rate 4 stays under it)")
+		r.add("throttling", Info, "no throttling headers seen (Intune allows 100 writes per 20 s per app and tenant; run's budgets keep within it)")
 	} else {
 		names := make([]string, 0, len(r.Throttling))
 		for k := range r.Throttling {
