@@ -44,7 +44,7 @@ func sheetCodes(t *testing.T, pdf string) []string {
 	}
 	var codes []string
 	for _, p := range pages {
-		cmd := exec.Command("zbarimg", "--raw", "-q", "-Sbinary", p)
+		cmd := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", "-Sbinary", p)
 		out, err := cmd.Output()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() == 4 {

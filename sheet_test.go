@@ -28,7 +28,7 @@ func decodeSheets(t *testing.T, paths ...string) []string {
 		}
 		pages, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
 		for _, p := range pages {
-			out, err := exec.Command("zbarimg", "--raw", "-q", p).Output()
+			out, err := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", p).Output()
 			var ee *exec.ExitError
 			if errors.As(err, &ee) && ee.ExitCode() == 4 {
 				continue
@@ -96,7 +96,8 @@ func TestInterruptThenRerunCompletesSheet(t *testing.T) {
 	}
 	got := decodeSheets(t, filepath.Join(out, "qr-codes.pdf"))
 	if want := tenantCodes(s); len(want) != n || !slices.Equal(got, want) {
-		t.Errorf("final sheet decodes %d codes, want the %d profiles in the tenant, each once", len(got), len(want))
+		t.Errorf("final sheet decodes %d codes, want the %d profiles in the tenant, each once\nfirst run:\n%s\nrerun:\n%s\ndecoded:\n%s",
+			len(got), len(want), stderr, serr, strings.Join(got, "\n"))
 	}
 }
 

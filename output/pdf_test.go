@@ -96,7 +96,7 @@ const renderDPI = 100
 func zbarDecode(png string) ([]string, error) {
 	// -Sbinary would keep raw bytes but joins the symbols without a separator;
 	// the contents here are ASCII, which zbar passes through unchanged.
-	cmd := exec.Command("zbarimg", "--raw", "-q", png)
+	cmd := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", png)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
