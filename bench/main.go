@@ -208,7 +208,7 @@ func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string)
 	return r, nil
 }
 
-// naiveLoop is the script the issue compares with: 8 requests at a time,
+// naiveLoop is the script people write, to compare with: 8 requests at a time,
 // and a 5 s sleep after a 429 before the same create is sent again.
 func naiveLoop(rows int, opts sim.Options) (simRun, error) {
 	rc, url, stop, err := serve(opts)

@@ -219,7 +219,7 @@ func simulate(t testing.TB, cfg simConfig) simResult {
 	}
 }
 
-// graphSim is the simulator: 20 requests per 1 s window, 30 ms
+// graphSim is the throttling simulator of the benchmarks: 20 requests per 1 s window, 30 ms
 // latency, 8 workers, --rate 100, for a simulated minute.
 func graphSim(pol policy, wholeSeconds bool) simConfig {
 	return simConfig{
