@@ -107,16 +107,7 @@ func (m *Main) deleteCommand(ctx context.Context, args []string) error {
 	if runErr != nil {
 		return runErr
 	}
-	bad := 0
-	for _, r := range rs {
-		if !r.Status.OK() {
-			bad++
-		}
-	}
-	if bad > 0 {
-		return &rowsError{n: bad}
-	}
-	return nil
+	return rowsOutcome(rs)
 }
 
 // listDeletions prints what will be (or in a dry run would be) deleted,

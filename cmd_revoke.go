@@ -163,16 +163,7 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 	if runErr != nil {
 		return runErr
 	}
-	bad := 0
-	for _, r := range rs {
-		if !r.Status.OK() {
-			bad++
-		}
-	}
-	if bad > 0 {
-		return &rowsError{n: bad}
-	}
-	return nil
+	return rowsOutcome(rs)
 }
 
 func (m *Main) logRevoke(log interface {

@@ -410,16 +410,10 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if why := st.stopped(); why != "" {
 		fmt.Fprintf(m.Stderr, "stopped (%s): rows never sent are not_attempted; run the same command again to finish them: the rerun's QR sheet will hold every profile this folder's runs created\n", why)
 	}
-	bad := 0
-	for _, r := range rs {
-		if !r.Status.OK() {
-			bad++
-		}
+	if err := rowsOutcome(rs); err != nil || !run.Interrupted && kept == nil {
+		return err
 	}
-	if bad > 0 || run.Interrupted || kept != nil {
-		return &rowsError{n: bad}
-	}
-	return nil
+	return &rowsError{n: 0}
 }
 
 // writeOutputs writes results.xlsx, results.csv when asked, and the QR

@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/enrollbatch/enrollbatch/console"
+	"github.com/enrollbatch/enrollbatch/results"
 
 	"github.com/enrollbatch/enrollbatch/graph"
 )
@@ -126,6 +127,21 @@ func (e *rowsError) Error() string {
 // since there is nothing to do and a scheduled run should notice.
 func noRows(path string) error {
 	return fmt.Errorf("%s: no rows to process: the file has a header row and nothing under it; add one row per profile", path)
+}
+
+// rowsOutcome is the error of a command whose rows are done: a *rowsError
+// (exit 1) when some row did not end well, else nil.
+func rowsOutcome(rs []results.Result) error {
+	bad := 0
+	for _, r := range rs {
+		if !r.Status.OK() {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return &rowsError{n: bad}
+	}
+	return nil
 }
 
 // errHelp is returned after --help printed the usage: exit 0.
