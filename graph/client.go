@@ -505,10 +505,9 @@ func (c *Client) Get(ctx context.Context, id string, selectFields ...string) (pr
 	return p, nil
 }
 
-// Create posts one profile. body holds the properties to send; the
-// @odata.type is added. It is sent once: the caller decides on retries.
-func (c *Client) Create(ctx context.Context, body map[string]any) (profile.Profile, *Response, error) {
-	var p profile.Profile
+// profileBody encodes the properties of a create or an update with the
+// resource's @odata.type added.
+func profileBody(body map[string]any) ([]byte, error) {
 	m := make(map[string]any, len(body)+1)
 	for k, v := range body {
 		m[k] = v
@@ -516,7 +515,18 @@ func (c *Client) Create(ctx context.Context, body map[string]any) (profile.Profi
 	m["@odata.type"] = profile.ODataType
 	data, err := json.Marshal(m)
 	if err != nil {
-		return p, nil, fmt.Errorf("encode profile: %w", err)
+		return nil, fmt.Errorf("encode profile: %w", err)
+	}
+	return data, nil
+}
+
+// Create posts one profile. body holds the properties to send; the
+// @odata.type is added. It is sent once: the caller decides on retries.
+func (c *Client) Create(ctx context.Context, body map[string]any) (profile.Profile, *Response, error) {
+	var p profile.Profile
+	data, err := profileBody(body)
+	if err != nil {
+		return p, nil, err
 	}
 	resp, err := c.Do(ctx, http.MethodPost, profile.CollectionPath, data)
 	if err != nil {
@@ -569,14 +579,9 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 // is idempotent, so it is retried like a read after a transient failure.
 func (c *Client) Patch(ctx context.Context, id string, body map[string]any) (profile.Profile, *Response, error) {
 	var p profile.Profile
-	m := make(map[string]any, len(body)+1)
-	for k, v := range body {
-		m[k] = v
-	}
-	m["@odata.type"] = profile.ODataType
-	data, err := json.Marshal(m)
+	data, err := profileBody(body)
 	if err != nil {
-		return p, nil, fmt.Errorf("encode profile: %w", err)
+		return p, nil, err
 	}
 	resp, err := c.retry(ctx, http.MethodPatch, profile.CollectionPath+"/"+url.PathEscape(id), data)
 	if err != nil {

@@ -340,14 +340,7 @@ func (p *Pacer) wait(ctx context.Context, write bool) (Ticket, error) {
 		p.mu.Lock()
 		now := p.clock.Now()
 		if p.pauseEnd.After(now) {
-			d := p.pauseEnd.Sub(now)
-			p.pausedEnterLocked(now)
-			p.mu.Unlock()
-			err := p.clock.Sleep(ctx, d)
-			p.mu.Lock()
-			p.pausedLeaveLocked(p.clock.Now())
-			p.mu.Unlock()
-			if err != nil {
+			if err := p.sleepPauseLocked(ctx, now); err != nil {
 				return Ticket{}, err
 			}
 			continue
@@ -420,14 +413,7 @@ func (p *Pacer) Hold(ctx context.Context) error {
 			p.mu.Unlock()
 			return ctx.Err()
 		}
-		d := p.pauseEnd.Sub(now)
-		p.pausedEnterLocked(now)
-		p.mu.Unlock()
-		err := p.clock.Sleep(ctx, d)
-		p.mu.Lock()
-		p.pausedLeaveLocked(p.clock.Now())
-		p.mu.Unlock()
-		if err != nil {
+		if err := p.sleepPauseLocked(ctx, now); err != nil {
 			return err
 		}
 	}
@@ -847,4 +833,18 @@ func (p *Pacer) pausedLeaveLocked(now time.Time) {
 	if p.pausedN == 0 {
 		p.pausedTotal += now.Sub(p.pausedSince)
 	}
+}
+
+// sleepPauseLocked sleeps until the shared pause set to end after now is
+// over, counting the time as paused. It is called with p.mu held and
+// returns with it released.
+func (p *Pacer) sleepPauseLocked(ctx context.Context, now time.Time) error {
+	d := p.pauseEnd.Sub(now)
+	p.pausedEnterLocked(now)
+	p.mu.Unlock()
+	err := p.clock.Sleep(ctx, d)
+	p.mu.Lock()
+	p.pausedLeaveLocked(p.clock.Now())
+	p.mu.Unlock()
+	return err
 }
