@@ -82,10 +82,8 @@ func parseCreate(body []byte, url string) (record, *apiError) {
 	for _, k := range keys {
 		raw := m[k]
 		if k == "@odata.type" {
-			var t string
-			if json.Unmarshal(raw, &t) != nil || strings.TrimPrefix(t, "#") != entityType {
-				return record{}, errorf(http.StatusBadRequest, "BadRequest",
-					"A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", strings.Trim(string(raw), `"`))
+			if err := checkODataType(raw); err != nil {
+				return record{}, err
 			}
 			continue
 		}
@@ -330,10 +328,8 @@ func applyPatch(r record, body []byte, url string) (record, *apiError) {
 	for _, k := range keys {
 		raw := m[k]
 		if k == "@odata.type" {
-			var t string
-			if json.Unmarshal(raw, &t) != nil || strings.TrimPrefix(t, "#") != entityType {
-				return record{}, errorf(http.StatusBadRequest, "BadRequest",
-					"A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", strings.Trim(string(raw), `"`))
+			if err := checkODataType(raw); err != nil {
+				return record{}, err
 			}
 			continue
 		}
@@ -370,4 +366,15 @@ func applyPatch(r record, body []byte, url string) (record, *apiError) {
 			"The displayName property is required.")
 	}
 	return r, nil
+}
+
+// checkODataType refuses an @odata.type that is not this resource's, as
+// Graph does.
+func checkODataType(raw json.RawMessage) *apiError {
+	var t string
+	if json.Unmarshal(raw, &t) != nil || strings.TrimPrefix(t, "#") != entityType {
+		return errorf(http.StatusBadRequest, "BadRequest",
+			"A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type.", strings.Trim(string(raw), `"`))
+	}
+	return nil
 }
