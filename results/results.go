@@ -239,3 +239,21 @@ func StoredContent(content string) string {
 func IsRedacted(content string) bool {
 	return strings.Contains(content, wifiPasswordKey) && strings.Contains(content, `"`+RedactedMark+`"`)
 }
+
+// Source yields results in order, each with the error of reading it (nil,
+// or the reason the source could not go on, when the result is nil). A
+// source may be ranged over more than once: every range starts from the
+// first result, so a writer can make one pass for its rows and another for
+// a summary without holding them.
+type Source func(yield func(*Result, error) bool)
+
+// FromSlice is the source of the results held in rs.
+func FromSlice(rs []Result) Source {
+	return func(yield func(*Result, error) bool) {
+		for i := range rs {
+			if !yield(&rs[i], nil) {
+				return
+			}
+		}
+	}
+}
