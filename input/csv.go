@@ -12,26 +12,34 @@ import (
 	"github.com/gocarina/gocsv"
 )
 
-// readCSV reads a CSV file: UTF-8 with or without a byte order mark, UTF-16
-// with or without one, or Windows-1252 (see decodeText), the delimiter
-// detected from the header line, RFC 4180 quoting, LF or CRLF line ends. Records are decoded by gocsv over
-// an encoding/csv reader set up here, so headers are matched by this
-// package (case- and spacing-insensitive) rather than by gocsv's exact
-// struct tags, and no global gocsv setting is touched.
-func readCSV(path string) (*File, error) {
+// openCSV opens a CSV file: UTF-8 with or without a byte order mark,
+// UTF-16 with or without one, or Windows-1252 (see decodeText), the
+// delimiter detected from the header line, RFC 4180 quoting, LF or CRLF
+// line ends. It reads the header row; the records after it are parsed one
+// by one as the rows are asked for. Records are decoded by gocsv over an
+// encoding/csv reader set up here, so headers are matched by this package
+// (case- and spacing-insensitive) rather than by gocsv's exact struct tags,
+// and no global gocsv setting is touched.
+func openCSV(path string) (*File, rowSource, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return parseCSV(path, data)
 }
 
-// parseCSV does the work of readCSV on the file's bytes.
-func parseCSV(path string, data []byte) (*File, error) {
+// parseCSV does the work of openCSV on the file's bytes.
+//
+// The decoded text of the whole file stays in memory while it is read:
+// decodeText needs all of it to tell the encoding apart (a Windows-1252
+// reading is refused on counts over the whole file). That is about the
+// file's size; the records are parsed from it one at a time as the rows are
+// asked for, and none is kept.
+func parseCSV(path string, data []byte) (*File, rowSource, error) {
 	f := &File{Path: path, Format: "csv"}
 	data, _, notice, err := decodeText(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if notice != "" {
 		f.Warnings = append(f.Warnings, notice)
@@ -53,39 +61,54 @@ func parseCSV(path string, data []byte) (*File, error) {
 	r.Comma = delim
 	r.FieldsPerRecord = -1 // ragged rows are reported per row
 	r.TrimLeadingSpace = delim != '\t'
+	r.ReuseRecord = true // every field is copied into a cell
 	dec := gocsv.NewSimpleDecoderFromCSVReader(r)
 
 	header, err := dec.GetCSVRow()
 	if errors.Is(err, io.EOF) {
-		return nil, errors.New("the file is empty; row 1 must hold the headers, e.g. displayName")
+		return nil, nil, errors.New("the file is empty; row 1 must hold the headers, e.g. displayName")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("header row: %w", err)
-	}
-	if err := f.setHeaders(header, columnNumber); err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("header row: %w", err)
 	}
 	width := len(header)
+	if err := f.setHeaders(header, columnNumber); err != nil {
+		return nil, nil, err
+	}
+	return f, &csvRows{path: path, r: r, dec: dec, lineOffset: lineOffset, width: width, headers: len(f.Headers), delim: delim}, nil
+}
 
-	var raws []rawRow
+// csvRows parses the records of a CSV file after its header row, one at a
+// time.
+type csvRows struct {
+	path       string
+	r          *csv.Reader
+	dec        gocsv.SimpleDecoder
+	lineOffset int  // lines before the header row (a "sep=" line)
+	width      int  // fields in the header row
+	headers    int  // fields with a header (trailing empty ones dropped)
+	delim      rune // for messages
+}
+
+func (s *csvRows) next() (rawRow, error) {
 	for {
-		rec, err := dec.GetCSVRow()
+		rec, err := s.dec.GetCSVRow()
 		if errors.Is(err, io.EOF) {
-			break
+			return rawRow{}, io.EOF
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return nil, err
+				return rawRow{}, err
 			}
-			raws = append(raws, rawRow{line: pe.StartLine + lineOffset, problems: []Problem{{
-				File: path, Row: pe.StartLine + lineOffset,
+			line := pe.StartLine + s.lineOffset
+			return rawRow{line: line, problems: []Problem{{
+				File: s.path, Row: line,
 				Message: fmt.Sprintf("the record cannot be read (%v); a quote inside a value must be doubled and the whole value quoted", pe.Err),
-			}}})
-			continue
+			}}}, nil
 		}
-		line, _ := r.FieldPos(0)
-		rr := rawRow{line: line + lineOffset, cells: make([]cell, len(rec))}
+		line, _ := s.r.FieldPos(0)
+		rr := rawRow{line: line + s.lineOffset, cells: make([]cell, len(rec))}
 		for i, v := range rec {
 			rr.cells[i] = cell{text: strings.TrimSpace(v)}
 		}
@@ -93,17 +116,22 @@ func parseCSV(path string, data []byte) (*File, error) {
 			continue
 		}
 		switch {
-		case len(rec) < len(f.Headers) || !blankFrom(rr.cells, width):
-			rr.problems = append(rr.problems, Problem{File: path, Row: rr.line,
-				Message: fmt.Sprintf("has %d fields but the header row has %d; check the delimiters (%s) and quotes", len(rec), width, delimName(delim))})
-		case !blankFrom(rr.cells, len(f.Headers)):
-			rr.problems = append(rr.problems, Problem{File: path, Row: rr.line,
-				Message: fmt.Sprintf("has a value in field %d, which has no header; add a header or remove the value", firstValue(rr.cells, len(f.Headers))+1)})
+		case len(rec) < s.headers || !blankFrom(rr.cells, s.width):
+			rr.problems = append(rr.problems, Problem{File: s.path, Row: rr.line,
+				Message: fmt.Sprintf("has %d fields but the header row has %d; check the delimiters (%s) and quotes", len(rec), s.width, delimName(s.delim))})
+		case !blankFrom(rr.cells, s.headers):
+			rr.problems = append(rr.problems, Problem{File: s.path, Row: rr.line,
+				Message: fmt.Sprintf("has a value in field %d, which has no header; add a header or remove the value", firstValue(rr.cells, s.headers)+1)})
 		}
-		raws = append(raws, rr)
+		return rr, nil
 	}
-	f.addRows(raws)
-	return f, nil
+}
+
+// close lets go of the decoded text; the file itself was read whole and
+// closed by openCSV.
+func (s *csvRows) close() error {
+	s.r, s.dec = nil, nil
+	return nil
 }
 
 // blankFrom reports whether every cell from index i on is empty.

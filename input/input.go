@@ -15,7 +15,7 @@ package input
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -136,14 +136,17 @@ type File struct {
 	ExtraHeaders []string
 	// Warnings are things worth telling the person that do not make a row
 	// invalid: a header one typo away from a property, a read-only column.
+	// They all come from the file as a whole and its header row, so they
+	// are complete once Open returned.
 	Warnings []string
-	// Rows are the non-blank rows in input order.
+	// Rows are the non-blank rows in input order, as Read returns them;
+	// nil in Reader.File, whose rows come from Reader.Next.
 	Rows []Row
 
 	extraCols []int // column index of each extra header
 }
 
-// Options tune Read.
+// Options tune Read and Open.
 type Options struct {
 	// Sheet is the XLSX sheet to read; empty means the first visible sheet.
 	Sheet string
@@ -157,35 +160,28 @@ type Options struct {
 var ErrNoDisplayName = errors.New("no displayName column")
 
 // Read reads and validates the CSV or XLSX file at path (chosen by the
-// extension). It returns an error only when the file cannot be used at all:
-// unreadable, an unknown extension, no header row or no displayName column,
-// or a sheet that does not exist. The error names the path.
+// extension), holding every row in File.Rows. It returns an error only when
+// the file cannot be used at all: unreadable, an unknown extension, no
+// header row or no displayName column, or a sheet that does not exist. The
+// error names the path. To read a large file without holding its rows, use
+// Open and Reader.Next, which give the same rows.
 func Read(path string, opts Options) (*File, error) {
-	var (
-		f   *File
-		err error
-	)
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".csv", ".txt", ".tsv": // .txt: Excel's "Unicode Text" (UTF-16, tab-separated)
-		f, err = readCSV(path)
-	case ".xlsx", ".xlsm":
-		f, err = readXLSX(path, opts.Sheet)
-	case ".xls":
-		err = errors.New(xlsMessage)
-	case ".ods":
-		err = errors.New(odsMessage)
-	default:
-		err = fmt.Errorf("unknown file type %q; use a .csv or .xlsx file", ext)
-	}
+	r, err := Open(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	defer r.Close()
+	f := *r.File()
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return &f, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.Rows = append(f.Rows, row)
 	}
-	f.checkFile(now())
-	return f, nil
 }
 
 // Problems returns every row's problems, in input order.

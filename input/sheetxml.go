@@ -86,7 +86,8 @@ func openPackage(p string) (*workbookPkg, error) {
 	return wb, nil
 }
 
-func (wb *workbookPkg) close() { wb.zr.Close() }
+// close closes the zip.
+func (wb *workbookPkg) close() error { return wb.zr.Close() }
 
 func (wb *workbookPkg) readParts() error {
 	wbPath := "xl/workbook.xml"
@@ -348,7 +349,8 @@ func (s *sheetCells) next() (int, []scannedCell, error) {
 	return s.pending, s.cells, nil
 }
 
-func (s *sheetCells) close() { s.rc.Close() }
+// close closes the sheet part.
+func (s *sheetCells) close() error { return s.rc.Close() }
 
 // readRow reads the next <row> element into s.cells and s.pending.
 func (s *sheetCells) readRow() error {

@@ -62,24 +62,53 @@ const dateHint = "(use 2026-12-31 or 2026-12-31T08:00:00+01:00)"
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// addRows validates the raw rows and appends the non-blank ones to f.Rows.
-func (f *File) addRows(raws []rawRow) {
-	seen := make(map[string]int) // profile.Key(displayName) -> line
-	for _, rr := range raws {
-		if rr.blank() && len(rr.problems) == 0 {
-			continue
+// fileState is what the checks that look back at earlier rows keep while
+// a file is read: the names seen so far and the first Teams profile, and
+// the clock every row is checked against.
+type fileState struct {
+	now      time.Time
+	seen     map[string]int // profile.Key(displayName) -> line
+	teamsRow int            // line of the first row with isTeamsDeviceProfile on
+}
+
+// check applies, to a validated row, the rules that need earlier rows or
+// the clock: a displayName may be used once in the file, a token expiry
+// must be in the future and within the mode's documented limit, and
+// isTeamsDeviceProfile may be on in one profile only. All of them look
+// back only, so each row is decided when it is read.
+func (s *fileState) check(f *File, row *Row) {
+	bad := func(column, msg string) {
+		row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: column, Message: msg})
+	}
+	if row.DisplayName != "" {
+		key := profile.Key(row.DisplayName)
+		if first, dup := s.seen[key]; dup {
+			bad("displayName", fmt.Sprintf("%q is already used in row %d; names must be unique in the file (case is ignored)", row.DisplayName, first))
+		} else {
+			// A clone, so the map does not keep the record the name was
+			// cut from.
+			s.seen[strings.Clone(key)] = row.Line
 		}
-		row := f.validate(rr)
-		if row.DisplayName != "" {
-			key := profile.Key(row.DisplayName)
-			if first, dup := seen[key]; dup {
-				row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: "displayName",
-					Message: fmt.Sprintf("%q is already used in row %d; names must be unique in the file (case is ignored)", row.DisplayName, first)})
-			} else {
-				seen[key] = row.Line
-			}
+	}
+	if exp := row.TokenExpiration; !exp.IsZero() {
+		mode, _ := row.Body["enrollmentMode"].(string)
+		limit := profile.TokenLimitFor(mode)
+		switch {
+		case !exp.After(s.now):
+			row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: "tokenExpirationDateTime", ForNew: true,
+				Message: fmt.Sprintf("%s is in the past; give a later date, or leave it empty for the default lifetime", exp.Format(time.RFC3339))})
+		case exp.After(limit.Latest(s.now)):
+			bad("tokenExpirationDateTime", fmt.Sprintf("%s is more than %s away; %s tokens last at most %s (%s), so give %s or earlier",
+				exp.Format(time.RFC3339), limit, profile.EffectiveMode(mode), limit, limit.Source, limit.Latest(s.now).UTC().Format("2006-01-02")))
 		}
-		f.Rows = append(f.Rows, row)
+	}
+	if teams, _ := row.Body["isTeamsDeviceProfile"].(bool); teams {
+		if s.teamsRow == 0 {
+			s.teamsRow = row.Line
+		} else {
+			bad("isTeamsDeviceProfile", fmt.Sprintf("is already on in row %d; one profile per tenant may be for Teams devices (%s)",
+				s.teamsRow, profile.PageAOSPAssociate))
+		}
 	}
 }
 
@@ -232,39 +261,6 @@ func (f *File) checkWifi(row *Row, given map[string]bool, bad func(column, msg s
 	}
 	if sec, _ := row.Body["wifiSecurityType"].(string); (sec == "wpa" || sec == "wep") && !given["wifiPassword"] {
 		bad("wifiPassword", fmt.Sprintf("is required when wifiSecurityType is %s: the pre-shared key (%s)", sec, profile.PageAOSPUserless))
-	}
-}
-
-// checkFile applies the rules that need the whole file or the clock: a
-// token expiry must be in the future and within the mode's documented
-// limit, and isTeamsDeviceProfile may be on in one profile only.
-func (f *File) checkFile(now time.Time) {
-	teamsRow := 0
-	for i := range f.Rows {
-		row := &f.Rows[i]
-		bad := func(column, msg string) {
-			row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: column, Message: msg})
-		}
-		if exp := row.TokenExpiration; !exp.IsZero() {
-			mode, _ := row.Body["enrollmentMode"].(string)
-			limit := profile.TokenLimitFor(mode)
-			switch {
-			case !exp.After(now):
-				row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: "tokenExpirationDateTime", ForNew: true,
-					Message: fmt.Sprintf("%s is in the past; give a later date, or leave it empty for the default lifetime", exp.Format(time.RFC3339))})
-			case exp.After(limit.Latest(now)):
-				bad("tokenExpirationDateTime", fmt.Sprintf("%s is more than %s away; %s tokens last at most %s (%s), so give %s or earlier",
-					exp.Format(time.RFC3339), limit, profile.EffectiveMode(mode), limit, limit.Source, limit.Latest(now).UTC().Format("2006-01-02")))
-			}
-		}
-		if teams, _ := row.Body["isTeamsDeviceProfile"].(bool); teams {
-			if teamsRow == 0 {
-				teamsRow = row.Line
-			} else {
-				bad("isTeamsDeviceProfile", fmt.Sprintf("is already on in row %d; one profile per tenant may be for Teams devices (%s)",
-					teamsRow, profile.PageAOSPAssociate))
-			}
-		}
 	}
 }
 

@@ -72,29 +72,42 @@ const (
 	odsMessage = "this is an OpenDocument spreadsheet (.ods), which is not supported; save it as .xlsx (in LibreOffice: File > Save As > Excel 2007-365), or as CSV"
 )
 
-// readXLSX reads one sheet of a workbook with typed cells: a number cell
-// with a date format is a date whatever the format shows, another number
-// cell is a number, a boolean cell a boolean. The sheet's XML is streamed
-// row by row, so memory does not grow with the number of rows or with how
-// far to the right a stray value sits; only the shared strings and the
-// styles are held. Without a sheet name the first visible sheet is read.
-func readXLSX(path, sheet string) (file *File, err error) {
-	// The XML is untrusted; no input may crash the job.
+// openXLSX opens one sheet of a workbook and reads its header row. The
+// rows after it are read with typed cells: a number cell with a date format
+// is a date whatever the format shows, another number cell is a number, a
+// boolean cell a boolean. The sheet's XML is streamed row by row as the
+// rows are asked for, so memory does not grow with the number of rows or
+// with how far to the right a stray value sits; only the shared strings and
+// the styles are held. Without a sheet name the first visible sheet is
+// read.
+func openXLSX(path, sheet string) (file *File, src rowSource, err error) {
+	var (
+		wb    *workbookPkg
+		cells *sheetCells
+	)
 	defer func() {
+		// The XML is untrusted; no input may crash the job.
 		if r := recover(); r != nil {
-			file, err = nil, fmt.Errorf("the workbook cannot be read (%v); open it in Excel and save it again as .xlsx", r)
+			file, src, err = nil, nil, brokenWorkbook(r)
+		}
+		if err != nil {
+			if cells != nil {
+				cells.close()
+			}
+			if wb != nil {
+				wb.close()
+			}
 		}
 	}()
 	if err := sniffSpreadsheet(path); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	wb, err := openPackage(path)
+	wb, err = openPackage(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer wb.close()
 	if len(wb.sheets) == 0 {
-		return nil, errors.New("the workbook has no sheets")
+		return nil, nil, errors.New("the workbook has no sheets")
 	}
 	names := make([]string, len(wb.sheets))
 	for i, s := range wb.sheets {
@@ -109,7 +122,7 @@ func readXLSX(path, sheet string) (file *File, err error) {
 			}
 		}
 		if chosen == nil {
-			return nil, fmt.Errorf("no sheet named %q; the workbook has %s", sheet, quoteList(names))
+			return nil, nil, fmt.Errorf("no sheet named %q; the workbook has %s", sheet, quoteList(names))
 		}
 	} else {
 		var hidden []string
@@ -122,7 +135,7 @@ func readXLSX(path, sheet string) (file *File, err error) {
 			}
 		}
 		if chosen == nil {
-			return nil, fmt.Errorf("every sheet is hidden (%s); unhide the sheet to read, or name it with --sheet", quoteList(names))
+			return nil, nil, fmt.Errorf("every sheet is hidden (%s); unhide the sheet to read, or name it with --sheet", quoteList(names))
 		}
 		if len(hidden) > 0 {
 			warnings = append(warnings, fmt.Sprintf("read sheet %q, the first visible one; hidden sheet(s) %s skipped (name one with --sheet to read it)", chosen.name, quoteList(hidden)))
@@ -130,84 +143,109 @@ func readXLSX(path, sheet string) (file *File, err error) {
 	}
 	name := chosen.name
 	f := &File{Path: path, Sheet: name, Format: "xlsx"}
-	cells, err := wb.openSheet(chosen)
+	cells, err = wb.openSheet(chosen)
 	if err != nil {
-		return nil, fmt.Errorf("sheet %q: %w", name, err)
+		return nil, nil, fmt.Errorf("sheet %q: %w", name, err)
 	}
-	defer cells.close()
 
+	line, scanned, err := cells.next()
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("sheet %q: %w", name, err)
+	case line == 0:
+		return nil, nil, fmt.Errorf("sheet %q is empty; row 1 must hold the headers, e.g. displayName", name)
+	case line != 1:
+		return nil, nil, fmt.Errorf("sheet %q: row 1 is empty; it must hold the headers, e.g. displayName", name)
+	}
+	headers := []string{}
+	for _, sc := range scanned {
+		for len(headers) < sc.col {
+			headers = append(headers, "")
+		}
+		headers = append(headers, wb.shown(sc))
+	}
+	if err := f.setHeaders(headers, columnLetters); err != nil {
+		return nil, nil, fmt.Errorf("sheet %q: %w", name, err)
+	}
 	typed := map[int]bool{} // columns whose cell types matter
-	width := -1             // columns with a header; -1 before the header row
-	var raws []rawRow
+	for prop, i := range f.Columns {
+		switch prop {
+		case "displayName", "description":
+		default:
+			typed[i] = true
+		}
+	}
+	f.Warnings = append(warnings, f.Warnings...)
+	return f, &xlsxRows{path: path, sheet: name, wb: wb, cells: cells, width: len(f.Headers), typed: typed}, nil
+}
+
+// brokenWorkbook is the error for a workbook whose XML made the reader
+// panic.
+func brokenWorkbook(r any) error {
+	return fmt.Errorf("the workbook cannot be read (%v); open it in Excel and save it again as .xlsx", r)
+}
+
+// xlsxRows reads the rows of a sheet after its header row, one at a time,
+// from the sheet's XML stream.
+type xlsxRows struct {
+	path, sheet string
+	wb          *workbookPkg
+	cells       *sheetCells
+	width       int          // columns with a header
+	typed       map[int]bool // columns whose cell types matter
+}
+
+func (s *xlsxRows) next() (rr rawRow, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rr, err = rawRow{}, brokenWorkbook(r)
+		}
+	}()
 	for {
-		line, scanned, err := cells.next()
+		line, scanned, err := s.cells.next()
 		if err != nil {
-			return nil, fmt.Errorf("sheet %q: %w", name, err)
+			return rawRow{}, fmt.Errorf("sheet %q: %w", s.sheet, err)
 		}
 		if line == 0 {
-			break
-		}
-		if width < 0 {
-			if line != 1 {
-				return nil, fmt.Errorf("sheet %q: row 1 is empty; it must hold the headers, e.g. displayName", name)
-			}
-			headers := []string{}
-			for _, sc := range scanned {
-				for len(headers) < sc.col {
-					headers = append(headers, "")
-				}
-				headers = append(headers, wb.shown(sc))
-			}
-			if err := f.setHeaders(headers, columnLetters); err != nil {
-				return nil, fmt.Errorf("sheet %q: %w", name, err)
-			}
-			width = len(f.Headers)
-			for prop, i := range f.Columns {
-				switch prop {
-				case "displayName", "description":
-				default:
-					typed[i] = true
-				}
-			}
-			continue
+			return rawRow{}, io.EOF
 		}
 		rr := rawRow{line: line}
 		stray := -1
 		for _, sc := range scanned {
-			text := strings.TrimSpace(wb.shown(sc))
-			if sc.col >= width {
+			text := strings.TrimSpace(s.wb.shown(sc))
+			if sc.col >= s.width {
 				if text != "" && stray < 0 {
 					stray = sc.col
 				}
 				continue
 			}
 			if rr.cells == nil {
-				rr.cells = make([]cell, width)
+				rr.cells = make([]cell, s.width)
 			}
 			c := cell{text: text}
 			switch {
 			case text == "" && sc.formula:
 				c.unsaved = true
-			case text != "" && typed[sc.col]:
-				c = wb.typedCell(sc, text)
+			case text != "" && s.typed[sc.col]:
+				c = s.wb.typedCell(sc, text)
 			}
 			rr.cells[sc.col] = c
 		}
 		if stray >= 0 {
-			rr.problems = append(rr.problems, Problem{File: path, Row: line,
+			rr.problems = append(rr.problems, Problem{File: s.path, Row: line,
 				Message: fmt.Sprintf("has a value in column %s, which has no header; add a header or clear the cell", columnLetters(stray))})
 		}
 		if rr.blank() && len(rr.problems) == 0 {
 			continue
 		}
-		raws = append(raws, rr)
+		return rr, nil
 	}
-	if width < 0 {
-		return nil, fmt.Errorf("sheet %q is empty; row 1 must hold the headers, e.g. displayName", name)
-	}
-	f.Warnings = append(warnings, f.Warnings...)
-	f.addRows(raws)
-	return f, nil
+}
+
+// close closes the sheet's stream and the zip.
+func (s *xlsxRows) close() error {
+	s.cells.close()
+	return s.wb.close()
 }
 
 // typedCell classifies one non-empty cell from its type and style.
