@@ -77,8 +77,14 @@ func newStyles(f *excelize.File) (*styles, error) {
 	if s.date, err = f.NewStyle(&excelize.Style{CustomNumFmt: &format, Alignment: &excelize.Alignment{Horizontal: "left"}}); err != nil {
 		return nil, err
 	}
+	// In the summary's order, so that the same results give the same
+	// styles.xml and style ids from one run to the next.
 	s.status = make(map[results.Status]int, len(statusColours))
-	for st, c := range statusColours {
+	for _, st := range results.Statuses {
+		c, ok := statusColours[st]
+		if !ok {
+			continue
+		}
 		if s.status[st], err = f.NewStyle(&excelize.Style{
 			Font: &excelize.Font{Color: c[1]},
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c[0]}},
