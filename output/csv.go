@@ -2,6 +2,7 @@ package output
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -9,80 +10,74 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gocarina/gocsv"
-
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
-// csvRecord is one line of results.csv; the tags are the Columns.
-type csvRecord struct {
-	Row                     string `csv:"row"`
-	DisplayName             string `csv:"displayName"`
-	Status                  string `csv:"status"`
-	ID                      string `csv:"id"`
-	HTTPStatus              string `csv:"httpStatus"`
-	Attempts                string `csv:"attempts"`
-	ErrorCode               string `csv:"errorCode"`
-	ErrorMessage            string `csv:"errorMessage"`
-	RequestID               string `csv:"requestId"`
-	TokenExpirationDateTime string `csv:"tokenExpirationDateTime"`
-	QRCodeContent           string `csv:"qrCodeContent"`
-	Description             string `csv:"description"`
-	ErrorRaw                string `csv:"errorRaw"`
-	ClientRequestID         string `csv:"clientRequestId"`
-	Changes                 string `csv:"changes"`
-	Notes                   string `csv:"notes"`
-}
-
-// extrasWriter appends the input's extra columns to each line gocsv writes
-// (the headers to the first line, then each result's values in order), and
-// defuses every cell a spreadsheet would run as a formula.
-type extrasWriter struct {
-	*gocsv.SafeCSVWriter
-	headers []string
-	rs      []results.Result
-	line    int
-	buf     []string
+// csvLines writes the lines of results.csv: the header line, then one line
+// per result with the input's extra columns after the fixed ones. Every cell
+// a spreadsheet would run as a formula is defused, and the row's notes say
+// which columns were.
+type csvLines struct {
+	cw      *csv.Writer
+	extras  int      // number of extra columns
 	header  []string // the whole header line, for naming defused columns
 	notes   int      // index of the notes column
+	buf     []string // the line being written, reused
+	defused []string // columns defused on the line, reused
 }
 
-func (w *extrasWriter) Write(row []string) error {
-	w.buf = append(w.buf[:0], row...)
-	if w.line == 0 {
-		w.buf = append(w.buf, w.headers...)
-	} else {
-		ex := w.rs[w.line-1].Extras
-		for j := range w.headers {
-			v := ""
-			if j < len(ex) {
-				v = ex[j]
-			}
-			w.buf = append(w.buf, v)
-		}
+func newCSVLines(cw *csv.Writer, extraHeaders []string) *csvLines {
+	header := append(append([]string(nil), Columns...), extraHeaders...)
+	for i, h := range header {
+		header[i], _ = defuse(h)
 	}
-	var defused []string
-	for i, v := range w.buf {
+	return &csvLines{cw: cw, extras: len(extraHeaders), header: header, notes: slices.Index(Columns, "notes"),
+		buf: make([]string, len(header))}
+}
+
+// writeHeader writes the header line.
+func (w *csvLines) writeHeader() error {
+	return w.cw.Write(w.header)
+}
+
+// writeResult writes the line of r.
+func (w *csvLines) writeResult(r *results.Result) error {
+	b := w.buf[:0]
+	httpStatus, expiry := "", ""
+	if r.HTTPStatus != 0 {
+		httpStatus = strconv.Itoa(r.HTTPStatus)
+	}
+	if !r.TokenExpiration.IsZero() {
+		expiry = r.TokenExpiration.UTC().Format(time.RFC3339)
+	}
+	b = append(b, strconv.Itoa(r.Row), r.DisplayName, string(r.Status), r.ID, httpStatus,
+		strconv.Itoa(r.Attempts), r.ErrorCode, r.ErrorMessage, r.RequestID, expiry,
+		results.StoredContent(r.QRCodeContent), r.Description, r.ErrorRaw, r.ClientRequestID,
+		strings.Join(r.Changes, "\n"), strings.Join(r.Notes, "\n"))
+	for j := range w.extras {
+		v := ""
+		if j < len(r.Extras) {
+			v = r.Extras[j]
+		}
+		b = append(b, v)
+	}
+	w.buf = b
+	w.defused = w.defused[:0]
+	for i, v := range b {
 		if safe, changed := defuse(v); changed {
-			w.buf[i] = safe
-			if w.line > 0 {
-				defused = append(defused, w.header[i])
-			}
+			b[i] = safe
+			w.defused = append(w.defused, w.header[i])
 		}
 	}
-	if w.line == 0 {
-		w.header = append([]string(nil), w.buf...)
-		w.notes = slices.Index(row, "notes")
-	} else if len(defused) > 0 && w.notes >= 0 {
-		note := "results.csv: a ' was put before " + strings.Join(defused, ", ") +
+	if len(w.defused) > 0 && w.notes >= 0 {
+		note := "results.csv: a ' was put before " + strings.Join(w.defused, ", ") +
 			" so that a spreadsheet shows the text instead of running it as a formula"
-		if w.buf[w.notes] != "" {
-			note = w.buf[w.notes] + "\n" + note
+		if b[w.notes] != "" {
+			note = b[w.notes] + "\n" + note
 		}
-		w.buf[w.notes], _ = defuse(note)
+		b[w.notes], _ = defuse(note)
 	}
-	w.line++
-	return w.SafeCSVWriter.Write(w.buf)
+	return w.cw.Write(b)
 }
 
 // defuse protects a cell against formula injection (CSV injection, as
@@ -113,6 +108,13 @@ const utf8BOM = "\ufeff"
 // Cells a spreadsheet would run as formulas start with a single quote (see
 // defuse), and the row's notes say so.
 func WriteCSV(path string, run results.Run, rs []results.Result) error {
+	return WriteCSVFrom(path, run, results.FromSlice(rs))
+}
+
+// WriteCSVFrom writes results.csv to path as WriteCSV does, from the
+// results src yields, one line as each comes: no result is held. An error
+// yielded by src fails the write, and the file at path is left as it was.
+func WriteCSVFrom(path string, run results.Run, src results.Source) error {
 	delim := run.Delimiter
 	switch delim {
 	case 0, '\r', '\n', '"', utf8.RuneError:
@@ -121,31 +123,27 @@ func WriteCSV(path string, run results.Run, rs []results.Result) error {
 	if !utf8.ValidRune(delim) {
 		delim = ','
 	}
-	recs := make([]csvRecord, len(rs))
-	for i := range rs {
-		r := &rs[i]
-		rec := csvRecord{
-			Row: strconv.Itoa(r.Row), DisplayName: r.DisplayName, Status: string(r.Status), ID: r.ID,
-			Attempts: strconv.Itoa(r.Attempts), ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
-			RequestID: r.RequestID, QRCodeContent: results.StoredContent(r.QRCodeContent), Description: r.Description,
-			ErrorRaw: r.ErrorRaw, ClientRequestID: r.ClientRequestID,
-			Changes: strings.Join(r.Changes, "\n"), Notes: strings.Join(r.Notes, "\n"),
-		}
-		if r.HTTPStatus != 0 {
-			rec.HTTPStatus = strconv.Itoa(r.HTTPStatus)
-		}
-		if !r.TokenExpiration.IsZero() {
-			rec.TokenExpirationDateTime = r.TokenExpiration.UTC().Format(time.RFC3339)
-		}
-		recs[i] = rec
-	}
 	return WriteFileAtomic(path, func(out io.Writer) error {
 		if _, err := io.WriteString(out, utf8BOM); err != nil {
 			return err
 		}
 		cw := csv.NewWriter(out)
 		cw.Comma = delim
-		w := &extrasWriter{SafeCSVWriter: gocsv.NewSafeCSVWriter(cw), headers: run.ExtraHeaders, rs: rs}
-		return gocsv.MarshalCSV(recs, w)
+		w := newCSVLines(cw, run.ExtraHeaders)
+		if err := w.writeHeader(); err != nil {
+			return err
+		}
+		n := 0
+		for r, err := range src {
+			if err != nil {
+				return fmt.Errorf("read result %d: %w", n+1, err)
+			}
+			if err := w.writeResult(r); err != nil {
+				return err
+			}
+			n++
+		}
+		cw.Flush()
+		return cw.Error()
 	})
 }

@@ -100,10 +100,19 @@ func newStyles(f *excelize.File) (*styles, error) {
 // Summary sheet with the counts, the run's facts and the problems by row.
 // Both sheets are streamed, so memory stays bounded for very large runs.
 func WriteWorkbook(path string, run results.Run, rs []results.Result) error {
+	return WriteWorkbookFrom(path, run, results.FromSlice(rs))
+}
+
+// WriteWorkbookFrom writes the results workbook to path as WriteWorkbook
+// does, from the results src yields, without holding them: the Results
+// sheet is streamed in one range over src, counting as it goes, and the
+// Summary's problems by row come from a second range. An error yielded by
+// src fails the write, and the file at path is left as it was.
+func WriteWorkbookFrom(path string, run results.Run, src results.Source) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	f.SetZipWriter(fastZip)
-	if err := buildWorkbook(f, run, rs); err != nil {
+	if err := buildWorkbook(f, run, src); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return WriteFileAtomic(path, func(w io.Writer) error { return f.Write(w) })
@@ -120,7 +129,7 @@ func fastZip(w io.Writer) excelize.ZipWriter {
 	return zw
 }
 
-func buildWorkbook(f *excelize.File, run results.Run, rs []results.Result) error {
+func buildWorkbook(f *excelize.File, run results.Run, src results.Source) error {
 	if err := f.SetSheetName("Sheet1", ResultsSheet); err != nil {
 		return err
 	}
@@ -135,48 +144,86 @@ func buildWorkbook(f *excelize.File, run results.Run, rs []results.Result) error
 	if err != nil {
 		return err
 	}
-	ncol := len(Columns) + len(run.ExtraHeaders)
-	last, err := excelize.CoordinatesToCellName(ncol, len(rs)+1)
+	// The filter must be on the sheet before the stream writer takes it
+	// over (it marks the sheet as filtered in its first element); its
+	// range is set again once the rows are counted.
+	if err := setFilter(f, run, 0); err != nil {
+		return err
+	}
+	t, err := writeResults(f, st, run, src)
 	if err != nil {
 		return err
 	}
-	// The filter must be on the sheet before the stream writer takes it over.
-	if err := f.AutoFilter(ResultsSheet, "A1:"+last, nil); err != nil {
-		return err
-	}
-	if err := writeResults(f, st, run, rs); err != nil {
-		return err
-	}
-	return writeSummary(f, st, run, rs)
+	return writeSummary(f, st, run, src, t)
 }
 
-func writeResults(f *excelize.File, st *styles, run results.Run, rs []results.Result) error {
-	sw, err := f.NewStreamWriter(ResultsSheet)
+// setFilter puts the Results sheet's filter over its header and n rows.
+func setFilter(f *excelize.File, run results.Run, n int) error {
+	last, err := excelize.CoordinatesToCellName(len(Columns)+len(run.ExtraHeaders), n+1)
 	if err != nil {
 		return err
+	}
+	return f.AutoFilter(ResultsSheet, "A1:"+last, nil)
+}
+
+// tally is what the Summary sheet counts of the results.
+type tally struct {
+	total  int
+	counts map[results.Status]int
+	plan   results.Plan
+	one    [1]results.Result // the result being counted, for results.PlanOf
+}
+
+func newTally() *tally {
+	return &tally{counts: make(map[results.Status]int, len(results.Statuses))}
+}
+
+// add counts r.
+func (t *tally) add(r *results.Result) {
+	t.total++
+	t.counts[r.Status]++
+	t.one[0] = *r
+	p := results.PlanOf(t.one[:])
+	t.one[0] = results.Result{}
+	t.plan.Create += p.Create
+	t.plan.Update += p.Update
+	t.plan.Delete += p.Delete
+	t.plan.Unchanged += p.Unchanged
+	t.plan.Invalid += p.Invalid
+	t.plan.Other += p.Other
+}
+
+// writeResults streams the Results sheet from src and counts the results.
+func writeResults(f *excelize.File, st *styles, run results.Run, src results.Source) (*tally, error) {
+	sw, err := f.NewStreamWriter(ResultsSheet)
+	if err != nil {
+		return nil, err
 	}
 	for i, w := range columnWidths {
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if n := len(run.ExtraHeaders); n > 0 {
 		if err := sw.SetColWidth(len(Columns)+1, len(Columns)+n, extraWidth); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
+		return nil, err
 	}
 	row := make([]interface{}, len(Columns)+len(run.ExtraHeaders))
 	for i, h := range append(append([]string(nil), Columns...), run.ExtraHeaders...) {
 		row[i] = excelize.Cell{StyleID: st.header, Value: cellText(h)}
 	}
 	if err := sw.SetRow("A1", row); err != nil {
-		return err
+		return nil, err
 	}
-	for i := range rs {
-		r := &rs[i]
+	t := newTally()
+	for r, err := range src {
+		if err != nil {
+			return nil, fmt.Errorf("read result %d: %w", t.total+1, err)
+		}
 		var httpStatus, expiry interface{}
 		if r.HTTPStatus != 0 {
 			httpStatus = r.HTTPStatus
@@ -199,12 +246,16 @@ func writeResults(f *excelize.File, st *styles, run results.Run, rs []results.Re
 				row[len(Columns)+j] = cellText(r.Extras[j])
 			}
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		cell, _ := excelize.CoordinatesToCellName(1, t.total+2)
 		if err := sw.SetRow(cell, row); err != nil {
-			return fmt.Errorf("results row %d: %w", r.Row, err)
+			return nil, fmt.Errorf("results row %d: %w", r.Row, err)
 		}
+		t.add(r)
 	}
-	return sw.Flush()
+	if err := setFilter(f, run, t.total); err != nil {
+		return nil, err
+	}
+	return t, sw.Flush()
 }
 
 // Labels of the run's facts on the Summary sheet.
@@ -237,14 +288,16 @@ func yesNo(b bool) string {
 
 // planText is the plan line of the Summary sheet: what a dry run would
 // do, or what a run did, in the same words.
-func planText(run results.Run, rs []results.Result) string {
+func planText(run results.Run, p results.Plan) string {
 	if run.DryRun {
-		return results.PlanOf(rs).String()
+		return p.String()
 	}
-	return results.PlanOf(rs).Done()
+	return p.Done()
 }
 
-func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Result) error {
+// writeSummary streams the Summary sheet: t's counts, the run's facts, and
+// the problems by row from a second range over src.
+func writeSummary(f *excelize.File, st *styles, run results.Run, src results.Source, t *tally) error {
 	sw, err := f.NewStreamWriter(SummarySheet)
 	if err != nil {
 		return err
@@ -264,13 +317,12 @@ func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Re
 	if err := add(hdr("status"), hdr("count")); err != nil {
 		return err
 	}
-	counts := results.Counts(rs)
 	for _, s := range results.Statuses {
-		if err := add(excelize.Cell{StyleID: st.status[s], Value: string(s)}, counts[s]); err != nil {
+		if err := add(excelize.Cell{StyleID: st.status[s], Value: string(s)}, t.counts[s]); err != nil {
 			return err
 		}
 	}
-	if err := add(excelize.Cell{StyleID: st.bold, Value: "total"}, excelize.Cell{StyleID: st.bold, Value: len(rs)}); err != nil {
+	if err := add(excelize.Cell{StyleID: st.bold, Value: "total"}, excelize.Cell{StyleID: st.bold, Value: t.total}); err != nil {
 		return err
 	}
 	n++ // blank line
@@ -289,7 +341,7 @@ func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Re
 		{factConcurrency, run.Concurrency},
 		{factRate, run.Rate},
 		{factDryRun, yesNo(run.DryRun)},
-		{factPlan, planText(run, rs)},
+		{factPlan, planText(run, t.plan)},
 		{factRequests, run.Requests},
 		{factThrottled, run.Throttled},
 		{factPaused, run.Paused.Round(time.Millisecond).String()},
@@ -311,9 +363,12 @@ func writeSummary(f *excelize.File, st *styles, run results.Run, rs []results.Re
 	if err := add(hdr("row"), hdr("displayName"), hdr("status"), hdr("errorMessage")); err != nil {
 		return err
 	}
-	problems := 0
-	for i := range rs {
-		r := &rs[i]
+	problems, read := 0, 0
+	for r, err := range src {
+		if err != nil {
+			return fmt.Errorf("read result %d: %w", read+1, err)
+		}
+		read++
 		if r.Status.OK() {
 			continue
 		}
