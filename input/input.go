@@ -10,6 +10,10 @@
 // non-empty cells, typed as the schema says, and every problem found in it.
 // Read fails only when the file cannot be used at all; problems with
 // single rows are reported on the rows, all of them in one pass.
+//
+// Read holds every row. Open returns a Reader that gives the same rows one
+// at a time and keeps none of them, so memory stays flat however long the
+// file is, and the file can be read twice (to check it, then to send it).
 package input
 
 import (
