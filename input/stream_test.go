@@ -322,6 +322,51 @@ func TestNextAfterClose(t *testing.T) {
 	}
 }
 
+// openCount counts this process's open descriptors of path, from
+// /proc/self/fd; ok is false where there is no such folder.
+func openCount(t *testing.T, path string) (n int, ok bool) {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0, false
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && target == abs {
+			n++
+		}
+	}
+	return n, true
+}
+
+// TestCloseReleasesTheFile checks that a workbook stays open while its
+// rows are read and is let go by Close, before the last row too.
+func TestCloseReleasesTheFile(t *testing.T) {
+	path := "testdata/friendly.xlsx"
+	if _, ok := openCount(t, path); !ok {
+		t.Skip("no /proc/self/fd to count open files with")
+	}
+	r, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := openCount(t, path); n != 1 {
+		t.Errorf("%d descriptors of the workbook open while reading, want 1", n)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := openCount(t, path); n != 0 {
+		t.Errorf("%d descriptors of the workbook open after Close, want 0", n)
+	}
+}
+
 // TestReaderMemoryIsFlat reads 100,000 rows keeping nothing and checks
 // that the heap in use at the end is within 16 MiB of the heap at row
 // 10,000: only the map of names seen may grow.
