@@ -3,13 +3,18 @@ package input
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 )
 
 // fuzzRead writes data to a file with the extension and reads it; any
-// outcome but a panic is fine, and a read file must be consistent.
+// outcome but a panic is fine, and a read file must be consistent and
+// read the same row by row.
 func fuzzRead(t *testing.T, dir, ext string, data []byte) {
 	tmp, err := os.CreateTemp(dir, "in-*"+ext)
 	if err != nil {
@@ -24,9 +29,33 @@ func fuzzRead(t *testing.T, dir, ext string, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Read(path, Options{})
+	opts := Options{Now: func() time.Time { return testNow }}
+	f, err := Read(path, opts)
 	if err != nil {
 		return
+	}
+	// A second pass, row by row, gives the same rows.
+	r, err := Open(path, opts)
+	if err != nil {
+		t.Fatalf("Read worked, Open failed: %v", err)
+	}
+	for i := 0; ; i++ {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			if i != len(f.Rows) {
+				t.Fatalf("Next gave %d rows, Read %d", i, len(f.Rows))
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("Read worked, Next failed: %v", err)
+		}
+		if i >= len(f.Rows) || !reflect.DeepEqual(row, f.Rows[i]) {
+			t.Fatalf("row %d differs from Read's", i)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if _, ok := f.Columns["displayName"]; !ok {
 		t.Fatal("read a file without a displayName column")
