@@ -217,6 +217,7 @@ func TestWritersFailOnSourceError(t *testing.T) {
 type heapSampler struct {
 	base, peak uint64
 	samples    int
+	all        []uint64 // every sample, in order
 }
 
 func (h *heapSampler) sample() uint64 {
@@ -225,6 +226,7 @@ func (h *heapSampler) sample() uint64 {
 	runtime.ReadMemStats(&ms)
 	h.samples++
 	h.peak = max(h.peak, ms.HeapInuse)
+	h.all = append(h.all, ms.HeapInuse)
 	return ms.HeapInuse
 }
 

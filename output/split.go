@@ -105,6 +105,20 @@ const BlankGroup = "(blank)"
 // --label-columns are), or BlankGroup when empty. byRow finds a label's
 // result by its row.
 func ColumnValues(labels []Label, byRow map[int]*results.Result, extraHeaders []string, column string) ([]string, error) {
+	value, err := columnValue(extraHeaders, column)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]string, len(labels))
+	for i := range labels {
+		vals[i] = value(byRow[labels[i].Row])
+	}
+	return vals, nil
+}
+
+// columnValue returns the function that gives a result's value of column
+// (see ColumnValues), BlankGroup for an empty value or a nil result.
+func columnValue(extraHeaders []string, column string) (func(r *results.Result) string, error) {
 	k := headerKey(column)
 	extra := -1
 	for i, h := range extraHeaders {
@@ -118,9 +132,7 @@ func ColumnValues(labels []Label, byRow map[int]*results.Result, extraHeaders []
 		return nil, fmt.Errorf("split-by column %q is not a column of the input: use one of %s",
 			column, strings.Join(append(append([]string(nil), extraHeaders...), "description", "id", "row", "status"), ", "))
 	}
-	vals := make([]string, len(labels))
-	for i := range labels {
-		r := byRow[labels[i].Row]
+	return func(r *results.Result) string {
 		v := ""
 		switch {
 		case r == nil:
@@ -134,9 +146,8 @@ func ColumnValues(labels []Label, byRow map[int]*results.Result, extraHeaders []
 		if v = strings.TrimSpace(v); v == "" {
 			v = BlankGroup
 		}
-		vals[i] = v
-	}
-	return vals, nil
+		return v
+	}, nil
 }
 
 // WriteSheets writes labels as one sheet at path, or, with groups (one
@@ -147,31 +158,19 @@ func ColumnValues(labels []Label, byRow map[int]*results.Result, extraHeaders []
 // path and at PATH-*.pdf that this call did not write are removed, so that
 // a folder the tool owns holds only this run's sheets.
 func WriteSheets(path string, labels []Label, groups []string, column string, opts SheetOptions, clean bool) ([]string, map[int][]string, error) {
-	var files []string
-	notes := map[int][]string{}
-	write := func(p string, ls []Label, o SheetOptions) error {
-		w, err := NewSheetWriter(p, o)
-		if err != nil {
-			return err
-		}
-		for _, lb := range ls {
-			if err := w.Add(lb); err != nil {
-				w.Abort()
-				return err
+	var sf sheetFiles
+	addAll := func(ls []Label) func(w *SheetWriter) error {
+		return func(w *SheetWriter) error {
+			for _, lb := range ls {
+				if err := w.Add(lb); err != nil {
+					return err
+				}
 			}
-		}
-		fs, err := w.Close()
-		for row, ns := range w.Notes() {
-			notes[row] = append(notes[row], ns...)
-		}
-		if errors.Is(err, ErrNoLabels) {
 			return nil
 		}
-		files = append(files, fs...)
-		return err
 	}
 	if groups == nil {
-		if err := write(path, labels, opts); err != nil {
+		if err := sf.write(path, opts, addAll(labels)); err != nil {
 			return nil, nil, err
 		}
 	} else {
@@ -190,25 +189,65 @@ func WriteSheets(path string, labels []Label, groups []string, column string, op
 				o.Title = DefaultTitle
 			}
 			o.Title += " · " + column + ": " + g
-			if err := write(paths[g], by[g], o); err != nil {
+			if err := sf.write(paths[g], o, addAll(by[g])); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
+	files, err := sf.finish(path, clean)
+	return files, sf.notes, err
+}
+
+// sheetFiles gathers the files and notes of the sheets that one call
+// writes.
+type sheetFiles struct {
+	files []string
+	notes map[int][]string
+}
+
+// write writes one sheet at p, fill adding its labels to w. A sheet with
+// no printable label writes nothing and is no error here.
+func (s *sheetFiles) write(p string, o SheetOptions, fill func(w *SheetWriter) error) error {
+	if s.notes == nil {
+		s.notes = map[int][]string{}
+	}
+	w, err := NewSheetWriter(p, o)
+	if err != nil {
+		return err
+	}
+	if err := fill(w); err != nil {
+		w.Abort()
+		return err
+	}
+	fs, err := w.Close()
+	for row, ns := range w.Notes() {
+		s.notes[row] = append(s.notes[row], ns...)
+	}
+	if errors.Is(err, ErrNoLabels) {
+		return nil
+	}
+	s.files = append(s.files, fs...)
+	return err
+}
+
+// finish removes, with clean, the earlier sheets at path and at
+// PATH-*.pdf that were not written, and returns the files written, or
+// ErrNoLabels when there are none.
+func (s *sheetFiles) finish(path string, clean bool) ([]string, error) {
 	if clean {
 		for _, p := range append(siblings(path, "-"), path) {
-			if containsPath(files, p) {
+			if containsPath(s.files, p) {
 				continue
 			}
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return files, notes, fmt.Errorf("remove old %s: %w", p, err)
+				return s.files, fmt.Errorf("remove old %s: %w", p, err)
 			}
 		}
 	}
-	if len(files) == 0 {
-		return nil, notes, ErrNoLabels
+	if len(s.files) == 0 {
+		return nil, ErrNoLabels
 	}
-	return files, notes, nil
+	return s.files, nil
 }
 
 // siblings lists the files next to path whose names are path's name without

@@ -1,0 +1,116 @@
+package output
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// SheetOutcome is what SheetFromResults did.
+type SheetOutcome struct {
+	Files   []string         // written, in order
+	Labels  int              // labels printed
+	Skipped []string         // rows not printed, one sentence each (as LabelsFromResults says)
+	Notes   map[int][]string // by input row (0: labels without a row) as SheetWriter.Notes
+}
+
+// SheetFromResults writes the QR sheet of src's printable results.
+//
+// It writes what LabelsFromResults, ColumnValues and WriteSheets write for
+// the same results: one sheet at path or, with splitBy, one sheet per value
+// of that column (see WriteSheets); labelColumns and splitBy are matched as
+// they are there. Tokens are judged expired against opts.Now (time.Now()
+// when zero). When nothing is printable it writes nothing, removes a sheet
+// left at path (see RemoveSheet) and returns ErrNoLabels with the rows
+// skipped. With clean, earlier sheets next to path that this call did not
+// write are removed as WriteSheets does. An error yielded by src fails the
+// call and leaves the sheets that were there.
+//
+// Without splitBy, src is ranged over once and each label goes straight to
+// one SheetWriter: only the skipped sentences and the notes of rows that
+// have notes are kept. With splitBy, the printable labels are held, grouped
+// by value, until src is read: writing the groups one after another from a
+// single pass needs them all, and a writer open per value would each hold up
+// to MaxPages pages.
+func SheetFromResults(path string, src results.Source, extraHeaders, labelColumns []string,
+	splitBy string, opts SheetOptions, clean bool) (SheetOutcome, error) {
+	out := SheetOutcome{Notes: map[int][]string{}}
+	m, err := newLabelMaker(extraHeaders, labelColumns)
+	if err != nil {
+		return out, err
+	}
+	var group func(*results.Result) string
+	if splitBy != "" {
+		if group, err = columnValue(extraHeaders, splitBy); err != nil {
+			return out, err
+		}
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	// each calls add with the label of every printable result of src and
+	// counts them.
+	each := func(add func(lb Label, r *results.Result) error) error {
+		read := 0
+		for r, err := range src {
+			if err != nil {
+				return fmt.Errorf("read result %d: %w", read+1, err)
+			}
+			read++
+			lb, skip, ok := m.label(r, opts.Now)
+			if !ok {
+				if skip != "" {
+					out.Skipped = append(out.Skipped, skip)
+				}
+				continue
+			}
+			// The label outlives the yield by up to a batch: it must
+			// not share a buffer the source may fill again.
+			lb.Image = bytes.Clone(lb.Image)
+			if err := add(lb, r); err != nil {
+				return err
+			}
+			out.Labels++
+		}
+		return nil
+	}
+	var files []string
+	if group == nil {
+		var sf sheetFiles
+		err = sf.write(path, opts, func(w *SheetWriter) error {
+			return each(func(lb Label, _ *results.Result) error { return w.Add(lb) })
+		})
+		if err == nil {
+			files, err = sf.finish(path, clean)
+		}
+		out.Notes = sf.notes
+	} else {
+		var labels []Label
+		var groups []string
+		err = each(func(lb Label, r *results.Result) error {
+			labels = append(labels, lb)
+			groups = append(groups, group(r))
+			return nil
+		})
+		if err == nil {
+			var notes map[int][]string
+			files, notes, err = WriteSheets(path, labels, groups, splitBy, opts, clean)
+			out.Notes = notes
+		}
+	}
+	if out.Notes == nil {
+		out.Notes = map[int][]string{}
+	}
+	if errors.Is(err, ErrNoLabels) {
+		out.Labels = 0
+		if rerr := RemoveSheet(path); rerr != nil {
+			return out, rerr
+		}
+		return out, ErrNoLabels
+	}
+	out.Files = files
+	return out, err
+}
