@@ -428,20 +428,30 @@ func TestWorkbookOpensOnResults(t *testing.T) {
 	}
 }
 
-// BenchmarkWriteWorkbook writes results workbooks of several sizes; the
-// time per row must not jump below 10,500 rows (go test -bench
-// WriteWorkbook -run '^$' ./output).
+// BenchmarkWriteWorkbook writes results workbooks of several sizes, of
+// plain created rows and of full rows (ids, request ids, two extras, some
+// failed and invalid rows); the time per row must not jump below 10,500
+// rows (go test -run '^$' -bench WriteWorkbook -benchtime 3x ./output).
 func BenchmarkWriteWorkbook(b *testing.B) {
-	for _, n := range []int{1000, 10000, 11000, 100000} {
-		rs := manyResults(n)
-		path := filepath.Join(b.TempDir(), "results.xlsx")
-		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-			for b.Loop() {
-				if err := WriteWorkbook(path, results.Run{ExtraHeaders: []string{"Site"}}, rs); err != nil {
-					b.Fatal(err)
+	for _, kind := range []string{"plain", "full"} {
+		for _, n := range []int{1000, 10000, 11000, 100000} {
+			rs := manyResults(n)
+			run := results.Run{ExtraHeaders: []string{"Site"}}
+			if kind == "full" {
+				for i := range rs {
+					rs[i] = *generated(i)
 				}
+				run.ExtraHeaders = []string{"Site", "Technician"}
 			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/row")
-		})
+			path := filepath.Join(b.TempDir(), "results.xlsx")
+			b.Run(fmt.Sprintf("%s/rows=%d", kind, n), func(b *testing.B) {
+				for b.Loop() {
+					if err := WriteWorkbook(path, run, rs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/row")
+			})
+		}
 	}
 }
