@@ -17,6 +17,11 @@ type SheetOutcome struct {
 	Notes   map[int][]string // by input row (0: labels without a row) as SheetWriter.Notes
 }
 
+// maxGroupPasses is the most --split-by values whose sheets are each
+// written from a range of their own over the results (a variable for
+// tests).
+var maxGroupPasses = 64
+
 // SheetFromResults writes the QR sheet of src's printable results.
 //
 // It writes what LabelsFromResults, ColumnValues and WriteSheets write for
@@ -27,14 +32,17 @@ type SheetOutcome struct {
 // left at path (see RemoveSheet) and returns ErrNoLabels with the rows
 // skipped. With clean, earlier sheets next to path that this call did not
 // write are removed as WriteSheets does. An error yielded by src fails the
-// call and leaves the sheets that were there.
+// call; the sheet being written is dropped and the one at its path stays
+// (with splitBy, the sheets of the values written before stay written).
 //
 // Without splitBy, src is ranged over once and each label goes straight to
 // one SheetWriter: only the skipped sentences and the notes of rows that
-// have notes are kept. With splitBy, the printable labels are held, grouped
-// by value, until src is read: writing the groups one after another from a
-// single pass needs them all, and a writer open per value would each hold up
-// to MaxPages pages.
+// have notes are kept. With splitBy, a first range finds the values, then
+// each value's sheet is written from a range of its own over src, holding
+// no more than without splitBy (a writer open per value instead would each
+// hold up to MaxPages pages). With more than maxGroupPasses values, as when
+// splitting by id, that many ranges would cost too much: the printable
+// labels are then held, grouped by value, and written from one more range.
 func SheetFromResults(path string, src results.Source, extraHeaders, labelColumns []string,
 	splitBy string, opts SheetOptions, clean bool) (SheetOutcome, error) {
 	out := SheetOutcome{Notes: map[int][]string{}}
@@ -51,9 +59,12 @@ func SheetFromResults(path string, src results.Source, extraHeaders, labelColumn
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	// each calls add with the label of every printable result of src and
-	// counts them.
+	// each ranges over src and calls add with the label of every printable
+	// result; the first range also gathers the skipped sentences and
+	// counts the labels.
+	first := true
 	each := func(add func(lb Label, r *results.Result) error) error {
+		defer func() { first = false }()
 		read := 0
 		for r, err := range src {
 			if err != nil {
@@ -62,10 +73,13 @@ func SheetFromResults(path string, src results.Source, extraHeaders, labelColumn
 			read++
 			lb, skip, ok := m.label(r, opts.Now)
 			if !ok {
-				if skip != "" {
+				if skip != "" && first {
 					out.Skipped = append(out.Skipped, skip)
 				}
 				continue
+			}
+			if first {
+				out.Labels++
 			}
 			// The label outlives the yield by up to a batch: it must
 			// not share a buffer the source may fill again.
@@ -73,12 +87,12 @@ func SheetFromResults(path string, src results.Source, extraHeaders, labelColumn
 			if err := add(lb, r); err != nil {
 				return err
 			}
-			out.Labels++
 		}
 		return nil
 	}
 	var files []string
-	if group == nil {
+	switch {
+	case group == nil:
 		var sf sheetFiles
 		err = sf.write(path, opts, func(w *SheetWriter) error {
 			return each(func(lb Label, _ *results.Result) error { return w.Add(lb) })
@@ -87,7 +101,31 @@ func SheetFromResults(path string, src results.Source, extraHeaders, labelColumn
 			files, err = sf.finish(path, clean)
 		}
 		out.Notes = sf.notes
-	} else {
+	default:
+		// The values, in the order of their first printable row.
+		seen := map[string]bool{}
+		var order []string
+		err = each(func(_ Label, r *results.Result) error {
+			if g := group(r); !seen[g] {
+				seen[g] = true
+				order = append(order, g)
+			}
+			return nil
+		})
+		if err != nil {
+			break
+		}
+		if len(order) <= maxGroupPasses {
+			files, out.Notes, err = writeGroups(path, order, splitBy, opts, clean, func(g string, w *SheetWriter) error {
+				return each(func(lb Label, r *results.Result) error {
+					if group(r) != g {
+						return nil
+					}
+					return w.Add(lb)
+				})
+			})
+			break
+		}
 		var labels []Label
 		var groups []string
 		err = each(func(lb Label, r *results.Result) error {
@@ -96,9 +134,7 @@ func SheetFromResults(path string, src results.Source, extraHeaders, labelColumn
 			return nil
 		})
 		if err == nil {
-			var notes map[int][]string
-			files, notes, err = WriteSheets(path, labels, groups, splitBy, opts, clean)
-			out.Notes = notes
+			files, out.Notes, err = WriteSheets(path, labels, groups, splitBy, opts, clean)
 		}
 	}
 	if out.Notes == nil {

@@ -93,11 +93,14 @@ func TestSheetFromResultsMatchesLabelsPath(t *testing.T) {
 		clean   bool
 		opts    SheetOptions
 		notes   bool // rows 3 and 0 get notes
+		held    bool // more values than maxGroupPasses: the labels are held
 	}{
 		{name: "one sheet", rs: sheetResults(), cols: []string{"site", "technician", "row"}, notes: true},
 		{name: "one sheet in parts", rs: sheetResults(), cols: []string{"Site"}, opts: SheetOptions{MaxPages: 1, LabelsPerPage: 2}},
 		{name: "split by site", rs: sheetResults(), cols: []string{"Technician"}, splitBy: "site", notes: true},
 		{name: "split by site, clean", rs: sheetResults(), splitBy: "Site", clean: true},
+		{name: "split by site, labels held", rs: sheetResults(), cols: []string{"Technician"}, splitBy: "site", notes: true, held: true},
+		{name: "split by row, labels held, clean", rs: sheetResults(), splitBy: "row", clean: true, held: true},
 		{name: "one sheet, clean", rs: sheetResults(), clean: true, notes: true},
 		{name: "nothing printable", rs: notPrintable},
 		{name: "nothing printable, split", rs: notPrintable, splitBy: "Site", clean: true},
@@ -124,6 +127,10 @@ func TestSheetFromResultsMatchesLabelsPath(t *testing.T) {
 				if i == 0 {
 					outs[i], errs[i] = oldSheetPath(path, rs, extra, tc.cols, tc.splitBy, opts, tc.clean)
 				} else {
+					if tc.held {
+						defer func(n int) { maxGroupPasses = n }(maxGroupPasses)
+						maxGroupPasses = 1
+					}
 					outs[i], errs[i] = SheetFromResults(path, results.FromSlice(rs), extra, tc.cols, tc.splitBy, opts, tc.clean)
 				}
 				for j, f := range outs[i].Files {
@@ -216,14 +223,28 @@ func TestSheetFromResultsErrors(t *testing.T) {
 			}
 		}
 	}
+	// failingLater fails only in its second range, the first value's sheet.
+	ranges := 0
+	failingLater := func(yield func(*results.Result, error) bool) {
+		ranges++
+		for i, r := range sheetResults() {
+			if i == 3 && ranges == 2 {
+				yield(nil, cause)
+				return
+			}
+			if !yield(&r, nil) {
+				return
+			}
+		}
+	}
 	for _, tc := range []struct {
 		name          string
 		src           results.Source
 		cols          []string
 		splitBy, want string
-		wantErr       error
 	}{
 		{name: "source fails", src: failing, want: "read result 4"},
+		{name: "source fails in a value's range, split", src: failingLater, splitBy: "Site", want: "read result 4"},
 		{name: "source fails, split", src: failing, splitBy: "Site", want: "read result 4"},
 		{name: "unknown label column", src: results.FromSlice(sheetResults()), cols: []string{"floor"}, want: `label column "floor"`},
 		{name: "unknown split column", src: results.FromSlice(sheetResults()), splitBy: "floor", want: `split-by column "floor"`},
@@ -256,51 +277,76 @@ func TestSheetFromResultsErrors(t *testing.T) {
 
 func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("prints 50,000 labels")
+		t.Skip("prints 62,000 labels")
 	}
-	const n, every, slack = 50000, 2500, 16 << 20
-	// Each result carries 2 KB that the label does not: holding the
-	// results would hold 100 MB.
-	unprinted := strings.Repeat("x", 2040)
-	var h heapSampler
-	src := func(yield func(*results.Result, error) bool) {
-		for i := range n {
-			if i > 0 && i%every == 0 {
-				h.sample()
-			}
-			// Short contents (small codes) keep the test quick; every
-			// result is printable and has its fields filled.
-			r := &results.Result{Row: i + 2, DisplayName: "Profile " + strconv.Itoa(i), Description: "Kiosk tablets",
-				Status: results.Created, ID: fmt.Sprintf("6f1c0c1e-%012x", i), TokenExpiration: later,
-				QRCodeContent: fmt.Sprintf(`{"t":"%08d"}`, i), Extras: []string{"Leeds", "A. Nowak"}, ErrorRaw: unprinted + strconv.Itoa(i)}
-			if !yield(r, nil) {
-				return
-			}
-		}
-	}
-	start := time.Now()
-	out, err := SheetFromResults(filepath.Join(t.TempDir(), "qr-codes.pdf"), src, []string{"Site", "Technician"},
-		[]string{"Site"}, "", SheetOptions{Date: testNow, Now: testNow}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const every, slack, overBase = 1000, 16 << 20, 24 << 20
+	sites := []string{"Leeds", "York", "Hull", "Bath"}
 	perPart := DefaultMaxPages * 6
-	if out.Labels != n || len(out.Files) != (n+perPart-1)/perPart {
-		t.Errorf("%d labels in %d files, want %d in %d", out.Labels, len(out.Files), n, (n+perPart-1)/perPart)
+	parts := func(n int) int { return (n + perPart - 1) / perPart }
+	for _, tc := range []struct {
+		name    string
+		n       int
+		splitBy string
+		files   int
+	}{
+		{"one sheet", 50000, "", parts(50000)},
+		// Each site's sheet from a range of its own: five ranges.
+		{"split by site", 12000, "Site", len(sites) * parts(12000/len(sites))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Each result carries 4 KB that the label does not: holding
+			// the results would hold 48 MB or more.
+			unprinted := strings.Repeat("x", 4090)
+			var h heapSampler
+			ranges := 0
+			src := func(yield func(*results.Result, error) bool) {
+				ranges++
+				for i := range tc.n {
+					// With splitBy the first range only finds the values
+					// and prints nothing: the samples come from the others.
+					if i > 0 && i%every == 0 && (tc.splitBy == "" || ranges > 1) {
+						h.sample()
+					}
+					// Short contents (small codes) keep the test quick;
+					// every result is printable and has its fields filled.
+					r := &results.Result{Row: i + 2, DisplayName: "Profile " + strconv.Itoa(i), Description: "Kiosk tablets",
+						Status: results.Created, ID: fmt.Sprintf("6f1c0c1e-%012x", i), TokenExpiration: later,
+						QRCodeContent: fmt.Sprintf(`{"t":"%08d"}`, i), Extras: []string{sites[i%len(sites)], "A. Nowak"},
+						ErrorRaw: unprinted + strconv.Itoa(i)}
+					if !yield(r, nil) {
+						return
+					}
+				}
+			}
+			var before heapSampler
+			base := before.sample()
+			start := time.Now()
+			out, err := SheetFromResults(filepath.Join(t.TempDir(), "qr-codes.pdf"), src, []string{"Site", "Technician"},
+				[]string{"Technician"}, tc.splitBy, SheetOptions{Date: testNow, Now: testNow}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Labels != tc.n || len(out.Files) != tc.files {
+				t.Errorf("%d labels in %d files, want %d in %d", out.Labels, len(out.Files), tc.n, tc.files)
+			}
+			// The heap rises and falls with the part being filled and the
+			// one being written in the background, so the test compares
+			// the low points of the first and last thirds of the run, and
+			// the last with the heap before the call: held results would
+			// raise it by 48 MB or more. (The peak, logged, depends on how
+			// far the background write has got.)
+			third := len(h.all) / 3
+			low := func(s []uint64) uint64 { return slices.Min(s) }
+			first, last := low(h.all[:third]), low(h.all[len(h.all)-third:])
+			mib := func(v uint64) float64 { return float64(v) / (1 << 20) }
+			t.Logf("%d labels in %d files in %s: HeapInuse %.1f MiB before, low %.1f MiB in the first third, %.1f MiB in the last, peak %.1f MiB in %d samples",
+				out.Labels, len(out.Files), time.Since(start).Round(time.Millisecond), mib(base), mib(first), mib(last), mib(h.peak), h.samples)
+			if last > first+slack {
+				t.Errorf("HeapInuse low point rose from %.1f MiB to %.1f MiB: labels or results are being held", mib(first), mib(last))
+			}
+			if last > base+overBase {
+				t.Errorf("HeapInuse low point %.1f MiB, %.1f MiB before the call: results are being held", mib(last), mib(base))
+			}
+		})
 	}
-	// The heap rises and falls with the part being filled and the one
-	// being written in the background, so the test compares the low
-	// points of the first and last thirds of the run: held results or
-	// labels would raise the last by 50 MB or more. (The peak, logged,
-	// depends on how far the background write of a part has got.)
-	third := len(h.all) / 3
-	low := func(s []uint64) uint64 { return slices.Min(s) }
-	first, last := low(h.all[:third]), low(h.all[len(h.all)-third:])
-	mib := func(v uint64) float64 { return float64(v) / (1 << 20) }
-	t.Logf("%d labels in %d files in %s: HeapInuse low %.1f MiB in the first third, %.1f MiB in the last, peak %.1f MiB in %d samples",
-		out.Labels, len(out.Files), time.Since(start).Round(time.Millisecond), mib(first), mib(last), mib(h.peak), h.samples)
-	if last > first+slack {
-		t.Errorf("HeapInuse low point rose from %.1f MiB to %.1f MiB: labels or results are being held", mib(first), mib(last))
-	}
-
 }

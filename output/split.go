@@ -173,25 +173,38 @@ func WriteSheets(path string, labels []Label, groups []string, column string, op
 		if err := sf.write(path, opts, addAll(labels)); err != nil {
 			return nil, nil, err
 		}
-	} else {
-		var order []string
-		by := map[string][]Label{}
-		for i, g := range groups {
-			if _, ok := by[g]; !ok {
-				order = append(order, g)
-			}
-			by[g] = append(by[g], labels[i])
+		files, err := sf.finish(path, clean)
+		return files, sf.notes, err
+	}
+	var order []string
+	by := map[string][]Label{}
+	for i, g := range groups {
+		if _, ok := by[g]; !ok {
+			order = append(order, g)
 		}
-		paths := SplitPaths(path, order)
-		for _, g := range order {
-			o := opts
-			if o.Title == "" {
-				o.Title = DefaultTitle
-			}
-			o.Title += " · " + column + ": " + g
-			if err := sf.write(paths[g], o, addAll(by[g])); err != nil {
-				return nil, nil, err
-			}
+		by[g] = append(by[g], labels[i])
+	}
+	return writeGroups(path, order, column, opts, clean, func(g string, w *SheetWriter) error {
+		return addAll(by[g])(w)
+	})
+}
+
+// writeGroups writes one sheet per value of column, in order, at
+// SplitPaths(path, order), each titled with its value; fill adds the
+// labels of value g to its sheet's writer. Then it cleans as WriteSheets
+// does and returns the files written and the labels' notes by row.
+func writeGroups(path string, order []string, column string, opts SheetOptions, clean bool,
+	fill func(g string, w *SheetWriter) error) ([]string, map[int][]string, error) {
+	var sf sheetFiles
+	paths := SplitPaths(path, order)
+	for _, g := range order {
+		o := opts
+		if o.Title == "" {
+			o.Title = DefaultTitle
+		}
+		o.Title += " · " + column + ": " + g
+		if err := sf.write(paths[g], o, func(w *SheetWriter) error { return fill(g, w) }); err != nil {
+			return nil, nil, err
 		}
 	}
 	files, err := sf.finish(path, clean)
