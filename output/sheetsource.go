@@ -106,6 +106,9 @@ func SheetFromResults(path string, src results.Source, extraHeaders, labelColumn
 		seen := map[string]bool{}
 		var order []string
 		err = each(func(_ Label, r *results.Result) error {
+			if len(order) > maxGroupPasses {
+				return nil // too many to range for each: no need to know them all
+			}
 			if g := group(r); !seen[g] {
 				seen[g] = true
 				order = append(order, g)
