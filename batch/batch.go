@@ -13,11 +13,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -90,17 +89,90 @@ const (
 	doUpdate
 )
 
+// Census is what a first pass over the input found: a job that streams
+// its rows needs it before the first row is sent (--strict holds every row
+// back when one is invalid, and a file of invalid rows lists nothing).
+type Census struct {
+	Rows         int   // non-blank rows
+	Invalid      int   // rows with problems
+	Unsendable   int   // rows invalid whether or not their profile exists
+	InvalidLines []int // the first ten invalid rows, for messages
+}
+
+// Count adds row to the census.
+func (c *Census) Count(row *input.Row) {
+	c.Rows++
+	if row.Valid() {
+		return
+	}
+	c.Invalid++
+	if !input.OnlyForNew(row.Problems) {
+		c.Unsendable++
+	}
+	if len(c.InvalidLines) < 10 {
+		c.InvalidLines = append(c.InvalidLines, row.Line)
+	}
+}
+
+// CensusOf counts rows.
+func CensusOf(rows []input.Row) Census {
+	var c Census
+	for i := range rows {
+		c.Count(&rows[i])
+	}
+	return c
+}
+
 // Run processes rows and returns one result per row, in the same order.
 // The error is non-nil only when the run was aborted (an *graph.AuthError)
 // or could not start (a *ListError); the results are complete even then.
 func (j *Job) Run(ctx context.Context, rows []input.Row) ([]results.Result, error) {
-	logged := make([]bool, len(rows))
-	rs, err := j.run(ctx, rows, logged)
-	j.logRest(rs, logged)
+	rs := make([]results.Result, 0, len(rows))
+	i := 0
+	next := func() (input.Row, error) {
+		if i == len(rows) {
+			return input.Row{}, io.EOF
+		}
+		i++
+		return rows[i-1], nil
+	}
+	err := j.Stream(ctx, CensusOf(rows), next, func(r *results.Result) error {
+		rs = append(rs, *r)
+		return nil
+	})
+	noteEarlierSharedIDs(rs, j.Log)
 	return rs, err
 }
 
-func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]results.Result, error) {
+// InputError is returned by Stream when the rows could not be read to the
+// end: the rows read were settled and emitted, the rest have no result.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return "read the input: " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// EmitError is returned by Stream when emit failed: no further row was
+// sent, and the results emit did not take (the failed one and every later
+// one, in input order) are in Unsaved.
+type EmitError struct {
+	Err     error
+	Unsaved []results.Result
+}
+
+func (e *EmitError) Error() string { return "record results: " + e.Err.Error() }
+func (e *EmitError) Unwrap() error { return e.Err }
+
+// Stream processes the rows next yields (io.EOF after the last) and hands
+// each row's result to emit in input order, as soon as it and every row
+// before it are settled, so that a run of any size holds only the rows in
+// flight. emit is called by one goroutine at a time. census must count the
+// rows next yields (a first pass over the input).
+//
+// The error is a *graph.AuthError or a "run aborted" error when the run
+// was aborted, a *ListError when the tenant could not be listed (every row
+// is emitted, not attempted), an *InputError when next failed, or an
+// *EmitError when emit did.
+func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row, error), emit func(*results.Result) error) error {
 	if j.Concurrency < 1 {
 		j.Concurrency = 1
 	}
@@ -113,212 +185,258 @@ func (j *Job) run(ctx context.Context, rows []input.Row, logged []bool) ([]resul
 	if j.Now == nil {
 		j.Now = time.Now
 	}
-	rs := make([]results.Result, len(rows))
-	invalid, unsendable := 0, 0 // unsendable: invalid whether or not the profile exists
-	for i := range rows {
-		row := &rows[i]
-		rs[i] = results.Result{
-			Row: row.Line, DisplayName: row.DisplayName, Description: row.Description,
-			Extras: row.Extras, Status: results.NotAttempted,
-			Notes: append([]string(nil), row.Notes...),
-		}
-		if !row.Valid() {
-			invalid++
-			if !input.OnlyForNew(row.Problems) {
-				unsendable++
+	out := newOrdered(j, emit, census.Rows, 1024+8*j.Concurrency)
+	hold := func(why string) error {
+		for idx := 0; ; idx++ {
+			out.reserve(idx)
+			row, err := next()
+			if err == io.EOF {
+				return out.wait()
 			}
-			rs[i].Status = results.Invalid
-			rs[i].ErrorCode = "InvalidInput"
-			rs[i].ErrorMessage = problemText(row.Problems)
+			if err != nil {
+				out.wait()
+				return &InputError{Err: err}
+			}
+			it := newItem(idx, row)
+			if it.r.Status != results.Invalid && why != "" {
+				it.r.Status, it.r.ErrorMessage = results.NotAttempted, why
+			}
+			if out.put(it) != nil {
+				return out.wait()
+			}
 		}
 	}
-	if j.Strict && invalid > 0 {
-		j.holdBack(rs, fmt.Sprintf("held back by --strict: %s invalid; fix them and run again", invalidRows(rs)))
-		return rs, nil
-	}
-	if unsendable == len(rows) {
-		return rs, nil
+	switch {
+	case j.Strict && census.Invalid > 0:
+		return hold(fmt.Sprintf("held back by --strict: %s invalid; fix them and run again", invalidRows(census)))
+	case census.Unsendable == census.Rows:
+		return hold("")
 	}
 
 	j.state(StateListing)
 	existing, err := j.Client.List(ctx, listSelect()...)
 	if err != nil {
-		j.holdBack(rs, "not attempted: the tenant's profiles could not be listed, so nothing was posted")
+		if herr := hold("not attempted: the tenant's profiles could not be listed, so nothing was posted"); herr != nil {
+			return herr
+		}
 		if graph.IsAuth(err) {
-			return rs, err
+			return err
 		}
-		return rs, &ListError{Err: err}
+		return &ListError{Err: err}
 	}
-	byName := make(map[string]profile.Profile, len(existing))
-	before := make(map[string]bool, len(existing))
-	var teams *profile.Profile // the tenant's Teams device profile, if any
+	t := &tenant{byName: make(map[string]profile.Profile, len(existing)), before: make(map[string]bool, len(existing))}
 	for k, p := range existing {
-		before[p.ID] = true
-		if p.IsTeamsDeviceProfile && teams == nil {
-			teams = &existing[k]
+		t.before[p.ID] = true
+		if p.IsTeamsDeviceProfile && t.teams == nil {
+			t.teams = &existing[k]
 		}
-		if _, dup := byName[profile.Key(p.DisplayName)]; !dup {
-			byName[profile.Key(p.DisplayName)] = p
+		if _, dup := t.byName[profile.Key(p.DisplayName)]; !dup {
+			t.byName[profile.Key(p.DisplayName)] = p
 		}
 	}
-
-	work := make([]int, 0, len(rows))
-	kinds := make([]kind, len(rows))
-	diffs := make(map[int]plan.Diff)
-	modes := make(map[int]string) // the tenant's mode of rows that give none
-	renew := make(map[int]bool)
-	now := j.Now()
-	for i := range rows {
-		r := &rs[i]
-		p, found := byName[profile.Key(rows[i].DisplayName)]
-		if r.Status == results.Invalid {
-			if found && j.OnExists == Skip && input.OnlyForNew(rows[i].Problems) {
-				// Nothing of the row is sent: its past expiry does not
-				// matter, as a daily run over an old sheet shows.
-				r.Status, r.ID, r.ErrorCode, r.ErrorMessage = results.Exists, p.ID, "", ""
-				r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, rows[i])
-				r.Notes = append(r.Notes, "ignored: "+problemText(rows[i].Problems)+" (the profile exists and nothing was sent)")
-			}
-			continue
-		}
-		if on, _ := rows[i].Body["isTeamsDeviceProfile"].(bool); on && teams != nil &&
-			(!found || j.OnExists == Create || j.OnExists == Update && teams.ID != p.ID) {
-			// One Teams device profile per tenant, and the tenant has
-			// another: posting or patching this row would make two.
-			r.Status, r.ErrorCode = results.Invalid, "InvalidInput"
-			r.ErrorMessage = fmt.Sprintf("isTeamsDeviceProfile: the tenant already has a Teams device profile, %q (%s); one profile per tenant may be for Teams devices (%s)",
-				teams.DisplayName, teams.ID, profile.PageAOSPAssociate)
-			continue
-		}
-		switch {
-		case found && j.OnExists == Fail:
-			r.Status, r.ID = results.Failed, p.ID
-			r.ErrorCode = "AlreadyExists"
-			r.ErrorMessage = "a profile with this name is already in the tenant (--on-exists fail)"
-			continue
-		case found && (j.OnExists == Skip || j.OnExists == Update):
-			r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, inRowZone(p.TokenExpirationDateTime, rows[i])
-			d := plan.Compare(rows[i].Given(), p, plan.Options{UpdateSecrets: j.UpdateSecrets})
-			expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
-			if _, given := rows[i].Body["enrollmentMode"]; !given && p.EnrollmentMode != "" {
-				modes[i] = p.EnrollmentMode // a new token follows the tenant's mode
-			}
-			if expiring && !p.TokenExpirationDateTime.IsZero() {
-				if d, _ := j.lifetime(&rows[i], modes[i], now); now.Add(d).Before(p.TokenExpirationDateTime) {
-					// --renew-within never shortens a token.
-					r.Notes = append(r.Notes, fmt.Sprintf("not renewed: a new token would expire %s, before the current one (%s); give a longer --token-validity or tokenExpirationDateTime",
-						now.Add(d).UTC().Format(time.RFC3339), p.TokenExpirationDateTime.UTC().Format(time.RFC3339)))
-					expiring = false
-				}
-			}
-			switch {
-			case !d.Empty() && j.OnExists == Update:
-				r.Changes, r.Action = d.Strings(), results.ActUpdate
-				if d.Payload {
-					r.Changes = append(r.Changes, StaleNote)
-				}
-				diffs[i], renew[i] = d, expiring
-				kinds[i] = doUpdate
-				if j.DryRun {
-					r.Status = results.Planned
-					continue
-				}
-			case !d.Empty():
-				r.Notes = append(r.Notes, "the tenant's profile differs from the row ("+strings.Join(d.Strings(), "; ")+"); nothing was changed: run with --on-exists update to apply the row")
-				fallthrough
-			default:
-				known, why := p.Known()
-				switch {
-				case !known && (expiring || j.QRExisting):
-					// A mode or token type this tool does not know: its
-					// token lifetime and QR payload cannot be vouched for.
-					r.Notes = append(r.Notes, "not renewed nor printed: the tenant's profile has "+why)
-					continue
-				case expiring:
-					kinds[i] = doRenew
-				case j.QRExisting:
-					kinds[i] = doFetch
-				default:
-					continue
-				}
-			}
-		default:
-			kinds[i] = doCreate
-			r.Action = results.ActCreate
-			if j.DryRun {
-				r.Status = results.Planned
-				continue
-			}
-		}
-		if j.DryRun {
-			continue
-		}
-		work = append(work, i)
-	}
-	if len(work) == 0 {
-		return rs, nil
-	}
+	existing = nil
 
 	j.state("creating")
-	w := &worker{Job: j, rows: rows, rs: rs, before: before, total: len(work), logged: logged, diffs: diffs, renewAfter: renew, modes: modes}
+	w := &worker{Job: j, before: t.before, out: out}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(j.Concurrency)
-	for _, i := range work {
-		if j.stopped() || gctx.Err() != nil {
+	now := j.Now()
+	var readErr error
+	for idx := 0; ; idx++ {
+		out.reserve(idx)
+		row, err := next()
+		if err == io.EOF {
 			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		it := newItem(idx, row)
+		j.classify(it, t, now)
+		if it.kind == 0 || j.DryRun {
+			if out.put(it) != nil {
+				break
+			}
+			continue
+		}
+		if out.failed() {
+			out.put(it) // never sent: recorded with the unsaved rows
+			break
+		}
+		if j.stopped() || gctx.Err() != nil {
+			if j.stopped() {
+				it.r.ErrorMessage = "stopped before the row was sent; no profile exists for it"
+			}
+			out.put(it)
+			continue
 		}
 		g.Go(func() error {
 			if j.stopped() || gctx.Err() != nil {
+				if j.stopped() {
+					it.r.ErrorMessage = "stopped before the row was sent; no profile exists for it"
+				}
+				out.put(it)
 				return nil
 			}
 			var err error
-			switch kinds[i] {
+			switch it.kind {
 			case doCreate:
-				err = w.create(gctx, i)
+				err = w.create(gctx, it)
 			case doRenew:
-				err = w.renew(gctx, i)
+				err = w.renew(gctx, it)
 			case doFetch:
-				err = w.fetch(gctx, i)
+				err = w.fetch(gctx, it)
 			case doUpdate:
-				err = w.update(gctx, i)
+				err = w.update(gctx, it)
 			}
-			w.finish(i)
+			w.logRow(&it.r)
+			it.logged = true
+			out.put(it)
 			return err
 		})
 	}
 	err = g.Wait()
-	if j.stopped() {
-		for _, i := range work {
-			if rs[i].Status == results.NotAttempted && rs[i].ErrorMessage == "" {
-				rs[i].ErrorMessage = "stopped before the row was sent; no profile exists for it"
-			}
-		}
+	if oerr := out.wait(); oerr != nil {
+		return oerr
 	}
-	noteSharedIDs(rs, j.Log)
+	if readErr != nil {
+		return &InputError{Err: readErr}
+	}
 	if err != nil && !graph.IsAuth(err) {
 		err = fmt.Errorf("run aborted: %w", err)
 	}
-	return rs, err
+	return err
+}
+
+// tenant is what the listing found, read-only once rows are sent.
+type tenant struct {
+	byName map[string]profile.Profile // by profile.Key of the name; the first of equal names
+	before map[string]bool            // ids in the tenant before the run
+	teams  *profile.Profile           // the tenant's Teams device profile, if any
+}
+
+// item is one row on its way through the job: read, classified, worked on
+// by one worker at most, then emitted and dropped.
+type item struct {
+	idx    int // position in the input, from 0
+	row    input.Row
+	r      results.Result
+	kind   kind
+	diff   plan.Diff // doUpdate: what to patch
+	renew  bool      // doUpdate: renew the token as well
+	mode   string    // the tenant's mode, for a row that gives none
+	logged bool      // the row's event is logged
+}
+
+// newItem starts row's result: not attempted, or invalid with its problems.
+func newItem(idx int, row input.Row) *item {
+	it := &item{idx: idx, row: row}
+	it.r = results.Result{
+		Row: row.Line, DisplayName: row.DisplayName, Description: row.Description,
+		Extras: row.Extras, Status: results.NotAttempted,
+		Notes: append([]string(nil), row.Notes...),
+	}
+	if !row.Valid() {
+		it.r.Status = results.Invalid
+		it.r.ErrorCode = "InvalidInput"
+		it.r.ErrorMessage = problemText(row.Problems)
+	}
+	return it
+}
+
+// classify decides what the job does with the row, by what the tenant
+// holds: its kind of work, or none with the result settled.
+func (j *Job) classify(it *item, t *tenant, now time.Time) {
+	r, row := &it.r, &it.row
+	p, found := t.byName[profile.Key(row.DisplayName)]
+	if r.Status == results.Invalid {
+		if found && j.OnExists == Skip && input.OnlyForNew(row.Problems) {
+			// Nothing of the row is sent: its past expiry does not
+			// matter, as a daily run over an old sheet shows.
+			r.Status, r.ID, r.ErrorCode, r.ErrorMessage = results.Exists, p.ID, "", ""
+			r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, *row)
+			r.Notes = append(r.Notes, "ignored: "+problemText(row.Problems)+" (the profile exists and nothing was sent)")
+		}
+		return
+	}
+	if on, _ := row.Body["isTeamsDeviceProfile"].(bool); on && t.teams != nil &&
+		(!found || j.OnExists == Create || j.OnExists == Update && t.teams.ID != p.ID) {
+		// One Teams device profile per tenant, and the tenant has
+		// another: posting or patching this row would make two.
+		r.Status, r.ErrorCode = results.Invalid, "InvalidInput"
+		r.ErrorMessage = fmt.Sprintf("isTeamsDeviceProfile: the tenant already has a Teams device profile, %q (%s); one profile per tenant may be for Teams devices (%s)",
+			t.teams.DisplayName, t.teams.ID, profile.PageAOSPAssociate)
+		return
+	}
+	switch {
+	case found && j.OnExists == Fail:
+		r.Status, r.ID = results.Failed, p.ID
+		r.ErrorCode = "AlreadyExists"
+		r.ErrorMessage = "a profile with this name is already in the tenant (--on-exists fail)"
+	case found && (j.OnExists == Skip || j.OnExists == Update):
+		r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, inRowZone(p.TokenExpirationDateTime, *row)
+		d := plan.Compare(row.Given(), p, plan.Options{UpdateSecrets: j.UpdateSecrets})
+		expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
+		if _, given := row.Body["enrollmentMode"]; !given && p.EnrollmentMode != "" {
+			it.mode = p.EnrollmentMode // a new token follows the tenant's mode
+		}
+		if expiring && !p.TokenExpirationDateTime.IsZero() {
+			if d, _ := j.lifetime(row, it.mode, now); now.Add(d).Before(p.TokenExpirationDateTime) {
+				// --renew-within never shortens a token.
+				r.Notes = append(r.Notes, fmt.Sprintf("not renewed: a new token would expire %s, before the current one (%s); give a longer --token-validity or tokenExpirationDateTime",
+					now.Add(d).UTC().Format(time.RFC3339), p.TokenExpirationDateTime.UTC().Format(time.RFC3339)))
+				expiring = false
+			}
+		}
+		switch {
+		case !d.Empty() && j.OnExists == Update:
+			r.Changes, r.Action = d.Strings(), results.ActUpdate
+			if d.Payload {
+				r.Changes = append(r.Changes, StaleNote)
+			}
+			it.diff, it.renew = d, expiring
+			it.kind = doUpdate
+			if j.DryRun {
+				r.Status = results.Planned
+			}
+		case !d.Empty():
+			r.Notes = append(r.Notes, "the tenant's profile differs from the row ("+strings.Join(d.Strings(), "; ")+"); nothing was changed: run with --on-exists update to apply the row")
+			fallthrough
+		default:
+			known, why := p.Known()
+			switch {
+			case !known && (expiring || j.QRExisting):
+				// A mode or token type this tool does not know: its
+				// token lifetime and QR payload cannot be vouched for.
+				r.Notes = append(r.Notes, "not renewed nor printed: the tenant's profile has "+why)
+			case expiring:
+				it.kind = doRenew
+			case j.QRExisting:
+				it.kind = doFetch
+			}
+		}
+	default:
+		it.kind = doCreate
+		r.Action = results.ActCreate
+		if j.DryRun {
+			r.Status = results.Planned
+		}
+	}
 }
 
 // invalidRows names the invalid rows: "row 3 is" or "rows 3, 7 and 9 are",
 // the first ten of them.
-func invalidRows(rs []results.Result) string {
-	var nums []string
-	n := 0
-	for i := range rs {
-		if rs[i].Status == results.Invalid {
-			n++
-			if len(nums) < 10 {
-				nums = append(nums, fmt.Sprint(rs[i].Row))
-			}
-		}
+func invalidRows(c Census) string {
+	nums := make([]string, len(c.InvalidLines))
+	for i, l := range c.InvalidLines {
+		nums[i] = fmt.Sprint(l)
 	}
 	switch {
-	case n == 1:
+	case c.Invalid == 1:
 		return "row " + nums[0] + " is"
-	case n > len(nums):
-		return fmt.Sprintf("rows %s and %d more are", strings.Join(nums, ", "), n-len(nums))
+	case c.Invalid > len(nums):
+		return fmt.Sprintf("rows %s and %d more are", strings.Join(nums, ", "), c.Invalid-len(nums))
 	default:
 		return "rows " + strings.Join(nums[:len(nums)-1], ", ") + " and " + nums[len(nums)-1] + " are"
 	}
@@ -356,15 +474,6 @@ func (j *Job) stopped() bool {
 	}
 }
 
-func (j *Job) holdBack(rs []results.Result, why string) {
-	for i := range rs {
-		if rs[i].Status != results.Invalid {
-			rs[i].Status = results.NotAttempted
-			rs[i].ErrorMessage = why
-		}
-	}
-}
-
 func problemText(ps []input.Problem) string {
 	parts := make([]string, len(ps))
 	for i, p := range ps {
@@ -379,29 +488,8 @@ func problemText(ps []input.Problem) string {
 
 type worker struct {
 	*Job
-	rows   []input.Row
-	rs     []results.Result
 	before map[string]bool // ids in the tenant before the run
-	total  int
-	logged []bool // rows whose event is logged; each index written by one worker
-	// diffs are the changes of rows to update, renewAfter those whose
-	// token also needs renewing; both are read-only once workers start.
-	diffs      map[int]plan.Diff
-	renewAfter map[int]bool
-	modes      map[int]string // the tenant's mode of existing rows that give none
-	done       atomic.Int64
-	mu         sync.Mutex // serialises Progress calls
-}
-
-func (w *worker) finish(i int) {
-	w.logRow(&w.rs[i])
-	w.logged[i] = true
-	n := int(w.done.Add(1))
-	if w.Progress != nil {
-		w.mu.Lock()
-		w.Progress(n, w.total)
-		w.mu.Unlock()
-	}
+	out    *ordered
 }
 
 // logRow logs the event of one row's outcome: at info level for rows that
@@ -437,14 +525,6 @@ func (j *Job) logRow(r *results.Result) {
 
 // logRest logs the rows that no worker finished (invalid, exists, planned,
 // not attempted), in input order, so that every input row has an event.
-func (j *Job) logRest(rs []results.Result, logged []bool) {
-	for i := range rs {
-		if !logged[i] {
-			j.logRow(&rs[i])
-		}
-	}
-}
-
 // record copies what an error says into the result.
 func record(r *results.Result, err error) {
 	var ge *graph.Error
@@ -472,42 +552,16 @@ func record(r *results.Result, err error) {
 	r.ErrorMessage = err.Error()
 }
 
-// noteSharedIDs warns in both rows' Notes (and the log) when the service
-// gave one profile id to two rows: one of them may have no profile of its
-// own.
-func noteSharedIDs(rs []results.Result, log *slog.Logger) {
-	first := make(map[string]int, len(rs))
-	for i := range rs {
-		id := rs[i].ID
-		if id == "" {
-			continue
-		}
-		j, seen := first[id]
-		if !seen {
-			first[id] = i
-			continue
-		}
-		for _, p := range [][2]int{{j, i}, {i, j}} {
-			a, b := &rs[p[0]], &rs[p[1]]
-			note := fmt.Sprintf("warning: the service gave this row the same profile id %s as row %d (%q); check the tenant: one of them may have no profile of its own", id, b.Row, b.DisplayName)
-			a.Notes = append(a.Notes, note)
-			if log != nil {
-				log.Warn("row", "row", a.Row, "displayName", a.DisplayName, "id", id, "warning", note)
-			}
-		}
-	}
-}
-
 func clearError(r *results.Result) {
 	r.ErrorCode, r.ErrorMessage, r.ErrorRaw = "", "", ""
 }
 
-// create posts row i, resending after transient failures. Before any resend
+// create posts the row, resending after transient failures. Before any resend
 // it looks the name up, since the failed attempt may have created the
 // profile: a profile with the name that was not in the tenant before the run
 // is taken as this row's.
-func (w *worker) create(ctx context.Context, i int) error {
-	row, r := &w.rows[i], &w.rs[i]
+func (w *worker) create(ctx context.Context, it *item) error {
+	row, r := &it.row, &it.r
 	maybe := false // an earlier attempt may have created the profile
 	failures := 0  // transient failures other than throttling
 	throttles := 0 // throttled answers; the pacer slows down for them
@@ -531,7 +585,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 				return nil
 			}
 			if found {
-				return w.adopt(ctx, i, p)
+				return w.adopt(ctx, it, p)
 			}
 			if w.stopped() {
 				r.Status = results.NotAttempted
@@ -546,7 +600,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 			r.Status, r.ID, r.HTTPStatus = results.Created, p.ID, resp.Status
 			r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
 			r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, *row)
-			return w.complete(ctx, i, p)
+			return w.complete(ctx, it, p)
 		}
 		record(r, err)
 		r.Status = results.Failed
@@ -590,7 +644,7 @@ func (w *worker) create(ctx context.Context, i int) error {
 			if maybe {
 				// Settle whether the last attempt created it.
 				if p, found, lerr := w.lookup(ctx, row.DisplayName); lerr == nil && found {
-					return w.adopt(ctx, i, p)
+					return w.adopt(ctx, it, p)
 				}
 			}
 			r.ErrorMessage = fmt.Sprintf("gave up after %d attempts: %s", attempt, r.ErrorMessage)
@@ -607,11 +661,11 @@ func (w *worker) create(ctx context.Context, i int) error {
 
 // adopt takes p, found by name after an attempt whose answer was lost, as
 // the profile this row created.
-func (w *worker) adopt(ctx context.Context, i int, p profile.Profile) error {
-	r := &w.rs[i]
+func (w *worker) adopt(ctx context.Context, it *item, p profile.Profile) error {
+	r := &it.r
 	clearError(r)
-	r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, inRowZone(p.TokenExpirationDateTime, w.rows[i])
-	return w.fetch(ctx, i)
+	r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, inRowZone(p.TokenExpirationDateTime, it.row)
+	return w.fetch(ctx, it)
 }
 
 // lookup finds a profile named name that was not in the tenant before the
@@ -635,8 +689,8 @@ var selectQR = []string{"id", "displayName", "tokenValue", "tokenCreationDateTim
 
 // complete makes sure a created profile has a token and QR content: when the
 // service returned neither, it creates a token and reads them back.
-func (w *worker) complete(ctx context.Context, i int, p profile.Profile) error {
-	r := &w.rs[i]
+func (w *worker) complete(ctx context.Context, it *item, p profile.Profile) error {
+	r := &it.r
 	switch {
 	case p.QRCodeContent != "":
 		var img []byte
@@ -647,7 +701,7 @@ func (w *worker) complete(ctx context.Context, i int, p profile.Profile) error {
 		w.prepare(r)
 		return nil
 	case p.TokenValue == "":
-		if err := w.Client.CreateToken(ctx, p.ID, w.validity(i)); err != nil {
+		if err := w.Client.CreateToken(ctx, p.ID, w.validity(it)); err != nil {
 			if tokenRefused(r, err) {
 				r.Status = results.Failed
 				r.ErrorMessage = "the profile was created without a token, and " + r.ErrorMessage
@@ -656,18 +710,18 @@ func (w *worker) complete(ctx context.Context, i int, p profile.Profile) error {
 			return w.contentFailed(r, "create its token", err)
 		}
 	}
-	return w.fetch(ctx, i)
+	return w.fetch(ctx, it)
 }
 
 // fetch reads a profile's token expiry and QR content.
-func (w *worker) fetch(ctx context.Context, i int) error {
-	r := &w.rs[i]
+func (w *worker) fetch(ctx context.Context, it *item) error {
+	r := &it.r
 	p, err := w.Client.Get(ctx, r.ID, selectQR...)
 	if err != nil {
 		return w.contentFailed(r, "read its QR code", err)
 	}
 	if !p.TokenExpirationDateTime.IsZero() {
-		r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, w.rows[i])
+		r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, it.row)
 	}
 	var img []byte
 	if p.QRCodeImage != nil {
@@ -695,10 +749,10 @@ func (w *worker) setContent(r *results.Result, content string, img []byte) {
 }
 
 // renew creates a fresh token for an existing profile and reads it back.
-func (w *worker) renew(ctx context.Context, i int) error {
-	r := &w.rs[i]
+func (w *worker) renew(ctx context.Context, it *item) error {
+	r := &it.r
 	r.Attempts++
-	if err := w.Client.CreateToken(ctx, r.ID, w.validity(i)); err != nil {
+	if err := w.Client.CreateToken(ctx, r.ID, w.validity(it)); err != nil {
 		if errors.Is(err, ratelimit.ErrStopped) {
 			r.Attempts--
 			r.Status = results.NotAttempted
@@ -719,7 +773,7 @@ func (w *worker) renew(ctx context.Context, i int) error {
 		return nil
 	}
 	r.Status = results.Renewed
-	return w.fetch(ctx, i)
+	return w.fetch(ctx, it)
 }
 
 // tokenRefused records a token action the service refused for this
@@ -764,12 +818,12 @@ func listSelect() []string {
 	return sel
 }
 
-// validity is the token lifetime for row i (Job.lifetime), with a note
+// validity is the token lifetime for the row (Job.lifetime), with a note
 // on the row when it was cut to the mode's limit.
-func (w *worker) validity(i int) time.Duration {
-	d, note := w.lifetime(&w.rows[i], w.modes[i], w.Now())
+func (w *worker) validity(it *item) time.Duration {
+	d, note := w.lifetime(&it.row, it.mode, w.Now())
 	if note != "" {
-		w.note(i, note)
+		w.note(&it.r, note)
 	}
 	return d
 }
@@ -805,13 +859,13 @@ func (j *Job) lifetime(row *input.Row, tenantMode string, now time.Time) (time.D
 // StaleNote ends the changes of an update that alters the QR payload.
 const StaleNote = "QR payload changed: codes printed before this update are stale; print the new sheet and destroy the old one"
 
-// update patches the properties of row i that differ from the tenant's
+// update patches the properties of the row that differ from the tenant's
 // profile. The client retries it after a transient failure, an update
 // being idempotent. When the change alters the QR payload, the new content
 // is read back so that a replacement label is printed.
-func (w *worker) update(ctx context.Context, i int) error {
-	r := &w.rs[i]
-	d := w.diffs[i]
+func (w *worker) update(ctx context.Context, it *item) error {
+	r := &it.r
+	d := it.diff
 	r.Attempts++
 	_, resp, err := w.Client.Patch(ctx, r.ID, d.Patch)
 	if err != nil {
@@ -830,20 +884,20 @@ func (w *worker) update(ctx context.Context, i int) error {
 	clearError(r)
 	r.Status, r.HTTPStatus = results.Updated, resp.Status
 	r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
-	if w.renewAfter[i] {
-		if err := w.Client.CreateToken(ctx, r.ID, w.validity(i)); err != nil {
+	if it.renew {
+		if err := w.Client.CreateToken(ctx, r.ID, w.validity(it)); err != nil {
 			return w.contentFailed(r, "renew its token after the update", err)
 		}
 		r.Notes = append(r.Notes, "token renewed after the update (--renew-within)")
 		r.Replaces = true
-		return w.fetch(ctx, i)
+		return w.fetch(ctx, it)
 	}
 	if d.Payload {
 		r.Replaces = true
-		return w.fetch(ctx, i)
+		return w.fetch(ctx, it)
 	}
 	if w.QRExisting {
-		return w.fetch(ctx, i)
+		return w.fetch(ctx, it)
 	}
 	return nil
 }
@@ -856,9 +910,8 @@ func days(d time.Duration) string {
 	return fmt.Sprintf("%.1fd", d.Hours()/24)
 }
 
-// note adds a note to row i's result once.
-func (w *worker) note(i int, n string) {
-	r := &w.rs[i]
+// note adds a note to r once.
+func (w *worker) note(r *results.Result, n string) {
 	if !slices.Contains(r.Notes, n) {
 		r.Notes = append(r.Notes, n)
 		if w.Log != nil {
