@@ -55,7 +55,7 @@ type Result struct {
 	TokenExpiration time.Time // expiry of the enrollment token; zero when unknown
 	QRCodeContent   string    // the provisioning payload the QR code carries
 	QRCodeImage     []byte    // a PNG from the service, when it gave no content
-	QR              *qr.Code  // QRCodeContent encoded, filled by the workers
+	QR              *qr.Code  `json:"-"` // QRCodeContent encoded, filled by the workers
 	Extras          []string  // the input's extra columns, aligned with Run.ExtraHeaders
 	Changes         []string  // what an update changed or a plan would change, one "property: old → new" each
 	Action          Action    // what the row does, or in a dry run would do, to the tenant; empty for nothing
@@ -84,31 +84,36 @@ type Plan struct {
 // PlanOf counts the results by what they do to the tenant.
 func PlanOf(rs []Result) Plan {
 	var p Plan
-	for _, r := range rs {
-		switch {
-		case r.Status == Invalid:
-			p.Invalid++
-		case r.Status == Exists:
-			p.Unchanged++
-		case r.Action == ActCreate && (r.Status == Planned || r.Status == Created):
-			p.Create++
-		case r.Action == ActUpdate && (r.Status == Planned || r.Status == Updated):
-			p.Update++
-		case r.Action == ActDelete && (r.Status == Planned || r.Status == Deleted):
-			p.Delete++
-		case r.Status == Created:
-			p.Create++
-		case r.Status == Updated:
-			p.Update++
-		case r.Status == Deleted:
-			p.Delete++
-		case r.Status == Renewed:
-			p.Unchanged++
-		default:
-			p.Other++
-		}
+	for i := range rs {
+		p.Add(&rs[i])
 	}
 	return p
+}
+
+// Add counts r.
+func (p *Plan) Add(r *Result) {
+	switch {
+	case r.Status == Invalid:
+		p.Invalid++
+	case r.Status == Exists:
+		p.Unchanged++
+	case r.Action == ActCreate && (r.Status == Planned || r.Status == Created):
+		p.Create++
+	case r.Action == ActUpdate && (r.Status == Planned || r.Status == Updated):
+		p.Update++
+	case r.Action == ActDelete && (r.Status == Planned || r.Status == Deleted):
+		p.Delete++
+	case r.Status == Created:
+		p.Create++
+	case r.Status == Updated:
+		p.Update++
+	case r.Status == Deleted:
+		p.Delete++
+	case r.Status == Renewed:
+		p.Unchanged++
+	default:
+		p.Other++
+	}
 }
 
 // String words the plan: "3 to create, 7 to update, 30 unchanged, 1
@@ -167,6 +172,36 @@ func Counts(rs []Result) map[Status]int {
 	return m
 }
 
+// Tally counts results as they go by, for runs that do not hold them.
+type Tally struct {
+	Rows   int            // results counted
+	Counts map[Status]int // by status
+	Plan   Plan           // by what they did to the tenant
+	NotOK  int            // results whose status is not OK
+}
+
+// Add counts r.
+func (t *Tally) Add(r *Result) {
+	if t.Counts == nil {
+		t.Counts = make(map[Status]int, len(Statuses))
+	}
+	t.Rows++
+	t.Counts[r.Status]++
+	t.Plan.Add(r)
+	if !r.Status.OK() {
+		t.NotOK++
+	}
+}
+
+// TallyOf counts rs.
+func TallyOf(rs []Result) Tally {
+	var t Tally
+	for i := range rs {
+		t.Add(&rs[i])
+	}
+	return t
+}
+
 // Printable reports whether the result has something to print on a QR sheet.
 func (r *Result) Printable() bool {
 	return (r.Status == Created || r.Status == Exists || r.Status == Renewed || r.Status == Updated) &&
@@ -176,9 +211,15 @@ func (r *Result) Printable() bool {
 // Summary is the text printed on stderr at the end of a run: counts by
 // status, then the run's traffic.
 func Summary(run Run, rs []Result) string {
+	t := TallyOf(rs)
+	return t.Summary(run)
+}
+
+// Summary is the text printed on stderr at the end of a run (see Summary).
+func (t *Tally) Summary(run Run) string {
 	var b strings.Builder
-	counts := Counts(rs)
-	fmt.Fprintf(&b, "%d row(s):", len(rs))
+	counts := t.Counts
+	fmt.Fprintf(&b, "%d row(s):", t.Rows)
 	for _, s := range Statuses {
 		if counts[s] > 0 {
 			fmt.Fprintf(&b, " %s %d,", s, counts[s])
