@@ -100,7 +100,8 @@ func (m *Main) deleteCommand(ctx context.Context, args []string) error {
 	if err := output.WriteWorkbook(xlsx, run, rs); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
-	m.summary(log, choice(lf.format), run, rs)
+	tally := results.TallyOf(rs)
+	m.summary(log, choice(lf.format), run, &tally)
 	if choice(lf.format) != "json" {
 		fmt.Fprintf(m.Stderr, "wrote %s\n", xlsx)
 	}

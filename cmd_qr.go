@@ -86,11 +86,11 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	// The sheet encodes the codes itself, on every core.
-	sheet, err := writeSheet(out, &sf, rs, extra, time.Now(), false)
+	sheet, err := writeSheet(out, &sf, results.FromSlice(rs), extra, time.Now(), false)
 	if err != nil {
 		return fmt.Errorf("write QR sheet: %w", err)
 	}
-	sheet.report(m.Stderr, rs)
+	sheet.report(m.Stderr, results.FromSlice(rs))
 	for _, r := range rs {
 		for _, n := range r.Notes {
 			if why, ok := strings.CutPrefix(n, "not printed: "); ok {

@@ -15,9 +15,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/graph"
-	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/output"
-	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -93,42 +91,26 @@ func (s *sheetFlags) columns() []string {
 	return cols
 }
 
-// writeSheet writes the QR sheet for rs to path, one sheet per value with
-// --split-by, or removes a sheet left there when nothing is printable, so the
-// folder always matches the results. With clean (a folder the tool owns),
-// earlier sheets and parts next to path that this run did not write go too.
-// The labels' notes (characters drawn as markers, codes moved to larger
-// labels) are added to their results and returned by row, with the files
-// written and the rows not printed.
-func writeSheet(path string, sf *sheetFlags, rs []results.Result, extra []string, start time.Time, clean bool) (sheetOutcome, error) {
-	labels, skipped, err := output.LabelsFromResults(rs, extra, sf.columns(), time.Now())
-	if err != nil {
-		return sheetOutcome{}, err
-	}
-	byRow := map[int]*results.Result{}
-	for i := range rs {
-		byRow[rs[i].Row] = &rs[i]
-	}
-	var groups []string
-	if sf.splitBy != "" {
-		if groups, err = output.ColumnValues(labels, byRow, extra, sf.splitBy); err != nil {
-			return sheetOutcome{skipped: skipped}, err
-		}
-	}
-	files, notes, err := output.WriteSheets(path, labels, groups, sf.splitBy, output.SheetOptions{
+// writeSheet writes the QR sheet of src's printable results to path, one
+// sheet per value with --split-by, or removes a sheet left there when
+// nothing is printable, so the folder always matches the results. With
+// clean (a folder the tool owns), earlier sheets and parts next to path that
+// this run did not write go too. The labels' notes (characters drawn as
+// markers, codes moved to larger labels) are returned by row, with the
+// files written and the rows not printed: withNotes adds them to the
+// results.
+func writeSheet(path string, sf *sheetFlags, src results.Source, extra []string, start time.Time, clean bool) (sheetOutcome, error) {
+	o, err := output.SheetFromResults(path, src, extra, sf.columns(), sf.splitBy, output.SheetOptions{
 		Paper: sf.paper, LabelsPerPage: sf.labelsPerPage,
 		Title: output.DefaultTitle, Date: start, Now: time.Now(),
 		Fonts: sf.fonts, MaxPages: sf.pagesPerFile,
 	}, clean)
-	for row, ns := range notes {
-		if r := byRow[row]; r != nil && row > 0 {
-			r.Notes = append(r.Notes, ns...)
-		}
-	}
+	out := sheetOutcome{files: o.Files, labels: o.Labels, skipped: o.Skipped, notes: o.Notes}
 	if errors.Is(err, output.ErrNoLabels) {
-		return sheetOutcome{skipped: skipped, notes: notes}, output.RemoveSheet(path)
+		out.files = nil
+		return out, output.RemoveSheet(path)
 	}
-	return sheetOutcome{files: files, labels: len(labels), skipped: skipped, notes: notes}, err
+	return out, err
 }
 
 // sheetOutcome is what writeSheet did.
@@ -139,9 +121,29 @@ type sheetOutcome struct {
 	notes   map[int][]string // by row: what the results say about the labels
 }
 
+// withNotes is src with the sheet's notes about each row's label added to
+// the row's result.
+func (o sheetOutcome) withNotes(src results.Source) results.Source {
+	if len(o.notes) == 0 {
+		return src
+	}
+	return func(yield func(*results.Result, error) bool) {
+		for r, err := range src {
+			if err == nil && r.Row > 0 && len(o.notes[r.Row]) > 0 {
+				c := *r
+				c.Notes = append(append([]string(nil), r.Notes...), o.notes[r.Row]...)
+				r = &c
+			}
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
 // report prints the notes, the rows not printed and the files written.
-func (o sheetOutcome) report(w io.Writer, rs []results.Result) {
-	printSheetNotes(w, rs, o.notes)
+func (o sheetOutcome) report(w io.Writer, src results.Source) {
+	printSheetNotes(w, src, o.notes)
 	for _, s := range o.skipped {
 		fmt.Fprintf(w, "not printed: %s\n", s)
 	}
@@ -158,11 +160,17 @@ func (o sheetOutcome) report(w io.Writer, rs []results.Result) {
 }
 
 // printSheetNotes logs what the sheet said about labels, row by row.
-func printSheetNotes(w io.Writer, rs []results.Result, notes map[int][]string) {
+func printSheetNotes(w io.Writer, src results.Source, notes map[int][]string) {
 	for _, n := range notes[0] { // labels without an input row
 		fmt.Fprintf(w, "label: %s\n", n)
 	}
-	for _, r := range rs {
+	if len(notes) == 0 || len(notes) == 1 && notes[0] != nil {
+		return
+	}
+	for r, err := range src {
+		if err != nil {
+			return
+		}
 		if r.Row == 0 {
 			continue
 		}
@@ -275,11 +283,16 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	start := time.Now()
-	file, err := input.Read(inPath, input.Options{Sheet: sheet})
+	// The input is read twice as a stream of rows: once here to validate
+	// and count it (--strict and the preflight need the whole file before
+	// anything is sent), once by the job, which holds only the rows in
+	// flight.
+	scan, err := scanInput(inPath, sheet, prune)
 	if err != nil {
 		return &usageError{err}
 	}
-	if len(file.Rows) == 0 {
+	file := scan.file
+	if scan.census.Rows == 0 {
 		return noRows(inPath)
 	}
 	for _, w := range file.Warnings {
@@ -327,14 +340,23 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if resultsCSV {
 		files = append(files, "results.csv")
 	}
-	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: len(file.Rows)}).Check(); err != nil {
+	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: scan.census.Rows}).Check(); err != nil {
 		return &usageError{err}
 	}
+	warnLeftSpools(m.Stderr, out)
 
 	var pruned []results.Result
 	if prune {
-		if pruned, err = m.planPrune(ctx, c, file.Rows, namePrefix, force, dryRun, yes); err != nil {
+		if pruned, err = m.planPrune(ctx, c, scan.names, namePrefix, force, dryRun, yes); err != nil {
 			return err
+		}
+	}
+	// A rerun into the same folder prints again the codes the earlier run
+	// created there, so the sheet holds them all.
+	var carry *output.Carry
+	if !dryRun {
+		if _, earlier, err := output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err == nil {
+			carry = output.NewCarry(earlier, time.Now())
 		}
 	}
 
@@ -356,15 +378,21 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			prog.SetState(fmt.Sprintf("%s (%d page(s) read)", batch.StateListing, pages))
 		}
 	}
-	rs, runErr := job.Run(hard, file.Rows)
-	// The results hold what the outputs need: let the request bodies go
-	// before the workbook and the sheet are written.
-	file.Rows = nil
+	rec, err := newRecord(out, carry)
+	if err != nil {
+		return err
+	}
+	runErr := m.stream(hard, job, inPath, sheet, scan, rec)
 	if prune {
-		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || st.stopped() != "" || job.Strict && hasInvalid(rs)); err != nil && runErr == nil {
+		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || st.stopped() != "" || job.Strict && scan.census.Invalid > 0); err != nil && runErr == nil {
 			runErr = err
 		}
-		rs = append(rs, pruned...)
+		for i := range pruned {
+			rec.add(&pruned[i])
+		}
+	}
+	if rec.carried > 0 {
+		fmt.Fprintf(m.Stderr, "carried over %d QR code(s) from the earlier results in %s\n", rec.carried, out)
 	}
 	prog.SetState("writing outputs")
 
@@ -381,17 +409,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if runErr != nil {
 		run.Aborted = runErr.Error()
 	}
-	if !dryRun {
-		// A rerun into the same folder prints again the codes the earlier
-		// run created there, so the sheet holds them all.
-		if _, earlier, err := output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err == nil {
-			if n := output.CarryOver(earlier, rs, time.Now()); n > 0 {
-				fmt.Fprintf(m.Stderr, "carried over %d QR code(s) from the earlier results in %s\n", n, out)
-			}
-		}
-	}
 	var kept *keptElsewhereError
-	if err := m.writeOutputs(out, run, rs, &sf, resultsCSV, dryRun); errors.As(err, &kept) {
+	if err := m.writeOutputs(out, run, rec, &sf, resultsCSV, dryRun); errors.As(err, &kept) {
 		// The record is complete under another name: finish the report,
 		// and name that file last.
 		defer fmt.Fprintln(m.Stderr, "enrollbatch:", kept)
@@ -399,8 +418,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	prog.Finish()
-	m.summary(log, choice(lf.format), run, rs)
-	m.logPlan(log, choice(lf.format), dryRun, rs)
+	m.summary(log, choice(lf.format), run, &rec.tally)
+	m.logPlan(log, choice(lf.format), dryRun, rec.tally.Plan)
 	if runErr != nil {
 		if graph.IsAuth(runErr) {
 			return runErr
@@ -410,56 +429,66 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if why := st.stopped(); why != "" {
 		fmt.Fprintf(m.Stderr, "stopped (%s): rows never sent are not_attempted; run the same command again to finish them: the rerun's QR sheet will hold every profile this folder's runs created\n", why)
 	}
-	if err := rowsOutcome(rs); err != nil || !run.Interrupted && kept == nil {
-		return err
+	if rec.tally.NotOK > 0 {
+		return &rowsError{n: rec.tally.NotOK}
 	}
-	return &rowsError{n: 0}
+	if runErr != nil || run.Interrupted || kept != nil {
+		return &rowsError{n: 0}
+	}
+	return nil
 }
 
 // writeOutputs writes results.xlsx, results.csv when asked, and the QR
-// sheet (or removes a stale one).
-func (m *Main) writeOutputs(out string, run results.Run, rs []results.Result, sf *sheetFlags, csv, dryRun bool) error {
+// sheet (or removes a stale one), from the record; the record's spool is
+// removed once they are written, or kept, and named, when even the
+// fallbacks failed.
+func (m *Main) writeOutputs(out string, run results.Run, rec *record, sf *sheetFlags, csv, dryRun bool) error {
+	src := rec.source()
 	// The sheet first: its notes about labels go into the results.
 	pdf := filepath.Join(out, "qr-codes.pdf")
-	var printable []results.Result
-	if !dryRun {
-		printable = rs
+	printable := src
+	if dryRun {
+		printable = results.FromSlice(nil)
 	}
 	sheet, sheetErr := writeSheet(pdf, sf, printable, run.ExtraHeaders, run.Start, true)
+	noted := sheet.withNotes(src)
 	xlsx := filepath.Join(out, "results.xlsx")
-	if err := output.WriteWorkbook(xlsx, run, rs); err != nil {
-		kept, kerr := keepRecord(out, run, rs, time.Now())
+	if err := output.WriteWorkbookFrom(xlsx, run, noted); err != nil {
+		kept, kerr := keepRecord(out, run, noted, time.Now())
 		if kerr != nil {
-			return fmt.Errorf("write results: %w; keeping them elsewhere failed too: %w", err, kerr)
+			return fmt.Errorf("write results: %w; keeping them elsewhere failed too: %w; %s", err, kerr, rec.keep())
 		}
+		rec.remove(m.Stderr)
 		if sheetErr != nil {
 			removeSheetAfterFailure(m.Stderr, pdf, sheetErr)
 		} else {
-			sheet.report(m.Stderr, rs)
+			sheet.report(m.Stderr, noted)
 		}
 		return &keptElsewhereError{path: xlsx, cause: err, kept: kept}
 	}
 	fmt.Fprintf(m.Stderr, "wrote %s\n", xlsx)
 	if csv {
 		p := filepath.Join(out, "results.csv")
-		if err := output.WriteCSV(p, run, rs); err != nil {
+		if err := output.WriteCSVFrom(p, run, noted); err != nil {
+			rec.remove(m.Stderr)
 			return fmt.Errorf("write results: %w", err)
 		}
 		fmt.Fprintf(m.Stderr, "wrote %s\n", p)
 	}
 	if sheetErr != nil {
+		rec.remove(m.Stderr)
 		removeSheetAfterFailure(m.Stderr, pdf, sheetErr)
 		return fmt.Errorf("write QR sheet: %w; the results are complete: print the codes with enrollbatch qr --results %s", sheetErr, xlsx)
 	}
-	sheet.report(m.Stderr, rs)
+	sheet.report(m.Stderr, noted)
+	rec.remove(m.Stderr)
 	return nil
 }
 
 // logPlan prints what a dry run would do ("plan: 3 to create, 7 to update,
 // 30 unchanged, 1 invalid") or what a run did; with JSON logs it is one
 // event with the same counts instead.
-func (m *Main) logPlan(log *slog.Logger, format string, dryRun bool, rs []results.Result) {
-	p := results.PlanOf(rs)
+func (m *Main) logPlan(log *slog.Logger, format string, dryRun bool, p results.Plan) {
 	event, text := "done", p.Done()
 	if dryRun {
 		event, text = "plan", p.String()
@@ -473,21 +502,16 @@ func (m *Main) logPlan(log *slog.Logger, format string, dryRun bool, rs []result
 }
 
 // planPrune lists the tenant's profiles under prefix that no row names
-// (valid or not: a row that names a profile keeps it), prints them, and
+// (keep holds the profile.Key of every row's name, valid or not: a row
+// that names a profile keeps it), prints them, and
 // asks for confirmation unless this is a dry run or yes is given.
-func (m *Main) planPrune(ctx context.Context, c *conn, rows []input.Row, prefix string, force, dryRun, yes bool) ([]results.Result, error) {
+func (m *Main) planPrune(ctx context.Context, c *conn, keep map[string]bool, prefix string, force, dryRun, yes bool) ([]results.Result, error) {
 	all, err := c.client.List(ctx, removal.Select...)
 	if err != nil {
 		if graph.IsAuth(err) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("list profiles to prune: %w", err)
-	}
-	keep := map[string]bool{}
-	for _, r := range rows {
-		if r.DisplayName != "" {
-			keep[profile.Key(r.DisplayName)] = true
-		}
 	}
 	rs := removal.Plan(all, nil, prefix, keep, force)
 	for i := range rs {
@@ -519,14 +543,4 @@ func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, con
 	}
 	removal.Log(log, rs)
 	return err
-}
-
-// hasInvalid reports whether any result is invalid.
-func hasInvalid(rs []results.Result) bool {
-	for _, r := range rs {
-		if r.Status == results.Invalid {
-			return true
-		}
-	}
-	return false
 }

@@ -30,7 +30,7 @@ func (e *keptElsewhereError) Error() string {
 // results-TIME.xlsx in the output folder, then as results-TIME.csv there,
 // then the same two in the user's temporary folder. It returns the file
 // written.
-func keepRecord(out string, run results.Run, rs []results.Result, now time.Time) (string, error) {
+func keepRecord(out string, run results.Run, src results.Source, now time.Time) (string, error) {
 	stamp := now.UTC().Format("20060102T150405")
 	var errs []error
 	for _, dir := range []string{out, os.TempDir()} {
@@ -40,10 +40,10 @@ func keepRecord(out string, run results.Run, rs []results.Result, now time.Time)
 		}
 		for _, try := range []struct {
 			ext   string
-			write func(string, results.Run, []results.Result) error
-		}{{".xlsx", output.WriteWorkbook}, {".csv", output.WriteCSV}} {
+			write func(string, results.Run, results.Source) error
+		}{{".xlsx", output.WriteWorkbookFrom}, {".csv", output.WriteCSVFrom}} {
 			p := filepath.Join(dir, prefix+stamp+try.ext)
-			if err := try.write(p, run, rs); err != nil {
+			if err := try.write(p, run, src); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -65,4 +65,66 @@ func removeSheetAfterFailure(w io.Writer, path string, cause error) {
 		return
 	}
 	fmt.Fprintf(w, "removed the earlier %s: this run's sheet could not be written, and the folder must match the results\n", path)
+}
+
+// record is what a run keeps of its rows as they are settled: the results,
+// in input order, in a spool on disk, their counts, and the codes carried
+// over from an earlier run in the folder. Results the spool could not take
+// (a full disk) are held in memory instead, so that none is lost.
+type record struct {
+	spool   *results.Spool
+	tally   results.Tally
+	carry   *output.Carry // nil: nothing to carry over
+	carried int
+	unsaved []results.Result
+}
+
+func newRecord(out string, carry *output.Carry) (*record, error) {
+	sp, err := results.CreateSpool(out)
+	if err != nil {
+		return nil, err
+	}
+	return &record{spool: sp, carry: carry}, nil
+}
+
+// add records r; once the spool failed, r is held in memory.
+func (rec *record) add(r *results.Result) error {
+	if rec.carry != nil && rec.carry.Apply(r) {
+		rec.carried++
+	}
+	rec.tally.Add(r)
+	if len(rec.unsaved) == 0 {
+		if err := rec.spool.Add(r); err == nil {
+			return nil
+		}
+	}
+	rec.unsaved = append(rec.unsaved, *r)
+	return nil
+}
+
+// source yields every result recorded, in order.
+func (rec *record) source() results.Source {
+	return rec.spool.Source().Then(rec.unsaved)
+}
+
+// keep is the sentence that names the spool when no output could be
+// written: it is the run's record then.
+func (rec *record) keep() string {
+	return "the results of this run are kept as JSON lines in " + rec.spool.Path() + ": keep that file, it is the only record of what was created"
+}
+
+// remove deletes the spool once the outputs hold its results.
+func (rec *record) remove(w io.Writer) {
+	if err := rec.spool.Remove(); err != nil {
+		fmt.Fprintf(w, "warning: %v: delete %s, it holds QR payloads\n", err, rec.spool.Path())
+	}
+}
+
+// warnLeftSpools names the spools that runs killed before they wrote their
+// outputs left in out: each is the only record of what such a run created.
+func warnLeftSpools(w io.Writer, out string) {
+	left, _ := filepath.Glob(filepath.Join(out, results.SpoolPattern))
+	for _, p := range left {
+		fmt.Fprintf(w, "warning: %s is the record of an earlier run in this folder that was stopped before it wrote its results (JSON lines, one row each); keep it until you have checked what it created (enrollbatch export), then delete it\n", p)
+	}
 }

@@ -9,19 +9,19 @@ import (
 
 // summary prints the end of a run: the text summary for people, or in
 // JSON mode one "summary" event with the same facts.
-func (m *Main) summary(log *slog.Logger, format string, run results.Run, rs []results.Result) {
+func (m *Main) summary(log *slog.Logger, format string, run results.Run, t *results.Tally) {
 	if format != "json" {
-		fmt.Fprint(m.Stderr, results.Summary(run, rs))
+		fmt.Fprint(m.Stderr, t.Summary(run))
 		return
 	}
-	counts := results.Counts(rs)
+	counts := t.Counts
 	byStatus := make([]any, 0, len(results.Statuses))
 	for _, s := range results.Statuses {
 		byStatus = append(byStatus, slog.Int(string(s), counts[s]))
 	}
 	elapsed := run.End.Sub(run.Start)
 	attrs := []any{
-		"command", run.Command, "rows", len(rs), slog.Group("status", byStatus...),
+		"command", run.Command, "rows", t.Rows, slog.Group("status", byStatus...),
 		"requests", run.Requests, "throttled", run.Throttled,
 		"pausedSeconds", run.Paused.Seconds(), "elapsedSeconds", elapsed.Seconds(),
 		"dryRun", run.DryRun, "interrupted", run.Interrupted,

@@ -22,7 +22,34 @@ const CarriedNote = "QR code carried over from the earlier results.xlsx in this 
 // never keep a Wi-Fi password). The row's status stays exists; CarriedNote
 // says where its code comes from. It returns how many rows it completed.
 func CarryOver(earlier, rs []results.Result, now time.Time) int {
-	prev := map[string]*results.Result{}
+	c := NewCarry(earlier, now)
+	n := 0
+	for i := range rs {
+		if c.Apply(&rs[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// Carry holds the codes an earlier run's results can give a rerun (see
+// CarryOver): only the rows that qualify, by name, so that a streaming run
+// can complete its results one by one.
+type Carry struct {
+	prev map[string]carried
+}
+
+// carried is what a rerun's row takes from an earlier row.
+type carried struct {
+	id      string
+	content string
+	image   []byte
+	expires time.Time
+}
+
+// NewCarry keeps what earlier's rows can give a rerun at now.
+func NewCarry(earlier []results.Result, now time.Time) *Carry {
+	c := &Carry{prev: map[string]carried{}}
 	for i := range earlier {
 		e := &earlier[i]
 		switch {
@@ -36,29 +63,33 @@ func CarryOver(earlier, rs []results.Result, now time.Time) int {
 		if results.IsRedacted(e.QRCodeContent) || Expired(e.TokenExpiration, now) {
 			continue
 		}
-		prev[profile.Key(e.DisplayName)] = e
+		c.prev[profile.Key(e.DisplayName)] = carried{id: e.ID, content: e.QRCodeContent, image: e.QRCodeImage, expires: e.TokenExpiration}
 	}
-	n := 0
-	for i := range rs {
-		r := &rs[i]
-		if r.Status != results.Exists || r.Printable() {
-			continue
-		}
-		e := prev[profile.Key(r.DisplayName)]
-		if e == nil || (r.ID != "" && e.ID != "" && r.ID != e.ID) {
-			continue
-		}
-		r.QRCodeContent, r.QRCodeImage, r.QR = e.QRCodeContent, e.QRCodeImage, nil
-		if r.TokenExpiration.IsZero() {
-			r.TokenExpiration = e.TokenExpiration
-		}
-		if r.ID == "" {
-			r.ID = e.ID
-		}
-		r.Notes = append(r.Notes, CarriedNote)
-		n++
+	return c
+}
+
+// Len is the number of rows the carry holds.
+func (c *Carry) Len() int { return len(c.prev) }
+
+// Apply completes r from the earlier row for the same profile, and
+// reports whether it did.
+func (c *Carry) Apply(r *results.Result) bool {
+	if r.Status != results.Exists || r.Printable() {
+		return false
 	}
-	return n
+	e, ok := c.prev[profile.Key(r.DisplayName)]
+	if !ok || (r.ID != "" && e.id != "" && r.ID != e.id) {
+		return false
+	}
+	r.QRCodeContent, r.QRCodeImage, r.QR = e.content, e.image, nil
+	if r.TokenExpiration.IsZero() {
+		r.TokenExpiration = e.expires
+	}
+	if r.ID == "" {
+		r.ID = e.id
+	}
+	r.Notes = append(r.Notes, CarriedNote)
+	return true
 }
 
 func hasNote(notes []string, note string) bool {
