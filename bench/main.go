@@ -8,6 +8,7 @@
 //	go run ./bench -scenario window -sizes 50,80,300,2000
 //	go run ./bench -scenario unknown -repeat 3
 //	go run ./bench -scenario memory -sizes 10000,50000,100000
+//	go run ./bench -scenario reprint -sizes 20000
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -44,7 +46,7 @@ const (
 func main() {
 	var (
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
-		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, faults, overhead, memory, pacing (window, unknown, bucket) or all")
+		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, faults, overhead, memory, reprint, pacing (window, unknown, bucket) or all")
 		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
 		repeat = flag.Int("repeat", 1, "runs of the unknown, shortwindow and bucket scenarios")
 	)
@@ -206,6 +208,73 @@ func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string)
 		return r, fmt.Errorf("%d of %d rows created with an id, %d profiles in the tenant (stderr: %s)", ok, rows, r.tenant, tail(r.stderr))
 	}
 	return r, nil
+}
+
+// processRun is one command run as a process.
+type processRun struct {
+	what   string
+	wall   time.Duration
+	maxRSS int64 // KiB
+	note   string
+}
+
+// reprintAndExport runs enrollbatch run over rows rows, then reprints its
+// results with qr --results and exports the tenant it filled, each as a
+// process of its own.
+func reprintAndExport(bin, tmp string, rows int) ([]processRun, error) {
+	dir, err := os.MkdirTemp(tmp, "reprint")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "in.csv")
+	if err := writeInput(in, "reprint", rows); err != nil {
+		return nil, err
+	}
+	rc, url, stop, err := serve(sim.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	out := filepath.Join(dir, "out")
+	env := []string{"GRAPH_ACCESS_TOKEN=bench", "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	runCmd := func(what string, args ...string) (processRun, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return processRun{}, fmt.Errorf("%s: %w (stderr: %s)", what, err, tail(stderr.String()))
+		}
+		return processRun{what: what, wall: time.Since(start), maxRSS: maxRSS(cmd.ProcessState)}, nil
+	}
+	if _, err := runCmd("run", "run", "--input", in, "--out", out, "--graph-url", url, "--progress", "never",
+		"--write-budget", "0", "--request-budget", "0", "--concurrency", "16"); err != nil {
+		return nil, err
+	}
+	if n := len(rc.sim.Profiles()); n != rows {
+		return nil, fmt.Errorf("%d profiles for %d rows", n, rows)
+	}
+	qr, err := runCmd("qr --results", "qr", "--results", filepath.Join(out, "results.xlsx"), "--out", filepath.Join(dir, "reprint.pdf"))
+	if err != nil {
+		return nil, err
+	}
+	parts, _ := filepath.Glob(filepath.Join(dir, "reprint*.pdf"))
+	qr.note = fmt.Sprintf("%d label(s) in %d file(s)", rows, len(parts))
+	exp, err := runCmd("export", "export", "--graph-url", url, "--out", filepath.Join(dir, "export.xlsx"))
+	if err != nil {
+		return nil, err
+	}
+	exported, err := input.Read(filepath.Join(dir, "export.xlsx"), input.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("read the export: %w", err)
+	}
+	if len(exported.Rows) != rows {
+		return nil, fmt.Errorf("export: %d rows for %d profiles", len(exported.Rows), rows)
+	}
+	exp.note = fmt.Sprintf("%d profile(s) exported", len(exported.Rows))
+	return []processRun{qr, exp}, nil
 }
 
 // naiveLoop is the script people write, to compare with: 8 requests at a time,
@@ -440,14 +509,49 @@ func run(bin, which, sizes string, repeat int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("\n**%s**: no latency, no limit (`--write-budget 0 --request-budget 0 --concurrency 16`), input to PDF.\n", name)
+		fmt.Printf("\n**%s**: no latency, no limit (`--write-budget 0 --request-budget 0 --concurrency 16`), input to PDF; peak RSS of the process.\n", name)
 		t.header("rows", "wall", "rows/s", "peak RSS", "result")
+		rss := map[int]int64{}
 		for _, n := range ns {
 			r, err := runBinary(bin, tmp, name, n, sim.Options{}, "--write-budget", "0", "--request-budget", "0", "--concurrency", "16")
 			if err != nil {
 				return fmt.Errorf("%s %d: %w", name, n, err)
 			}
-			t.row(nil, strconv.Itoa(n), secs(r.wall), fmt.Sprintf("%.0f", float64(n)/r.wall.Seconds()), fmt.Sprintf("%d MiB", r.maxRSS/1024), "every row created")
+			rss[n] = r.maxRSS
+			var merr error
+			if name == "memory" && n <= 50000 && r.maxRSS >= 256*1024 {
+				merr = errors.New("256 MiB or more")
+			}
+			t.row(merr, strconv.Itoa(n), secs(r.wall), fmt.Sprintf("%.0f", float64(n)/r.wall.Seconds()), fmt.Sprintf("%d MiB", r.maxRSS/1024), "every row created")
+		}
+		if name == "memory" && rss[10000] > 0 && rss[100000] > 0 {
+			growth := float64(rss[100000]-rss[10000]) / float64(rss[10000])
+			var merr error
+			if growth >= 0.10 {
+				merr = errors.New("10% or more")
+			}
+			t.row(merr, "10000 → 100000", "", "", fmt.Sprintf("%+.1f%%", 100*growth), "peak RSS growth")
+		}
+	}
+	if want("reprint") {
+		ns, err := parse("20000")
+		if err != nil {
+			return err
+		}
+		fmt.Println("\n**reprint**: `enrollbatch qr --results` of a run's results.xlsx, and `enrollbatch export` of the tenant the run filled; peak RSS of each process.")
+		t.header("rows", "command", "wall", "peak RSS", "result")
+		for _, n := range ns {
+			rows, err := reprintAndExport(bin, tmp, n)
+			if err != nil {
+				return fmt.Errorf("reprint %d: %w", n, err)
+			}
+			for _, r := range rows {
+				var merr error
+				if r.maxRSS >= 256*1024 {
+					merr = errors.New("256 MiB or more")
+				}
+				t.row(merr, strconv.Itoa(n), r.what, secs(r.wall), fmt.Sprintf("%d MiB", r.maxRSS/1024), r.note)
+			}
 		}
 	}
 	if t.failed > 0 {
