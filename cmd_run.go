@@ -343,7 +343,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: scan.census.Rows}).Check(); err != nil {
 		return &usageError{err}
 	}
-	warnLeftSpools(m.Stderr, out)
+	left, leftPaths := leftSpools(m.Stderr, out)
 
 	var pruned []results.Result
 	if prune {
@@ -355,9 +355,14 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	// created there, so the sheet holds them all.
 	var carry *output.Carry
 	if !dryRun {
-		if _, earlier, err := output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err == nil {
+		_, earlier, err := output.ReadWorkbook(filepath.Join(out, "results.xlsx"))
+		if err != nil {
+			earlier = nil
+		}
+		if earlier = append(earlier, left...); len(earlier) > 0 {
 			carry = output.NewCarry(earlier, time.Now())
 		}
+		earlier = nil
 	}
 
 	job := &batch.Job{Client: c.client, Options: batch.Options{
@@ -378,10 +383,11 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			prog.SetState(fmt.Sprintf("%s (%d page(s) read)", batch.StateListing, pages))
 		}
 	}
-	rec, err := newRecord(out, carry)
+	rec, err := newRecord(out, carry, left)
 	if err != nil {
 		return err
 	}
+	left = nil
 	runErr := m.stream(hard, job, inPath, sheet, scan, rec)
 	if prune {
 		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || st.stopped() != "" || job.Strict && scan.census.Invalid > 0); err != nil && runErr == nil {
@@ -410,7 +416,13 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		run.Aborted = runErr.Error()
 	}
 	var kept *keptElsewhereError
-	if err := m.writeOutputs(out, run, rec, &sf, resultsCSV, dryRun); errors.As(err, &kept) {
+	err = m.writeOutputs(out, run, rec, &sf, resultsCSV, dryRun)
+	if (err == nil || errors.As(err, &kept)) && !dryRun {
+		// This run's record holds what the spools of stopped runs held,
+		// unless they name profiles this run's input does not.
+		rec.removeLeftSpools(m.Stderr, leftPaths)
+	}
+	if errors.As(err, &kept) {
 		// The record is complete under another name: finish the report,
 		// and name that file last.
 		defer fmt.Fprintln(m.Stderr, "enrollbatch:", kept)

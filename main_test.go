@@ -326,6 +326,34 @@ func TestKillThenRerun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, ".enrollbatch.lock")); err != nil {
 		t.Fatalf("the killed run left no lock file: %v", err)
 	}
+	// The killed run's record: its spool, every row settled in input
+	// order before the kill, each created one with its id.
+	spools, _ := filepath.Glob(filepath.Join(out, results.SpoolPattern))
+	if len(spools) != 1 {
+		t.Fatalf("the killed run left %d spools, want 1", len(spools))
+	}
+	spooled, _, err := results.ReadSpool(spools[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTenant := map[string]bool{}
+	for _, p := range s.Profiles() {
+		inTenant[p.ID] = true
+	}
+	created := 0
+	for _, r := range spooled {
+		if r.Status == results.Created {
+			created++
+			if !inTenant[r.ID] || r.QRCodeContent == "" {
+				t.Errorf("spooled row %d: id %q in the tenant %v, content %q", r.Row, r.ID, inTenant[r.ID], r.QRCodeContent)
+			}
+		}
+	}
+	// Rows settled after a row still in flight wait for it: at most the
+	// three in flight are missing.
+	if created < before-3 {
+		t.Errorf("the spool records %d created rows of the %d in the tenant", created, before)
+	}
 	code, _, rerr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
 	if code != 0 {
 		t.Fatalf("rerun exit %d: %s", code, rerr)
@@ -334,6 +362,25 @@ func TestKillThenRerun(t *testing.T) {
 	c := statuses(rs)
 	if c[results.Exists] != before || c[results.Created] != n-before || len(s.Profiles()) != n {
 		t.Errorf("rerun %v after %d created; tenant has %d, want %d", c, before, len(s.Profiles()), n)
+	}
+	// The rerun took the spool's codes over and removed it.
+	if !strings.Contains(rerr, "found "+spools[0]) {
+		t.Errorf("the rerun did not say it found the spool:\n%s", rerr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, results.SpoolPattern)); len(left) != 0 {
+		t.Errorf("spools left after the rerun: %v", left)
+	}
+	carried := 0
+	for _, r := range rs {
+		if r.Status == results.Exists && r.QRCodeContent != "" && slices.Contains(r.Notes, output.CarriedNote) {
+			carried++
+		}
+	}
+	if carried != created {
+		t.Errorf("%d rows carried their code over from the spool, want %d", carried, created)
+	}
+	if want := fmt.Sprintf("(%d label(s))", n-before+created); !strings.Contains(rerr, want) {
+		t.Errorf("the rerun's sheet does not hold %s:\n%s", want, rerr)
 	}
 }
 

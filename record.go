@@ -6,9 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -77,20 +80,34 @@ type record struct {
 	carry   *output.Carry // nil: nothing to carry over
 	carried int
 	unsaved []results.Result
+	// unmatched are the names of profiles the spools of stopped runs
+	// record that no row of this run has named yet.
+	unmatched map[string]bool
 }
 
-func newRecord(out string, carry *output.Carry) (*record, error) {
+// newRecord starts the record of a run in out. left are the results of
+// spools stopped runs left there.
+func newRecord(out string, carry *output.Carry, left []results.Result) (*record, error) {
 	sp, err := results.CreateSpool(out)
 	if err != nil {
 		return nil, err
 	}
-	return &record{spool: sp, carry: carry}, nil
+	rec := &record{spool: sp, carry: carry, unmatched: map[string]bool{}}
+	for _, r := range left {
+		if r.ID != "" {
+			rec.unmatched[profile.Key(r.DisplayName)] = true
+		}
+	}
+	return rec, nil
 }
 
 // add records r; once the spool failed, r is held in memory.
 func (rec *record) add(r *results.Result) error {
 	if rec.carry != nil && rec.carry.Apply(r) {
 		rec.carried++
+	}
+	if len(rec.unmatched) > 0 && r.Row > 0 {
+		delete(rec.unmatched, profile.Key(r.DisplayName))
 	}
 	rec.tally.Add(r)
 	if len(rec.unsaved) == 0 {
@@ -120,11 +137,54 @@ func (rec *record) remove(w io.Writer) {
 	}
 }
 
-// warnLeftSpools names the spools that runs killed before they wrote their
-// outputs left in out: each is the only record of what such a run created.
-func warnLeftSpools(w io.Writer, out string) {
-	left, _ := filepath.Glob(filepath.Join(out, results.SpoolPattern))
-	for _, p := range left {
-		fmt.Fprintf(w, "warning: %s is the record of an earlier run in this folder that was stopped before it wrote its results (JSON lines, one row each); keep it until you have checked what it created (enrollbatch export), then delete it\n", p)
+// leftSpools reads the spools that runs stopped before they wrote their
+// outputs (killed, or the machine went down) left in out: each is the only
+// record of what such a run created. Their results complete this run's
+// like an earlier results.xlsx does (output.Carry), and the spools are
+// removed once this run's outputs hold them (removeLeftSpools). A spool
+// that cannot be read is named and left alone.
+func leftSpools(w io.Writer, out string) (earlier []results.Result, read []string) {
+	paths, _ := filepath.Glob(filepath.Join(out, results.SpoolPattern))
+	sort.Slice(paths, func(i, j int) bool { return modTime(paths[i]).Before(modTime(paths[j])) })
+	for _, p := range paths {
+		rs, torn, err := results.ReadSpool(p)
+		if err != nil {
+			fmt.Fprintf(w, "warning: %v: it is the record of an earlier run in this folder that was stopped before it wrote its results; keep it until you have checked what that run created (enrollbatch export)\n", err)
+			continue
+		}
+		how := ""
+		if torn {
+			how = " (its last row was cut off; that row is settled by this run's listing)"
+		}
+		fmt.Fprintf(w, "found %s, the record of an earlier run in this folder that was stopped before it wrote its results: %d row(s)%s; this run's results take its QR codes over\n", p, len(rs), how)
+		earlier = append(earlier, rs...)
+		read = append(read, p)
 	}
+	return earlier, read
+}
+
+// removeLeftSpools removes the spools leftSpools read, once this run's
+// results are written, unless they name profiles that no row of this run
+// named: then they stay, the only record of those.
+func (rec *record) removeLeftSpools(w io.Writer, paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	if n := len(rec.unmatched); n > 0 {
+		fmt.Fprintf(w, "warning: kept %s: it records %d profile(s) that no row of this input names; keep it until you have checked them (enrollbatch export), then delete it\n", strings.Join(paths, ", "), n)
+		return
+	}
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(w, "warning: remove %s: %v; delete it, it holds QR payloads\n", p, err)
+		}
+	}
+}
+
+func modTime(p string) time.Time {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,4 +123,38 @@ func (src Source) Then(more []Result) Source {
 			}
 		}
 	}
+}
+
+// ReadSpool reads the results a spool file holds, for a spool that a run
+// stopped before it wrote its outputs left behind. A last line cut off
+// (the run was killed while writing it) is left out; torn reports whether
+// one was.
+func ReadSpool(path string) (rs []Result, torn bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("read results spool: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		var r Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			if !bytes.HasSuffix(sc.Bytes(), []byte("}")) {
+				// Only the last line can be cut off.
+				if sc.Scan() {
+					return nil, false, fmt.Errorf("read results spool %s: line %d: %w", path, line, err)
+				}
+				return rs, true, nil
+			}
+			return nil, false, fmt.Errorf("read results spool %s: line %d: %w", path, line, err)
+		}
+		rs = append(rs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, false, fmt.Errorf("read results spool %s: %w", path, err)
+	}
+	return rs, false, nil
 }

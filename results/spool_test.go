@@ -84,3 +84,47 @@ func TestSourceThen(t *testing.T) {
 }
 
 func fmtResult(r Result) string { return fmt.Sprintf("%#v", r) }
+
+// TestReadSpoolOfAKilledRun reads a spool whose last line was cut off as
+// a kill leaves it: the whole lines are read, the torn one reported.
+func TestReadSpoolOfAKilledRun(t *testing.T) {
+	s, err := CreateSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Result{{Row: 2, DisplayName: "Belt 1", Status: Created, ID: "a"}, {Row: 3, DisplayName: "Belt 2", Status: Created, ID: "b"}} {
+		if err := s.Add(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole, err := os.ReadFile(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		rows int
+		torn bool
+	}{
+		{"whole", whole, 2, false},
+		{"torn", append(append([]byte(nil), whole...), `{"Row":4,"DisplayName":"Be`...), 2, true},
+	} {
+		p := s.Path() + "." + tc.name
+		if err := os.WriteFile(p, tc.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rs, torn, err := ReadSpool(p)
+		if err != nil || len(rs) != tc.rows || torn != tc.torn {
+			t.Errorf("%s: %d rows, torn %v, %v; want %d, %v", tc.name, len(rs), torn, err, tc.rows, tc.torn)
+		}
+		if err == nil && len(rs) == 2 && (rs[1].ID != "b" || rs[1].Status != Created) {
+			t.Errorf("%s: second row %+v", tc.name, rs[1])
+		}
+	}
+	bad := s.Path() + ".bad"
+	os.WriteFile(bad, append([]byte("{oops\n"), whole...), 0o600)
+	if _, _, err := ReadSpool(bad); err == nil {
+		t.Errorf("a damaged line before the last was read without an error")
+	}
+}
