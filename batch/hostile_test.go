@@ -175,7 +175,7 @@ func TestSameIDForTwoRowsWarnsBoth(t *testing.T) {
 			t.Errorf("row %d notes %q: %d warnings, want %d", rs[i].Row, notes, got, want)
 		}
 	}
-	if !strings.Contains(strings.Join(rs[1].Notes, ""), `row 2 ("Till 001")`) {
+	if !strings.Contains(strings.Join(rs[1].Notes, ""), `as row 2;`) {
 		t.Errorf("row 3's note does not name the row it shares the id with: %q", rs[1].Notes)
 	}
 }

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 
@@ -25,17 +26,24 @@ type ordered struct {
 	settled int
 	err     error            // emit's first error; later rows go to unsaved
 	unsaved []results.Result // rows emit did not take
-	ids     map[string]firstRow
+	ids     map[idKey]int32  // the line of the first row that got each profile id
 }
 
-// firstRow is the first row that got a profile id.
-type firstRow struct {
-	line int
-	name string
+// idKey stands for a profile id in the map of ids seen: its 128-bit FNV-1a
+// hash, 16 bytes, so that the map of a 100,000-row run stays small. Two
+// ids share a hash with a probability near 10^-29 for such a run.
+type idKey [16]byte
+
+func keyOfID(id string) idKey {
+	h := fnv.New128a()
+	h.Write([]byte(id))
+	var k idKey
+	h.Sum(k[:0])
+	return k
 }
 
 func newOrdered(j *Job, emit func(*results.Result) error, total, window int) *ordered {
-	o := &ordered{job: j, emit: emit, window: window, total: total, pending: map[int]*item{}, ids: map[string]firstRow{}}
+	o := &ordered{job: j, emit: emit, window: window, total: total, pending: map[int]*item{}, ids: map[idKey]int32{}}
 	o.room = sync.NewCond(&o.mu)
 	return o
 }
@@ -116,17 +124,18 @@ func (o *ordered) noteShared(r *results.Result) {
 	if r.ID == "" {
 		return
 	}
-	first, seen := o.ids[r.ID]
+	k := keyOfID(r.ID)
+	first, seen := o.ids[k]
 	if !seen {
-		o.ids[r.ID] = firstRow{line: r.Row, name: r.DisplayName}
+		o.ids[k] = int32(r.Row)
 		return
 	}
-	warnShared(o.job.Log, r, first.line, first.name)
+	warnShared(o.job.Log, r, int(first))
 }
 
 // warnShared adds to r the note that it shares its id with row line.
-func warnShared(log *slog.Logger, r *results.Result, line int, name string) {
-	note := fmt.Sprintf("warning: the service gave this row the same profile id %s as row %d (%q); check the tenant: one of them may have no profile of its own", r.ID, line, name)
+func warnShared(log *slog.Logger, r *results.Result, line int) {
+	note := fmt.Sprintf("warning: the service gave this row the same profile id %s as row %d; check the tenant: one of them may have no profile of its own", r.ID, line)
 	r.Notes = append(r.Notes, note)
 	if log != nil {
 		log.Warn("row", "row", r.Row, "displayName", r.DisplayName, "id", r.ID, "warning", note)
@@ -147,6 +156,6 @@ func noteEarlierSharedIDs(rs []results.Result, log *slog.Logger) {
 			first[id] = i
 			continue
 		}
-		warnShared(log, &rs[j], rs[i].Row, rs[i].DisplayName)
+		warnShared(log, &rs[j], rs[i].Row)
 	}
 }

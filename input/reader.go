@@ -66,7 +66,7 @@ func Open(path string, opts Options) (*Reader, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	return &Reader{file: f, src: src, state: fileState{now: now(), seen: make(map[string]int)}}, nil
+	return &Reader{file: f, src: src, state: fileState{now: now(), seen: make(map[nameKey]int32)}}, nil
 }
 
 // File returns the file's metadata: Path, Sheet, Format, Delimiter,

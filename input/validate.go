@@ -2,6 +2,7 @@ package input
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"regexp"
 	"slices"
@@ -62,13 +63,29 @@ const dateHint = "(use 2026-12-31 or 2026-12-31T08:00:00+01:00)"
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
+// nameKey stands for a name's profile.Key in the map of names seen: its
+// 128-bit FNV-1a hash, 16 bytes whatever the name's length, so that the
+// map of a 100,000-row file stays small. Two different names share a hash
+// with a probability near 10^-29 for such a file: far below any other cause
+// of a wrong answer.
+type nameKey [16]byte
+
+// keyOf is the nameKey of a displayName.
+func keyOf(name string) nameKey {
+	h := fnv.New128a()
+	h.Write([]byte(profile.Key(name)))
+	var k nameKey
+	h.Sum(k[:0])
+	return k
+}
+
 // fileState is what the checks that look back at earlier rows keep while
 // a file is read: the names seen so far and the first Teams profile, and
 // the clock every row is checked against.
 type fileState struct {
 	now      time.Time
-	seen     map[string]int // profile.Key(displayName) -> line
-	teamsRow int            // line of the first row with isTeamsDeviceProfile on
+	seen     map[nameKey]int32 // by the name's key (see keyOf) -> line
+	teamsRow int               // line of the first row with isTeamsDeviceProfile on
 }
 
 // check applies, to a validated row, the rules that need earlier rows or
@@ -81,13 +98,11 @@ func (s *fileState) check(f *File, row *Row) {
 		row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: column, Message: msg})
 	}
 	if row.DisplayName != "" {
-		key := profile.Key(row.DisplayName)
+		key := keyOf(row.DisplayName)
 		if first, dup := s.seen[key]; dup {
 			bad("displayName", fmt.Sprintf("%q is already used in row %d; names must be unique in the file (case is ignored)", row.DisplayName, first))
 		} else {
-			// A clone, so the map does not keep the record the name was
-			// cut from.
-			s.seen[strings.Clone(key)] = row.Line
+			s.seen[key] = int32(row.Line)
 		}
 	}
 	if exp := row.TokenExpiration; !exp.IsZero() {
