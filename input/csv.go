@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
 )
@@ -16,11 +18,20 @@ import (
 // UTF-16 with or without one, or Windows-1252 (see decodeText), the
 // delimiter detected from the header line, RFC 4180 quoting, LF or CRLF
 // line ends. It reads the header row; the records after it are parsed one
-// by one as the rows are asked for. Records are decoded by gocsv over an
+// by one as the rows are asked for. A plain UTF-8 file (the common case,
+// see plainUTF8) is parsed as it is read from disk; any other is decoded
+// whole first (see parseCSV). Records are decoded by gocsv over an
 // encoding/csv reader set up here, so headers are matched by this package
 // (case- and spacing-insensitive) rather than by gocsv's exact struct tags,
 // and no global gocsv setting is touched.
 func openCSV(path string) (*File, rowSource, error) {
+	plain, err := plainUTF8(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if plain {
+		return streamCSV(path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -28,36 +39,136 @@ func openCSV(path string) (*File, rowSource, error) {
 	return parseCSV(path, data)
 }
 
+// plainUTF8 reports whether the file at path can be parsed as it is read:
+// valid UTF-8 throughout (after a UTF-8 byte order mark, if any), and not
+// UTF-16 by its byte order mark or its NUL bytes, as decodeText decides. It
+// reads the file once in blocks; nothing of it is kept.
+func plainUTF8(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	head, err := br.Peek(4096)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return false, err
+	}
+	switch {
+	case bytes.HasPrefix(head, utf8BOM):
+		br.Discard(len(utf8BOM))
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return false, nil
+	default:
+		if _, ok := utf16ByNULs(head); ok {
+			return false, nil
+		}
+	}
+	chunk := make([]byte, 64<<10)
+	held := 0 // bytes of a character cut at the end of the last block
+	for {
+		n, err := io.ReadFull(br, chunk[held:])
+		data := chunk[:held+n]
+		last := err != nil
+		if last && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return false, err
+		}
+		end := len(data)
+		if !last {
+			// Hold back a character cut by the end of the block.
+			for k := end - 1; k >= 0 && k >= end-utf8.UTFMax; k-- {
+				if utf8.RuneStart(data[k]) {
+					if !utf8.FullRune(data[k:]) {
+						end = k
+					}
+					break
+				}
+			}
+		}
+		if !utf8.Valid(data[:end]) {
+			return false, nil
+		}
+		if last {
+			return true, nil
+		}
+		held = copy(chunk, data[end:])
+	}
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// streamCSV opens a file plainUTF8 accepted and parses it as it is read:
+// only a block of the file is in memory at a time. The header line is
+// looked at in the first MiB (for "sep=" and the delimiter), as parseCSV
+// looks at it in the whole text.
+func streamCSV(path string) (*File, rowSource, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(fh, 1<<20)
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	head, err := br.Peek(1 << 20)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		fh.Close()
+		return nil, nil, err
+	}
+	f, src, err := newCSVRows(path, head, br, func(n int) { br.Discard(n) })
+	if err != nil {
+		fh.Close()
+		return nil, nil, err
+	}
+	src.file = fh
+	return f, src, nil
+}
+
 // parseCSV does the work of openCSV on the file's bytes.
 //
 // The decoded text of the whole file stays in memory while it is read:
-// decodeText needs all of it to tell the encoding apart (a Windows-1252
-// reading is refused on counts over the whole file). That is about the
-// file's size; the records are parsed from it one at a time as the rows are
-// asked for, and none is kept.
+// decodeText needs all of it to convert it (and a Windows-1252 reading is
+// refused on counts over the whole file). That is about the file's size;
+// the records are parsed from it one at a time as the rows are asked for,
+// and none is kept.
 func parseCSV(path string, data []byte) (*File, rowSource, error) {
-	f := &File{Path: path, Format: "csv"}
 	data, _, notice, err := decodeText(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	if notice != "" {
-		f.Warnings = append(f.Warnings, notice)
+	rd := bytes.NewReader(data)
+	f, src, err := newCSVRows(path, data, rd, func(n int) { rd.Seek(int64(n), io.SeekCurrent) })
+	if err != nil {
+		return nil, nil, err
 	}
+	if notice != "" {
+		f.Warnings = append([]string{notice}, f.Warnings...)
+	}
+	return f, src, nil
+}
+
+// newCSVRows reads the header row of the text that body yields, UTF-8
+// without a byte order mark. head is the start of that text, for the
+// "sep=" line and the delimiter; skip drops n bytes from body (the "sep="
+// line).
+func newCSVRows(path string, head []byte, body io.Reader, skip func(n int)) (*File, *csvRows, error) {
+	f := &File{Path: path, Format: "csv"}
 	// Excel honours a first line "sep=;" naming the delimiter; so do we.
 	lineOffset := 0
 	var delim rune
-	if first, rest, ok := cutLine(data); ok && len(first) == 5 && strings.EqualFold(string(first[:4]), "sep=") {
+	if first, rest, ok := cutLine(head); ok && len(first) == 5 && strings.EqualFold(string(first[:4]), "sep=") {
 		if r := rune(first[4]); r == ',' || r == ';' || r == '\t' || r == '|' {
-			delim, data, lineOffset = r, rest, 1
+			delim, lineOffset = r, 1
+			skip(len(head) - len(rest))
+			head = rest
 		}
 	}
 	if delim == 0 {
-		delim = detectDelimiter(data)
+		delim = detectDelimiter(head)
 	}
 	f.Delimiter = delim
 
-	r := csv.NewReader(bytes.NewReader(data))
+	r := csv.NewReader(body)
 	r.Comma = delim
 	r.FieldsPerRecord = -1 // ragged rows are reported per row
 	r.TrimLeadingSpace = delim != '\t'
@@ -78,9 +189,8 @@ func parseCSV(path string, data []byte) (*File, rowSource, error) {
 	return f, &csvRows{path: path, r: r, dec: dec, lineOffset: lineOffset, width: width, headers: len(f.Headers), delim: delim}, nil
 }
 
-// csvRows parses the records of a CSV file after its header row, one at a
-// time.
 type csvRows struct {
+	file       io.Closer // the open file, when the rows are parsed as it is read
 	path       string
 	r          *csv.Reader
 	dec        gocsv.SimpleDecoder
@@ -127,10 +237,15 @@ func (s *csvRows) next() (rawRow, error) {
 	}
 }
 
-// close lets go of the decoded text; the file itself was read whole and
-// closed by openCSV.
+// close lets go of the text, and closes the file when it is read as a
+// stream.
 func (s *csvRows) close() error {
 	s.r, s.dec = nil, nil
+	if s.file != nil {
+		err := s.file.Close()
+		s.file = nil
+		return err
+	}
 	return nil
 }
 
