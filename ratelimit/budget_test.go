@@ -233,20 +233,39 @@ func TestBudgetNeverExceedsAnyWindow(t *testing.T) {
 
 func TestBudgetLearnsAnUnknownLowerLimit(t *testing.T) {
 	// Another app of the tenant leaves this job 20 writes per 20 s: five
-	// times less than the budget it starts with.
-	g := &gateway{limit: 20, window: 20 * time.Second}
-	res := runJob(t, g, intuneBudget, 200, 8, 50*time.Millisecond)
-	if res.early != 0 {
-		t.Fatalf("%d requests inside a Retry-After", res.early)
+	// times less than the budget it starts with, and five times less than
+	// --rate 5 where a cap is set.
+	capped := intuneBudget
+	capped.Rate = 5
+	capped.Headroom = 0.03
+	tests := []struct {
+		name    string
+		cfg     Config
+		workers int
+	}{
+		{"budgets only, 8 workers", intuneBudget, 8},
+		// The command line's defaults with --rate 5: 16 workers wait for
+		// the same token bucket and window, so raising the learned budget
+		// while they sleep must not push their tokens back.
+		{"rate 5, 16 workers", capped, 16},
 	}
-	firstThrottle := res.accepted[19]
-	got := res.rateAfter(firstThrottle, g.perSecond())
-	t.Logf("after the first 429: %.3f of the limit; %d throttled; stats %+v", got, res.throttled, res.stats)
-	if got < 0.95 {
-		t.Errorf("%.3f of the limit after the first 429, want at least 0.95", got)
-	}
-	if res.stats.WriteBudget > 22 || res.stats.WriteBudget < 20 {
-		t.Errorf("write budget %d at the end, want about 20", res.stats.WriteBudget)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &gateway{limit: 20, window: 20 * time.Second}
+			res := runJob(t, g, tc.cfg, 200, tc.workers, 50*time.Millisecond)
+			if res.early != 0 {
+				t.Fatalf("%d requests inside a Retry-After", res.early)
+			}
+			firstThrottle := res.accepted[19]
+			got := res.rateAfter(firstThrottle, g.perSecond())
+			t.Logf("after the first 429: %.3f of the limit; %d throttled; stats %+v", got, res.throttled, res.stats)
+			if got < 0.95 {
+				t.Errorf("%.3f of the limit after the first 429, want at least 0.95", got)
+			}
+			if res.stats.WriteBudget > 22 || res.stats.WriteBudget < 20 {
+				t.Errorf("write budget %d at the end, want about 20", res.stats.WriteBudget)
+			}
+		})
 	}
 }
 
@@ -355,5 +374,64 @@ func TestHoldWaitsOutAPauseSetAfterWait(t *testing.T) {
 	}
 	if got := p.Stats().Requests; got != 1 {
 		t.Errorf("%d requests counted, want 1: Hold takes no token", got)
+	}
+}
+
+func TestBudgetRaiseKeepsTheTokensOfWaiters(t *testing.T) {
+	// At --rate 5, eight requests wait for the bucket, each holding a
+	// token 200 ms after the one before, when a success raises the learned
+	// budget. The raise wakes them to look at the budget again; they must
+	// keep their places, not queue behind the tokens they held.
+	const rate = 5.0
+	fc := NewFakeClock(epoch0)
+	p := New(Config{Rate: rate, WriteBudget: 100, Adaptive: true, Clock: fc})
+	var last Ticket
+	for i := 0; i < 21; i++ {
+		fc.Advance(250 * time.Millisecond)
+		tk, err := p.WaitWrite(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 20 {
+			p.Succeeded(tk)
+		}
+		last = tk
+	}
+	fc.Advance(50 * time.Millisecond)
+	p.Throttled(last, 16*time.Second)
+	if got := p.Stats().WriteBudget; got != 20 {
+		t.Fatalf("write budget %d after the 429, want 20", got)
+	}
+	fc.Advance(45 * time.Second) // two quiet windows: the next success raises
+	var mu sync.Mutex
+	var sent []time.Time
+	w := startWorkers(t, fc, 8, func(ctx context.Context, i int) {
+		tk, err := p.WaitWrite(ctx)
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		sent = append(sent, tk.Sent)
+		mu.Unlock()
+		if err := fc.Sleep(ctx, 50*time.Millisecond); err != nil {
+			return
+		}
+		p.Succeeded(tk)
+	})
+	w.run()
+	if got := p.Stats().BudgetRaises; got < 1 {
+		t.Fatalf("%d budget raises, want the first success to raise the budget", got)
+	}
+	if len(sent) != 8 {
+		t.Fatalf("%d sends, want 8", len(sent))
+	}
+	interval := time.Duration(float64(time.Second) / rate)
+	for i := 1; i < len(sent); i++ {
+		if gap := sent[i].Sub(sent[i-1]); gap > interval+time.Millisecond {
+			t.Errorf("send %d left %v after the one before, want %v (the bucket's interval)", i, gap, interval)
+		}
+	}
+	if span, want := sent[len(sent)-1].Sub(sent[0]), 7*interval; span > want+time.Millisecond {
+		t.Errorf("8 sends took %v, want %v", span, want)
 	}
 }

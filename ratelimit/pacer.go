@@ -669,12 +669,11 @@ func (p *Pacer) raiseBudgetLocked(t Ticket, now time.Time) {
 	p.budgetRaises++
 	p.lastBudget = now
 	p.lastRaise = now
-	// Waiters sleeping for room wake and look again.
-	for w := range p.waiters {
-		w.interrupted = true
-		w.cancel()
-	}
-	clear(p.waiters)
+	// Waiters sleeping for room wake and look again. Those holding a token
+	// of the bucket give it up, so the bucket is replaced too: a
+	// reservation left behind in the old one would push every later token
+	// back by one interval.
+	p.resetLocked()
 }
 
 // Backoff returns how long to wait before retry number attempt (counted from
