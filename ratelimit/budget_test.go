@@ -435,3 +435,65 @@ func TestBudgetRaiseKeepsTheTokensOfWaiters(t *testing.T) {
 		t.Errorf("8 sends took %v, want %v", span, want)
 	}
 }
+
+func TestBudgetMarginShrinksToTheRoundTrip(t *testing.T) {
+	// A budget of 2 writes, both sent at once; a third waits for room.
+	// A request answered after rtt reached the service before, so it
+	// counts for the window plus rtt (at most the margin) from then on, and
+	// the third leaves as soon as the first of the two has left that way.
+	type answer struct {
+		who       int // 0 or 1: which of the two
+		after     time.Duration
+		throttled bool // a 429 without Retry-After
+	}
+	window, margin := DefaultBudgetWindow, DefaultBudgetMargin
+	tests := []struct {
+		name    string
+		answers []answer
+		want    time.Duration // when the third leaves
+	}{
+		{"no answer: the whole margin", nil, window + margin},
+		{"answered after 30 ms", []answer{{0, 30 * time.Millisecond, false}}, window + 30*time.Millisecond},
+		{"answered after 400 ms: never more than the margin", []answer{{0, 400 * time.Millisecond, false}}, window + margin},
+		{"the shorter round trip frees the room", []answer{{1, 10 * time.Millisecond, false}, {0, 60 * time.Millisecond, false}}, window + 10*time.Millisecond},
+		{"a throttled answer counts too", []answer{{1, 50 * time.Millisecond, true}}, window + 50*time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := NewFakeClock(epoch0)
+			p := New(Config{WriteBudget: 2, Clock: fc})
+			var sent [2]Ticket
+			for i := range sent {
+				tk, err := p.WaitWrite(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				sent[i] = tk
+			}
+			done := make(chan Ticket, 1)
+			go func() {
+				tk, _ := p.WaitWrite(guard(t))
+				done <- tk
+			}()
+			waitSleepers(t, fc, 1)
+			for _, a := range tc.answers {
+				fc.AdvanceTo(epoch0.Add(a.after))
+				if a.throttled {
+					p.Throttled(sent[a.who], 0)
+				} else {
+					p.Succeeded(sent[a.who])
+				}
+			}
+			// The third sleeps until the room it sees; once it sleeps until
+			// the expected moment, let it go.
+			want := epoch0.Add(tc.want)
+			if err := fc.WaitFor(guard(t), func(wakes []time.Time) bool { return len(wakes) == 1 && wakes[0].Equal(want) }); err != nil {
+				t.Fatalf("the third write is not waiting until %v: %v", tc.want, err)
+			}
+			fc.Step()
+			if got := (<-done).Sent.Sub(epoch0); got != tc.want {
+				t.Errorf("the third write left after %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -44,6 +44,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -135,7 +136,10 @@ type Config struct {
 	BudgetWindow time.Duration
 	// BudgetMargin is added to BudgetWindow on the client's side (default
 	// 250 ms), so that requests sent one window apart do not arrive less
-	// than a window apart when network delays vary.
+	// than a window apart when network delays vary. Once a request has
+	// been answered, its margin is at most its round trip: it reached the
+	// service before its answer came back, so a request sent a window
+	// after that answer arrives at least a window after it did.
 	BudgetMargin time.Duration
 	// BudgetRecoverAfter is the quiet time (no throttling, no budget change)
 	// after which a learned budget grows by a twentieth, at least 1 (default two
@@ -195,6 +199,7 @@ type Pacer struct {
 	maxWrites     int           // configured write budget; 0 = none
 	maxRequests   int           // configured request budget; 0 = none
 	budgetSpan    time.Duration // budget window plus margin
+	budgetMargin  time.Duration
 	budgetWindow  time.Duration
 	budgetRecover time.Duration
 
@@ -220,6 +225,7 @@ type Pacer struct {
 	pausedN      int // Wait calls held by a pause right now
 	pausedSince  time.Time
 	pausedTotal  time.Duration
+	ends         []time.Time   // scratch for roomAtLocked
 	writes       int           // current write budget
 	reqs         int           // current request budget
 	lastBudget   time.Time     // last budget change
@@ -234,11 +240,13 @@ type Pacer struct {
 type waiter struct {
 	cancel      context.CancelFunc
 	interrupted bool
+	room        time.Time // for a Wait sleeping for budget room: when it wakes
 }
 
 type send struct {
 	at        time.Time
 	seq       uint64
+	span      time.Duration // how long it counts against the budgets
 	throttled bool
 	write     bool
 }
@@ -307,6 +315,7 @@ func New(cfg Config) *Pacer {
 		margin = DefaultBudgetMargin
 	}
 	p.budgetSpan = p.budgetWindow + margin
+	p.budgetMargin = margin
 	if p.budgetRecover <= 0 {
 		p.budgetRecover = 2 * p.budgetWindow
 	}
@@ -424,7 +433,7 @@ func (p *Pacer) Hold(ctx context.Context) error {
 // released; the error is ctx's.
 func (p *Pacer) sleepInterruptibleLocked(ctx context.Context, d time.Duration) error {
 	sleepCtx, cancel := context.WithCancel(ctx)
-	w := &waiter{cancel: cancel}
+	w := &waiter{cancel: cancel, room: p.clock.Now().Add(d)}
 	p.waiters[w] = struct{}{}
 	p.mu.Unlock()
 	_ = p.clock.Sleep(sleepCtx, d)
@@ -450,24 +459,50 @@ func (p *Pacer) budgetDelayLocked(now time.Time, write bool) time.Duration {
 
 // roomAtLocked returns the first moment from now on at which one more request
 // fits in budget: every request sent counts, throttled or not (the service
-// counts them too), and writesOnly counts writes only.
+// counts them too), and writesOnly counts writes only. A request counts for
+// the budget window plus its margin (see answeredLocked).
 func (p *Pacer) roomAtLocked(now time.Time, writesOnly bool, budget int) time.Time {
 	from := now.Add(-p.budgetSpan)
 	lo := sort.Search(len(p.sends), func(i int) bool { return p.sends[i].at.After(from) })
-	in := p.sends[lo:]
-	n := 0
-	for i := len(in) - 1; i >= 0; i-- {
-		if writesOnly && !in[i].write {
+	ends := p.ends[:0]
+	for _, s := range p.sends[lo:] {
+		if writesOnly && !s.write {
 			continue
 		}
-		n++
-		if n == budget {
-			// This send is the budget-th newest: once it leaves the
-			// window, there is room for one more.
-			return in[i].at.Add(p.budgetSpan)
+		if end := s.at.Add(s.span); end.After(now) {
+			ends = append(ends, end)
 		}
 	}
-	return now
+	p.ends = ends[:0]
+	n := len(ends)
+	if n < budget {
+		return now
+	}
+	// Once n-budget+1 of them have ended, there is room for one more.
+	slices.SortFunc(ends, time.Time.Compare)
+	return ends[n-budget]
+}
+
+// answeredLocked records that the request of ticket t was answered at now:
+// it reached the service before, so from now on it counts against the
+// budgets for the budget window plus its round trip, if that is shorter
+// than the margin.
+func (p *Pacer) answeredLocked(t Ticket, now time.Time) {
+	s := p.sendLocked(t)
+	if s == nil {
+		return
+	}
+	s.span = p.budgetWindow + min(p.budgetMargin, max(now.Sub(s.at), 0))
+	// A Wait sleeping for room that this send's old end held back wakes
+	// to look again; one sleeping for a token keeps it.
+	end := s.at.Add(s.span)
+	for w := range p.waiters {
+		if !w.room.IsZero() && w.room.After(end) {
+			w.interrupted = true
+			w.cancel()
+			delete(p.waiters, w)
+		}
+	}
 }
 
 // Throttled records that the request of ticket t was throttled: a 429, or a
@@ -493,6 +528,7 @@ func (p *Pacer) Throttled(t Ticket, retryAfter time.Duration) {
 	p.throttles++
 	p.lastThrottle = now
 	p.markThrottledLocked(t)
+	p.answeredLocked(t, now)
 
 	changed := false
 	if retryAfter > 0 {
@@ -597,10 +633,11 @@ func (p *Pacer) learnBudgetLocked(t Ticket, now time.Time, retryAfter time.Durat
 func (p *Pacer) Succeeded(t Ticket) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.clock.Now()
+	p.answeredLocked(t, now)
 	if !p.adaptive || t.epoch == 0 {
 		return
 	}
-	now := p.clock.Now()
 	p.raiseBudgetLocked(t, now)
 	if p.rate == p.configured || t.Sent.Before(p.lastChange) {
 		return
@@ -757,18 +794,27 @@ func (p *Pacer) releaseLocked(now time.Time, write bool) Ticket {
 	} else {
 		p.sends = p.sends[drop:]
 	}
-	p.sends = append(p.sends, send{at: now, seq: t.seq, write: write})
+	p.sends = append(p.sends, send{at: now, seq: t.seq, span: p.budgetSpan, write: write})
 	return t
 }
 
 func (p *Pacer) markThrottledLocked(t Ticket) {
+	if s := p.sendLocked(t); s != nil {
+		s.throttled = true
+	}
+}
+
+// sendLocked returns the record of ticket t's send, or nil when it is no
+// longer (or never was) on record.
+func (p *Pacer) sendLocked(t Ticket) *send {
 	if t.seq == 0 || len(p.sends) == 0 {
-		return
+		return nil
 	}
 	i := int(t.seq) - int(p.sends[0].seq)
 	if i >= 0 && i < len(p.sends) {
-		p.sends[i].throttled = true
+		return &p.sends[i]
 	}
+	return nil
 }
 
 // estimateLocked returns the rate the service accepted in the window before
