@@ -497,3 +497,74 @@ func TestBudgetMarginShrinksToTheRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestBudgetRaiseRefusedGoesBack(t *testing.T) {
+	// A budget of 20 was learned; two quiet windows later a success raises
+	// it to 21, and the 21st write of the window is refused. A sliding
+	// window that is just full answers with a short Retry-After when its
+	// oldest request is about to leave, or a long one when it is not: the
+	// refusal is the raise's fault either way, so the budget goes back to 20
+	// and the rate stays. A request sent before the raise does not blame it
+	// (and with no requests in the window before it, the rate has nothing
+	// to estimate from either).
+	tests := []struct {
+		name       string
+		retryAfter time.Duration
+		before     bool // the refused request left before the raise
+		wantBudget int
+		wantCut    bool
+	}{
+		{"short Retry-After", time.Second, false, 20, false},
+		{"long Retry-After", 16 * time.Second, false, 20, false},
+		{"sent before the raise", time.Second, true, 21, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			const rate = 5.0
+			fc := NewFakeClock(epoch0)
+			p := New(Config{Rate: rate, WriteBudget: 100, Adaptive: true, Clock: fc})
+			send := func() Ticket {
+				t.Helper()
+				fc.Advance(250 * time.Millisecond)
+				tk, err := p.WaitWrite(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tk
+			}
+			var last Ticket
+			for i := 0; i < 21; i++ {
+				last = send()
+				if i < 20 {
+					p.Succeeded(last)
+				}
+			}
+			fc.Advance(50 * time.Millisecond)
+			p.Throttled(last, 16*time.Second)
+			fc.Advance(45 * time.Second)
+			var window []Ticket
+			for i := 0; i < 20; i++ {
+				tk := send()
+				fc.Advance(50 * time.Millisecond)
+				p.Succeeded(tk) // the first raises the budget
+				window = append(window, tk)
+			}
+			if st := p.Stats(); st.WriteBudget != 21 || st.BudgetRaises != 1 {
+				t.Fatalf("write budget %d after %d raises, want 21 after 1", st.WriteBudget, st.BudgetRaises)
+			}
+			refused := send()
+			if tc.before {
+				refused = window[0]
+			}
+			fc.Advance(50 * time.Millisecond)
+			p.Throttled(refused, tc.retryAfter)
+			st := p.Stats()
+			if st.WriteBudget != tc.wantBudget {
+				t.Errorf("write budget %d after the 429, want %d", st.WriteBudget, tc.wantBudget)
+			}
+			if cut := st.Rate < rate; cut != tc.wantCut {
+				t.Errorf("rate %.2f after the 429 (%d cuts); want a cut: %v", st.Rate, st.Cuts, tc.wantCut)
+			}
+		})
+	}
+}

@@ -230,6 +230,7 @@ type Pacer struct {
 	reqs         int           // current request budget
 	lastBudget   time.Time     // last budget change
 	lastRaise    time.Time     // last budget raise
+	raisedFrom   [2]int        // write and request budgets before the last raise
 	budgetQuiet  time.Duration // quiet time before the next budget raise
 	budgetCuts   int
 	budgetRaises int
@@ -538,7 +539,7 @@ func (p *Pacer) Throttled(t Ticket, retryAfter time.Duration) {
 			p.log.Debug("pacer paused", "retryAfter", retryAfter, "until", end)
 		}
 	}
-	if p.adaptive && t.epoch != 0 && t.epoch == p.epoch && p.learnBudgetLocked(t, now, retryAfter) {
+	if p.adaptive && t.epoch != 0 && t.epoch == p.epoch && p.budgetAnswerLocked(t, now, retryAfter) {
 		changed = true
 	} else if p.adaptive && t.epoch != 0 && t.epoch == p.epoch {
 		if accepted, ok := p.estimateLocked(t); ok {
@@ -560,6 +561,41 @@ func (p *Pacer) Throttled(t Ticket, retryAfter time.Duration) {
 	if changed {
 		p.resetLocked()
 	}
+}
+
+// budgetAnswerLocked handles a 429 to t that is about the budgets: one that
+// shows a full budget window (learnBudgetLocked), or one to a request the
+// last raise of a learned budget let through (refusedRaiseLocked). It
+// reports false when the answer says nothing about the budgets, and the
+// adaptive rate handles it.
+func (p *Pacer) budgetAnswerLocked(t Ticket, now time.Time, retryAfter time.Duration) bool {
+	cuts := p.budgetCuts
+	learned := p.learnBudgetLocked(t, now, retryAfter)
+	if p.budgetCuts == cuts && p.refusedRaiseLocked(t, now) {
+		return true
+	}
+	return learned
+}
+
+// refusedRaiseLocked handles a 429 to t when t was sent since the last raise
+// of a learned budget and nothing has changed the budgets since: the service
+// refused what the raise let through, so the budgets go back to what they
+// were before it, and the next raise waits twice as long (up to 16 windows).
+// The Retry-After does not matter here: a sliding window that is just full
+// asks for a short wait when its oldest request is about to leave, and that
+// says nothing about a rate.
+func (p *Pacer) refusedRaiseLocked(t Ticket, now time.Time) bool {
+	if p.lastRaise.IsZero() || !p.lastBudget.Equal(p.lastRaise) || t.Sent.Before(p.lastRaise) {
+		return false
+	}
+	p.writes = min(p.writes, p.raisedFrom[0])
+	p.reqs = min(p.reqs, p.raisedFrom[1])
+	p.log.Debug("pacer budget raise refused", "writes", p.writes, "requests", p.reqs)
+	p.epoch++
+	p.budgetCuts++
+	p.lastBudget = now
+	p.budgetQuiet = min(2*p.budgetQuiet, 16*p.budgetWindow)
+	return true
 }
 
 // learnBudgetLocked handles a 429 to t that shows a full budget window: the
@@ -694,6 +730,7 @@ func (p *Pacer) raiseBudgetLocked(t Ticket, now time.Time) {
 	if !p.lastRaise.IsZero() && p.lastThrottle.Before(p.lastRaise) {
 		p.budgetQuiet = max(p.budgetRecover, p.budgetQuiet/2)
 	}
+	p.raisedFrom = [2]int{p.writes, p.reqs}
 	for _, b := range []struct {
 		cur *int
 		max int
