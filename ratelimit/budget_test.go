@@ -568,3 +568,42 @@ func TestBudgetRaiseRefusedGoesBack(t *testing.T) {
 		})
 	}
 }
+
+func TestBudgetCountsAHeldRequestFromItsAnswer(t *testing.T) {
+	// A budget of 1 write. The write leaves at 0; when a pause is set
+	// while it is out, Hold may keep it back until the pause ends, so it
+	// counts until a window after its answer, not a window plus the margin
+	// after it left.
+	tests := []struct {
+		name     string
+		pause    time.Duration // set 10 ms after the write left; 0: none
+		answered time.Duration
+		want     time.Duration // room for the next write
+	}{
+		{"no pause: a window plus the round trip", 0, 60 * time.Millisecond, DefaultBudgetWindow + 60*time.Millisecond},
+		{"no pause, slow answer: a window plus the margin", 0, 3 * time.Second, DefaultBudgetWindow + DefaultBudgetMargin},
+		{"a pause while it was out: a window after the answer", 10 * time.Second, 10*time.Second + 60*time.Millisecond, DefaultBudgetWindow + 10*time.Second + 60*time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := NewFakeClock(epoch0)
+			p := New(Config{WriteBudget: 1, Clock: fc})
+			tk, err := p.WaitWrite(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.pause > 0 {
+				fc.Advance(10 * time.Millisecond)
+				p.Throttled(Ticket{}, tc.pause) // another request's 429
+			}
+			fc.AdvanceTo(epoch0.Add(tc.answered))
+			p.Succeeded(tk)
+			p.mu.Lock()
+			room := p.roomAtLocked(fc.Now(), true, 1)
+			p.mu.Unlock()
+			if got := room.Sub(epoch0); got != tc.want {
+				t.Errorf("room for the next write at %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

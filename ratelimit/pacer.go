@@ -487,13 +487,20 @@ func (p *Pacer) roomAtLocked(now time.Time, writesOnly bool, budget int) time.Ti
 // answeredLocked records that the request of ticket t was answered at now:
 // it reached the service before, so from now on it counts against the
 // budgets for the budget window plus its round trip, if that is shorter
-// than the margin.
+// than the margin. A request that a pause may have held before it was sent
+// counts for the window plus its whole round trip.
 func (p *Pacer) answeredLocked(t Ticket, now time.Time) {
 	s := p.sendLocked(t)
 	if s == nil {
 		return
 	}
-	s.span = p.budgetWindow + min(p.budgetMargin, max(now.Sub(s.at), 0))
+	rtt := max(now.Sub(s.at), 0)
+	s.span = p.budgetWindow + min(p.budgetMargin, rtt)
+	if p.pauseEnd.After(s.at) {
+		// A pause was set after this request left: it may have held it
+		// (Hold) until long after, so only its answer bounds its arrival.
+		s.span = p.budgetWindow + rtt
+	}
 	// A Wait sleeping for room that this send's old end held back wakes
 	// to look again; one sleeping for a token keeps it.
 	end := s.at.Add(s.span)
