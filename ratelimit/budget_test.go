@@ -599,11 +599,64 @@ func TestBudgetCountsAHeldRequestFromItsAnswer(t *testing.T) {
 			fc.AdvanceTo(epoch0.Add(tc.answered))
 			p.Succeeded(tk)
 			p.mu.Lock()
-			room := p.roomAtLocked(fc.Now(), true, 1)
+			room := p.roomAtLocked(fc.Now(), true, 1, 0)
 			p.mu.Unlock()
 			if got := room.Sub(epoch0); got != tc.want {
 				t.Errorf("room for the next write at %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestBudgetTokensOnlyForRoom(t *testing.T) {
+	// Eight writes wait at once at --rate 5 with room for 3 in the window:
+	// the first leaves, two sleep for their tokens, and the other five
+	// sleep for room instead of taking tokens they could not use. A token
+	// taken without room comes due, finds the window full and is lost, and
+	// every later request leaves one interval later.
+	const rate = 5.0
+	fc := NewFakeClock(epoch0)
+	p := New(Config{Rate: rate, WriteBudget: 3, Clock: fc})
+	var mu sync.Mutex
+	var sent []time.Duration
+	w := startWorkers(t, fc, 8, func(ctx context.Context, i int) {
+		tk, err := p.WaitWrite(ctx)
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		sent = append(sent, tk.Sent.Sub(epoch0))
+		mu.Unlock()
+	})
+	interval := time.Duration(float64(time.Second) / rate)
+	room := epoch0.Add(DefaultBudgetWindow + DefaultBudgetMargin)
+	err := fc.WaitFor(guard(t), func(wakes []time.Time) bool {
+		tokens, forRoom := 0, 0
+		for _, at := range wakes {
+			switch {
+			case at.Equal(epoch0.Add(interval)) || at.Equal(epoch0.Add(2*interval)):
+				tokens++
+			case at.Equal(room):
+				forRoom++
+			}
+		}
+		return tokens == 2 && forRoom == 5
+	})
+	if err != nil {
+		t.Fatalf("want two writes sleeping for tokens and five for room: %v", err)
+	}
+	w.run()
+	want := []time.Duration{0, interval, 2 * interval}
+	for i := range 3 {
+		want = append(want, DefaultBudgetWindow+DefaultBudgetMargin+want[i])
+	}
+	want = append(want, 2*(DefaultBudgetWindow+DefaultBudgetMargin), 2*(DefaultBudgetWindow+DefaultBudgetMargin)+interval)
+	if len(sent) != len(want) {
+		t.Fatalf("%d writes sent, want %d", len(sent), len(want))
+	}
+	for i := range want {
+		if sent[i] != want[i] {
+			t.Errorf("write %d left at %v, want %v", i, sent[i], want[i])
+		}
 	}
 }

@@ -225,15 +225,19 @@ type Pacer struct {
 	pausedN      int // Wait calls held by a pause right now
 	pausedSince  time.Time
 	pausedTotal  time.Duration
-	ends         []time.Time   // scratch for roomAtLocked
-	writes       int           // current write budget
-	reqs         int           // current request budget
-	lastBudget   time.Time     // last budget change
-	lastRaise    time.Time     // last budget raise
-	raisedFrom   [2]int        // write and request budgets before the last raise
-	budgetQuiet  time.Duration // quiet time before the next budget raise
-	budgetCuts   int
-	budgetRaises int
+	ends         []time.Time // scratch for roomAtLocked
+	// Wait calls sleeping with a token of the bucket, of any kind and
+	// writes: the budgets count them as sent, so that no more of them
+	// hold tokens than the budgets have room for.
+	holding, holdingWrites int
+	writes                 int           // current write budget
+	reqs                   int           // current request budget
+	lastBudget             time.Time     // last budget change
+	lastRaise              time.Time     // last budget raise
+	raisedFrom             [2]int        // write and request budgets before the last raise
+	budgetQuiet            time.Duration // quiet time before the next budget raise
+	budgetCuts             int
+	budgetRaises           int
 }
 
 // waiter is a Wait call sleeping for its token. Changes of the pause or the
@@ -374,9 +378,15 @@ func (p *Pacer) wait(ctx context.Context, write bool) (Ticket, error) {
 			p.mu.Unlock()
 			return t, nil
 		}
+		// The token is this request's: until it comes, the budgets count
+		// the request as sent, so that a later Wait takes a token only
+		// while there is room for it too. A token taken without room
+		// would come due, find the budget full and be lost, and every
+		// later request would leave one interval later.
 		sleepCtx, cancel := context.WithCancel(ctx)
 		w := &waiter{cancel: cancel}
 		p.waiters[w] = struct{}{}
+		p.holdLocked(write, 1)
 		p.mu.Unlock()
 
 		err := p.clock.Sleep(sleepCtx, d)
@@ -384,12 +394,14 @@ func (p *Pacer) wait(ctx context.Context, write bool) (Ticket, error) {
 		p.mu.Lock()
 		cancel()
 		delete(p.waiters, w)
+		p.holdLocked(write, -1)
 		now = p.clock.Now()
 		switch {
 		case ctx.Err() != nil:
 			if lim == p.lim {
 				r.CancelAt(now)
 			}
+			p.wakeRoomLocked()
 			p.mu.Unlock()
 			return Ticket{}, ctx.Err()
 		case w.interrupted || err != nil || p.pauseEnd.After(now):
@@ -398,10 +410,12 @@ func (p *Pacer) wait(ctx context.Context, write bool) (Ticket, error) {
 			p.mu.Unlock()
 			continue
 		case p.budgetDelayLocked(now, write) > 0:
-			// Another waiter took the budget's last room meanwhile.
+			// The room counted for this request is gone (a request it
+			// counted as answered early was held, or a budget changed).
 			if lim == p.lim {
 				r.CancelAt(now)
 			}
+			p.wakeRoomLocked()
 			p.mu.Unlock()
 			continue
 		}
@@ -450,19 +464,41 @@ func (p *Pacer) sleepInterruptibleLocked(ctx context.Context, d time.Duration) e
 func (p *Pacer) budgetDelayLocked(now time.Time, write bool) time.Duration {
 	var d time.Duration
 	if p.reqs > 0 {
-		d = max(d, p.roomAtLocked(now, false, p.reqs).Sub(now))
+		d = max(d, p.roomAtLocked(now, false, p.reqs, p.holding).Sub(now))
 	}
 	if write && p.writes > 0 {
-		d = max(d, p.roomAtLocked(now, true, p.writes).Sub(now))
+		d = max(d, p.roomAtLocked(now, true, p.writes, p.holdingWrites).Sub(now))
 	}
 	return max(d, 0)
+}
+
+// holdLocked counts a Wait of the kind that sleeps with a token (n = 1) or
+// wakes (n = -1).
+func (p *Pacer) holdLocked(write bool, n int) {
+	p.holding += n
+	if write {
+		p.holdingWrites += n
+	}
+}
+
+// wakeRoomLocked wakes the Wait calls sleeping for budget room, to look
+// again: room they counted as taken is free.
+func (p *Pacer) wakeRoomLocked() {
+	for w := range p.waiters {
+		if !w.room.IsZero() {
+			w.interrupted = true
+			w.cancel()
+			delete(p.waiters, w)
+		}
+	}
 }
 
 // roomAtLocked returns the first moment from now on at which one more request
 // fits in budget: every request sent counts, throttled or not (the service
 // counts them too), and writesOnly counts writes only. A request counts for
-// the budget window plus its margin (see answeredLocked).
-func (p *Pacer) roomAtLocked(now time.Time, writesOnly bool, budget int) time.Time {
+// the budget window plus its margin (see answeredLocked), and pending more
+// count as sent now.
+func (p *Pacer) roomAtLocked(now time.Time, writesOnly bool, budget, pending int) time.Time {
 	from := now.Add(-p.budgetSpan)
 	lo := sort.Search(len(p.sends), func(i int) bool { return p.sends[i].at.After(from) })
 	ends := p.ends[:0]
@@ -473,6 +509,9 @@ func (p *Pacer) roomAtLocked(now time.Time, writesOnly bool, budget int) time.Ti
 		if end := s.at.Add(s.span); end.After(now) {
 			ends = append(ends, end)
 		}
+	}
+	for range pending {
+		ends = append(ends, now.Add(p.budgetSpan))
 	}
 	p.ends = ends[:0]
 	n := len(ends)
@@ -503,14 +542,21 @@ func (p *Pacer) answeredLocked(t Ticket, now time.Time) {
 	}
 	// A Wait sleeping for room that this send's old end held back wakes
 	// to look again; one sleeping for a token keeps it.
-	end := s.at.Add(s.span)
+	if s.at.Add(s.span).Before(p.latestRoomLocked()) {
+		p.wakeRoomLocked()
+	}
+}
+
+// latestRoomLocked returns the latest moment a Wait sleeping for room wakes
+// at (the zero time when none does).
+func (p *Pacer) latestRoomLocked() time.Time {
+	var t time.Time
 	for w := range p.waiters {
-		if !w.room.IsZero() && w.room.After(end) {
-			w.interrupted = true
-			w.cancel()
-			delete(p.waiters, w)
+		if w.room.After(t) {
+			t = w.room
 		}
 	}
+	return t
 }
 
 // Throttled records that the request of ticket t was throttled: a 429, or a
