@@ -7,8 +7,8 @@
 //	go run ./bench                          # the pacing scenarios
 //	go run ./bench -scenario window -sizes 50,80,300,2000
 //	go run ./bench -scenario unknown -repeat 3
-//	go run ./bench -scenario memory -sizes 10000,50000,100000
-//	go run ./bench -scenario reprint -sizes 20000
+//	go run ./bench -scenario memory -repeat 3    # 10,000, 50,000 and 100,000 rows
+//	go run ./bench -scenario reprint -repeat 3   # 20,000 rows
 package main
 
 import (
@@ -48,7 +48,7 @@ func main() {
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
 		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, faults, overhead, memory, reprint, pacing (window, unknown, bucket) or all")
 		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
-		repeat = flag.Int("repeat", 1, "runs of the unknown, shortwindow and bucket scenarios")
+		repeat = flag.Int("repeat", 1, "runs of the unknown, shortwindow, bucket, overhead, memory and reprint scenarios")
 	)
 	flag.Parse()
 	if err := run(*bin, *which, *sizes, *repeat); err != nil {
@@ -510,27 +510,29 @@ func run(bin, which, sizes string, repeat int) error {
 			return err
 		}
 		fmt.Printf("\n**%s**: no latency, no limit (`--write-budget 0 --request-budget 0 --concurrency 16`), input to PDF; peak RSS of the process.\n", name)
-		t.header("rows", "wall", "rows/s", "peak RSS", "result")
-		rss := map[int]int64{}
-		for _, n := range ns {
-			r, err := runBinary(bin, tmp, name, n, sim.Options{}, "--write-budget", "0", "--request-budget", "0", "--concurrency", "16")
-			if err != nil {
-				return fmt.Errorf("%s %d: %w", name, n, err)
+		t.header("run", "rows", "wall", "rows/s", "peak RSS", "result")
+		for i := 1; i <= repeat; i++ {
+			rss := map[int]int64{}
+			for _, n := range ns {
+				r, err := runBinary(bin, tmp, name, n, sim.Options{}, "--write-budget", "0", "--request-budget", "0", "--concurrency", "16")
+				if err != nil {
+					return fmt.Errorf("%s %d: %w", name, n, err)
+				}
+				rss[n] = r.maxRSS
+				var merr error
+				if name == "memory" && n <= 50000 && r.maxRSS >= 256*1024 {
+					merr = errors.New("256 MiB or more")
+				}
+				t.row(merr, strconv.Itoa(i), strconv.Itoa(n), secs(r.wall), fmt.Sprintf("%.0f", float64(n)/r.wall.Seconds()), fmt.Sprintf("%d MiB", r.maxRSS/1024), "every row created")
 			}
-			rss[n] = r.maxRSS
-			var merr error
-			if name == "memory" && n <= 50000 && r.maxRSS >= 256*1024 {
-				merr = errors.New("256 MiB or more")
+			if name == "memory" && rss[10000] > 0 && rss[100000] > 0 {
+				growth := float64(rss[100000]-rss[10000]) / float64(rss[10000])
+				var merr error
+				if growth >= 0.10 {
+					merr = errors.New("10% or more")
+				}
+				t.row(merr, strconv.Itoa(i), "10000 → 100000", "", "", fmt.Sprintf("%+.1f%%", 100*growth), "peak RSS growth")
 			}
-			t.row(merr, strconv.Itoa(n), secs(r.wall), fmt.Sprintf("%.0f", float64(n)/r.wall.Seconds()), fmt.Sprintf("%d MiB", r.maxRSS/1024), "every row created")
-		}
-		if name == "memory" && rss[10000] > 0 && rss[100000] > 0 {
-			growth := float64(rss[100000]-rss[10000]) / float64(rss[10000])
-			var merr error
-			if growth >= 0.10 {
-				merr = errors.New("10% or more")
-			}
-			t.row(merr, "10000 → 100000", "", "", fmt.Sprintf("%+.1f%%", 100*growth), "peak RSS growth")
 		}
 	}
 	if want("reprint") {
@@ -539,18 +541,20 @@ func run(bin, which, sizes string, repeat int) error {
 			return err
 		}
 		fmt.Println("\n**reprint**: `enrollbatch qr --results` of a run's results.xlsx, and `enrollbatch export` of the tenant the run filled; peak RSS of each process.")
-		t.header("rows", "command", "wall", "peak RSS", "result")
-		for _, n := range ns {
-			rows, err := reprintAndExport(bin, tmp, n)
-			if err != nil {
-				return fmt.Errorf("reprint %d: %w", n, err)
-			}
-			for _, r := range rows {
-				var merr error
-				if r.maxRSS >= 256*1024 {
-					merr = errors.New("256 MiB or more")
+		t.header("run", "rows", "command", "wall", "peak RSS", "result")
+		for i := 1; i <= repeat; i++ {
+			for _, n := range ns {
+				rows, err := reprintAndExport(bin, tmp, n)
+				if err != nil {
+					return fmt.Errorf("reprint %d: %w", n, err)
 				}
-				t.row(merr, strconv.Itoa(n), r.what, secs(r.wall), fmt.Sprintf("%d MiB", r.maxRSS/1024), r.note)
+				for _, r := range rows {
+					var merr error
+					if r.maxRSS >= 256*1024 {
+						merr = errors.New("256 MiB or more")
+					}
+					t.row(merr, strconv.Itoa(i), strconv.Itoa(n), r.what, secs(r.wall), fmt.Sprintf("%d MiB", r.maxRSS/1024), r.note)
+				}
 			}
 		}
 	}
