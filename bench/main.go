@@ -44,6 +44,9 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == measureFlag {
+		os.Exit(measure(os.Args[2], os.Args[3:]))
+	}
 	var (
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
 		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, faults, overhead, memory, reprint, pacing (window, unknown, bucket) or all")
@@ -175,7 +178,7 @@ func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string)
 	defer stop()
 	out := filepath.Join(dir, "out")
 	full := append([]string{"run", "--input", in, "--out", out, "--graph-url", url, "--progress", "never", "--log-format", "text"}, args...)
-	cmd := exec.Command(bin, full...)
+	cmd, rssFile := measured(dir, bin, full...)
 	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=bench", "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -194,7 +197,7 @@ func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string)
 	r.stderr = stderr.String()
 	r.stats = rc.sim.Stats()
 	r.tenant = len(rc.sim.Profiles())
-	r.maxRSS = maxRSS(cmd.ProcessState)
+	r.maxRSS = readRSS(rssFile)
 	if _, r.results, err = output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err != nil {
 		return r, fmt.Errorf("read results: %w (stderr: %s)", err, tail(r.stderr))
 	}
@@ -208,6 +211,56 @@ func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string)
 		return r, fmt.Errorf("%d of %d rows created with an id, %d profiles in the tenant (stderr: %s)", ok, rows, r.tenant, tail(r.stderr))
 	}
 	return r, nil
+}
+
+// measureFlag makes the bench binary run a command and write its peak RSS
+// to a file (see measured).
+const measureFlag = "-measure-rss"
+
+// measured is the command that runs bin with args through a small process
+// of this binary, which writes bin's peak RSS to the returned file. Linux
+// counts in a child's peak RSS the peak of the process it was started from
+// (the child shares its memory until it runs exec), and this bench holds
+// the simulator's tenant: started from here, enrollbatch would report the
+// bench's own peak. Started from the small process, it reports its own.
+func measured(dir, bin string, args ...string) (*exec.Cmd, string) {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	f, err := os.CreateTemp(dir, "rss-*")
+	name := ""
+	if err == nil {
+		name = f.Name()
+		f.Close()
+	}
+	return exec.Command(self, append([]string{measureFlag, name, bin}, args...)...), name
+}
+
+// measure runs args[0] with the rest as its arguments, passing the
+// standard streams and the environment through, writes its peak RSS (KiB)
+// to rssFile and returns its exit code.
+func measure(rssFile string, args []string) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 125
+	}
+	os.WriteFile(rssFile, []byte(strconv.FormatInt(maxRSS(cmd.ProcessState), 10)), 0o600)
+	return cmd.ProcessState.ExitCode()
+}
+
+// readRSS reads what measure wrote; 0 when it wrote nothing.
+func readRSS(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
 }
 
 // processRun is one command run as a process.
@@ -239,7 +292,7 @@ func reprintAndExport(bin, tmp string, rows int) ([]processRun, error) {
 	out := filepath.Join(dir, "out")
 	env := []string{"GRAPH_ACCESS_TOKEN=bench", "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	runCmd := func(what string, args ...string) (processRun, error) {
-		cmd := exec.Command(bin, args...)
+		cmd, rssFile := measured(dir, bin, args...)
 		cmd.Env = env
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -247,7 +300,7 @@ func reprintAndExport(bin, tmp string, rows int) ([]processRun, error) {
 		if err := cmd.Run(); err != nil {
 			return processRun{}, fmt.Errorf("%s: %w (stderr: %s)", what, err, tail(stderr.String()))
 		}
-		return processRun{what: what, wall: time.Since(start), maxRSS: maxRSS(cmd.ProcessState)}, nil
+		return processRun{what: what, wall: time.Since(start), maxRSS: readRSS(rssFile)}, nil
 	}
 	if _, err := runCmd("run", "run", "--input", in, "--out", out, "--graph-url", url, "--progress", "never",
 		"--write-budget", "0", "--request-budget", "0", "--concurrency", "16"); err != nil {
