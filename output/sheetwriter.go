@@ -372,7 +372,7 @@ func (w *SheetWriter) finishPart(async bool) {
 	w.parts = append(w.parts, "")
 	slot := len(w.parts) - 1
 	write := func() {
-		name, err := writeTemp(w.path, pt.pdf)
+		name, err := writePart(w.path, pt.pdf)
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.parts[slot] = name
@@ -380,6 +380,10 @@ func (w *SheetWriter) finishPart(async bool) {
 			w.werr = err
 		}
 	}
+	// One part is written while the next is laid out, never more: when
+	// writing is slower than layout (a loaded machine), parts waiting to be
+	// written would otherwise pile up in memory, each up to MaxPages pages.
+	w.writing.Wait()
 	if !async {
 		write()
 		return
@@ -390,6 +394,9 @@ func (w *SheetWriter) finishPart(async bool) {
 		write()
 	}()
 }
+
+// writePart writes a finished part; tests replace it to hold writes back.
+var writePart = writeTemp
 
 // writeTemp writes a finished part next to path, mode 0600, synced.
 func writeTemp(path string, pdf *gofpdf.Fpdf) (string, error) {
