@@ -51,7 +51,7 @@ func main() {
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
 		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, faults, overhead, memory, reprint, pacing (window, unknown, bucket) or all")
 		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
-		repeat = flag.Int("repeat", 1, "runs of the unknown, shortwindow, bucket, overhead, memory and reprint scenarios")
+		repeat = flag.Int("repeat", 1, "runs of each scenario (of each size, for window)")
 	)
 	flag.Parse()
 	if err := run(*bin, *which, *sizes, *repeat); err != nil {
@@ -455,38 +455,40 @@ func run(bin, which, sizes string, repeat int) error {
 		fmt.Printf("\n**window**: the simulator allows %d writes and %d requests per sliding %v, %v latency; enrollbatch with default flags (binary as a process) against the naive loop (8 at a time, sleep 5 s on a 429). Span: first request to last profile created, measured by the simulator.\n", intuneWrites, intuneRequests, intuneWindow, latency)
 		t.header("rows", "enrollbatch wall", "enrollbatch span", "ideal", "span / ideal", "naive span", "naive / enrollbatch", "requests", "429s", "inside Retry-After", "duplicates", "peak RSS", "result")
 		for _, n := range ns {
-			ours, err := runBinary(bin, tmp, "window", n, intune())
-			if err != nil {
-				return fmt.Errorf("window %d: %w", n, err)
+			for i := 1; i <= repeat; i++ {
+				ours, err := runBinary(bin, tmp, "window", n, intune())
+				if err != nil {
+					return fmt.Errorf("window %d: %w", n, err)
+				}
+				naive, err := naiveLoop(n, intune())
+				if err != nil {
+					return fmt.Errorf("window %d: %w", n, err)
+				}
+				ideal := idealWindow(n)
+				ratio := naive.createSpan().Seconds() / ours.createSpan().Seconds()
+				var missed []string
+				if n <= 80 && ours.wall > 3*time.Second {
+					missed = append(missed, "over 3 s")
+				}
+				if n >= 200 && ours.createSpan() > ideal+ideal/10 {
+					missed = append(missed, "more than 10% over ideal")
+				}
+				if ratio < 1 {
+					missed = append(missed, "slower than the naive loop")
+				}
+				if ours.stats.InsideRetryAfter > 0 || ours.stats.Duplicates > 0 {
+					missed = append(missed, "requests inside Retry-After or duplicates")
+				}
+				var merr error
+				if len(missed) > 0 {
+					merr = errors.New(strings.Join(missed, ", "))
+				}
+				t.row(merr, strconv.Itoa(n), secs(ours.wall), secs(ours.createSpan()), secs(ideal),
+					fmt.Sprintf("%.2f", ours.createSpan().Seconds()/ideal.Seconds()), secs(naive.createSpan()),
+					fmt.Sprintf("%.2f", ratio), strconv.Itoa(ours.stats.Requests), strconv.Itoa(ours.stats.Throttled),
+					strconv.Itoa(ours.stats.InsideRetryAfter), strconv.Itoa(ours.stats.Duplicates), fmt.Sprintf("%d MiB", ours.maxRSS/1024),
+					fmt.Sprintf("run %d; naive: %d requests, %d 429s", i, naive.stats.Requests, naive.stats.Throttled))
 			}
-			naive, err := naiveLoop(n, intune())
-			if err != nil {
-				return fmt.Errorf("window %d: %w", n, err)
-			}
-			ideal := idealWindow(n)
-			ratio := naive.createSpan().Seconds() / ours.createSpan().Seconds()
-			var missed []string
-			if n <= 80 && ours.wall > 3*time.Second {
-				missed = append(missed, "over 3 s")
-			}
-			if n >= 200 && ours.createSpan() > ideal+ideal/10 {
-				missed = append(missed, "more than 10% over ideal")
-			}
-			if ratio < 1 {
-				missed = append(missed, "slower than the naive loop")
-			}
-			if ours.stats.InsideRetryAfter > 0 || ours.stats.Duplicates > 0 {
-				missed = append(missed, "requests inside Retry-After or duplicates")
-			}
-			var merr error
-			if len(missed) > 0 {
-				merr = errors.New(strings.Join(missed, ", "))
-			}
-			t.row(merr, strconv.Itoa(n), secs(ours.wall), secs(ours.createSpan()), secs(ideal),
-				fmt.Sprintf("%.2f", ours.createSpan().Seconds()/ideal.Seconds()), secs(naive.createSpan()),
-				fmt.Sprintf("%.2f", ratio), strconv.Itoa(ours.stats.Requests), strconv.Itoa(ours.stats.Throttled),
-				strconv.Itoa(ours.stats.InsideRetryAfter), strconv.Itoa(ours.stats.Duplicates), fmt.Sprintf("%d MiB", ours.maxRSS/1024),
-				fmt.Sprintf("naive: %d requests, %d 429s", naive.stats.Requests, naive.stats.Throttled))
 		}
 	}
 	limitRuns := func(name, desc string, rows int, opts sim.Options, limit float64, target float64, from429 bool, args ...string) error {
