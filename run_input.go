@@ -27,6 +27,10 @@ type inputScan struct {
 func scanInput(path, sheet string, names bool) (*inputScan, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once
+		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	r, err := input.Open(path, input.Options{Sheet: sheet})
