@@ -268,6 +268,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err := sf.check(); err != nil {
 		return err
 	}
+	runMemoryLimit(sf.pagesPerFile)
 	var pacer atomic.Pointer[ratelimit.Pacer]
 	prog := m.newProgress(progress, choice(lf.format), func() time.Time {
 		if p := pacer.Load(); p != nil {
