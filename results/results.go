@@ -210,12 +210,6 @@ func (r *Result) Printable() bool {
 
 // Summary is the text printed on stderr at the end of a run: counts by
 // status, then the run's traffic.
-func Summary(run Run, rs []Result) string {
-	t := TallyOf(rs)
-	return t.Summary(run)
-}
-
-// Summary is the text printed on stderr at the end of a run (see Summary).
 func (t *Tally) Summary(run Run) string {
 	var b strings.Builder
 	counts := t.Counts
