@@ -1,8 +1,6 @@
 package input
 
 import (
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -26,17 +24,7 @@ func sameAsWholeText(t *testing.T, path string, data []byte, got *File) {
 		t.Fatalf("read as a stream, refused whole: %v", err)
 	}
 	r := &Reader{file: f, src: src, state: fileState{now: testNow, seen: map[nameKey]int32{}}}
-	var rows []Row
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, row)
-	}
+	rows := nextAll(t, r)
 	r.Close()
 	want := *f
 	want.Rows = rows

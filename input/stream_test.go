@@ -15,6 +15,22 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// nextAll reads the rows r has left.
+func nextAll(t *testing.T, r *Reader) []Row {
+	t.Helper()
+	var rows []Row
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return rows
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
+	}
+}
+
 // readAll reads every row of path with a Reader.
 func readAll(t *testing.T, path string, opts Options) (*File, []Row) {
 	t.Helper()
@@ -27,17 +43,7 @@ func readAll(t *testing.T, path string, opts Options) (*File, []Row) {
 			t.Error(err)
 		}
 	}()
-	var rows []Row
-	for {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, row)
-	}
+	rows := nextAll(t, r)
 	if r.File().Rows != nil {
 		t.Errorf("Reader.File().Rows holds %d rows; it must stay nil", len(r.File().Rows))
 	}
