@@ -40,6 +40,9 @@ func (m *Main) deleteCommand(ctx context.Context, args []string) error {
 		fs.Usage()
 		return usagef("give either --input FILE or --name-prefix P")
 	}
+	if err := checkNamePrefix(fs, prefix); err != nil {
+		return err
+	}
 	if concurrency < 1 {
 		return usagef("--concurrency %d: use 1 or more", concurrency)
 	}

@@ -28,6 +28,9 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 		fs.Usage()
 		return usagef("--out is required")
 	}
+	if err := checkNamePrefix(fs, prefix); err != nil {
+		return err
+	}
 	switch ext := strings.ToLower(filepath.Ext(out)); ext {
 	case ".xlsx":
 	case ".csv":

@@ -42,6 +42,9 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 	if (resultsPath == "") == !fromTenant {
 		return usagef("give either --results FILE or --from-tenant")
 	}
+	if err := checkNamePrefix(fs, prefix); err != nil {
+		return err
+	}
 	if err := sf.check(); err != nil {
 		return err
 	}
@@ -119,9 +122,8 @@ func tenantResults(ctx context.Context, c *graph.Client, prefix string, log *slo
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}
 	var rs []results.Result
-	p := strings.ToLower(prefix)
 	for _, pr := range all {
-		if strings.HasPrefix(strings.ToLower(pr.DisplayName), p) {
+		if profile.HasNamePrefix(pr.DisplayName, prefix) {
 			r := results.Result{DisplayName: pr.DisplayName, ID: pr.ID, Status: results.Exists}
 			if known, why := pr.Known(); !known {
 				// Skipped for printing, never a failure: the tenant may

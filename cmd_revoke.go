@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/graph"
@@ -36,6 +35,9 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 	}
 	if (inPath == "") == (prefix == "") {
 		return usagef("give either --input FILE or --name-prefix P")
+	}
+	if err := checkNamePrefix(fs, prefix); err != nil {
+		return err
 	}
 	log, err := lf.logger(m.Stderr)
 	if err != nil {
@@ -88,12 +90,16 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 				rs = append(rs, results.Result{Row: w.row, DisplayName: w.name, Status: results.NotFound, ErrorMessage: "no profile with this name is in the tenant"})
 			}
 			for _, p := range ps {
-				rs = append(rs, results.Result{Row: w.row, DisplayName: p.DisplayName, ID: p.ID, TokenExpiration: p.TokenExpirationDateTime, Status: results.Planned})
+				r := results.Result{Row: w.row, DisplayName: p.DisplayName, ID: p.ID, TokenExpiration: p.TokenExpirationDateTime, Status: results.Planned}
+				if note := profile.MatchNote(w.name, p.DisplayName); note != "" {
+					r.Notes = append(r.Notes, note)
+				}
+				rs = append(rs, r)
 			}
 		}
 	} else {
 		for _, p := range all {
-			if strings.HasPrefix(profile.Key(p.DisplayName), strings.ToLower(prefix)) {
+			if profile.HasNamePrefix(p.DisplayName, prefix) {
 				rs = append(rs, results.Result{DisplayName: p.DisplayName, ID: p.ID, TokenExpiration: p.TokenExpirationDateTime, Status: results.Planned})
 			}
 		}

@@ -247,8 +247,11 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	default:
 		return usagef("--on-exists %q: use skip, update, create or fail", onExists)
 	}
-	if prune && strings.TrimSpace(namePrefix) == "" {
+	if prune && namePrefix == "" {
 		return usagef("--prune needs --name-prefix P: pruning is limited to the profiles whose names start with P, never the whole tenant")
+	}
+	if err := checkNamePrefix(fs, namePrefix); err != nil {
+		return err
 	}
 	if !prune && (namePrefix != "" || yes || force) {
 		return usagef("--name-prefix, --yes and --force go with --prune")

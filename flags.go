@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/cliflag"
+	"github.com/enrollbatch/enrollbatch/profile"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
@@ -148,4 +149,18 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, usagef("--log-format %q: use text or json", l.format)
+}
+
+// checkNamePrefix refuses a --name-prefix that was given but is blank, in
+// every command that takes one: it would select every profile.
+func checkNamePrefix(fs *flag.FlagSet, prefix string) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "name-prefix" })
+	if !given {
+		return nil
+	}
+	if err := profile.CheckPrefix(prefix); err != nil {
+		return usagef("--name-prefix %q: %w", prefix, err)
+	}
+	return nil
 }

@@ -350,6 +350,9 @@ func newItem(idx int, row input.Row) *item {
 func (j *Job) classify(it *item, t *tenant, now time.Time) {
 	r, row := &it.r, &it.row
 	p, found := t.byName[profile.Key(row.DisplayName)]
+	if note := profile.MatchNote(row.DisplayName, p.DisplayName); found && note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	if r.Status == results.Invalid {
 		if found && j.OnExists == Skip && input.OnlyForNew(row.Problems) {
 			// Nothing of the row is sent: its past expiry does not

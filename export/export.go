@@ -46,10 +46,9 @@ func Fetch(ctx context.Context, c *graph.Client, prefix string) ([]profile.Profi
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}
-	p := strings.ToLower(prefix)
 	var out []profile.Profile
 	for _, pr := range all {
-		if strings.HasPrefix(strings.ToLower(pr.DisplayName), p) {
+		if profile.HasNamePrefix(pr.DisplayName, prefix) {
 			out = append(out, pr)
 		}
 	}

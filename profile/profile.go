@@ -8,7 +8,6 @@
 package profile
 
 import (
-	"strings"
 	"time"
 )
 
@@ -150,13 +149,6 @@ func Writable() []Property {
 func Lookup(name string) (Property, bool) {
 	p, ok := byName[name]
 	return p, ok
-}
-
-// Key normalises a display or property name for comparison: lower case
-// with surrounding space trimmed. Two profiles whose keys are equal have the
-// same name as far as the job is concerned.
-func Key(displayName string) string {
-	return strings.ToLower(strings.TrimSpace(displayName))
 }
 
 // MimeContent is Graph's mimeContent: a typed, base64-encoded blob.

@@ -81,14 +81,16 @@ func Plan(all []profile.Profile, names []Name, prefix string, keep map[string]bo
 			}
 			for _, p := range ps {
 				add(n.Row, n.Extras, p)
+				if note := profile.MatchNote(n.DisplayName, p.DisplayName); note != "" {
+					rs[len(rs)-1].Notes = append(rs[len(rs)-1].Notes, note)
+				}
 			}
 		}
 		return rs
 	}
-	lp := strings.ToLower(prefix)
 	var under []profile.Profile
 	for _, p := range all {
-		if strings.HasPrefix(strings.ToLower(p.DisplayName), lp) && !keep[profile.Key(p.DisplayName)] {
+		if profile.HasNamePrefix(p.DisplayName, prefix) && !keep[profile.Key(p.DisplayName)] {
 			under = append(under, p)
 		}
 	}

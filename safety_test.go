@@ -1,0 +1,116 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// This file holds the tests of what enrollbatch never does: delete,
+// revoke or overwrite what the user did not mean, or lose the record of
+// what it did. Each drives the built binary against the simulator.
+
+var tokenEnv = []string{"GRAPH_ACCESS_TOKEN=t"}
+
+// writeFile writes content to name in a new temporary folder and returns
+// its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// tenantNames lists the names of the simulator's profiles, sorted.
+func tenantNames(s *sim.Server) []string {
+	var names []string
+	for _, p := range s.Profiles() {
+		names = append(names, p.DisplayName)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestLookAlikeNamesAreTheSameName: a tenant's "Café Kasse 1" written with a
+// combining accent and "Café Kasse 2" with a no-break space are the names a
+// person types in the sheet: prune keeps them, run does not create them
+// again, and delete and revoke find them, each with a note.
+func TestLookAlikeNamesAreTheSameName(t *testing.T) {
+	const (
+		decomposed = "Cafe\u0301 Kasse 1"
+		nbsp       = "Caf\u00e9\u00a0Kasse 2"
+	)
+	sheet := writeFile(t, "cafe.csv", "displayName\nCafé Kasse 1\nCafé Kasse 2\n")
+
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	s.Seed(decomposed, nbsp, "Café Kasse 3")
+	out := t.TempDir()
+	code, stdout, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", sheet, "--out", out, "--rate", "0",
+		"--prune", "--name-prefix", "Café Kasse", "--yes")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got, want := tenantNames(s), []string{decomposed, nbsp}; !slices.Equal(got, want) {
+		t.Errorf("tenant holds %q, want %q (only Café Kasse 3 pruned, nothing created)", got, want)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	for _, r := range rs {
+		if r.Row == 0 {
+			continue
+		}
+		if r.Status != results.Exists || !strings.Contains(strings.Join(r.Notes, " "), "after Unicode normalization") {
+			t.Errorf("row %d %q: %s, notes %q; want exists with a normalization note", r.Row, r.DisplayName, r.Status, r.Notes)
+		}
+	}
+
+	for _, cmd := range []string{"delete", "revoke"} {
+		code, stdout, stderr = run(t, tokenEnv, cmd, "--graph-url", url, "--input", sheet, "--dry-run", "--out", t.TempDir())
+		if code != 0 || strings.Contains(stdout, "not in the tenant") || strings.Count(stdout, "would ") != 2 {
+			t.Errorf("%s --dry-run exit %d, want both profiles found:\n%s\n%s", cmd, code, stdout, stderr)
+		}
+	}
+}
+
+// TestOneNamePrefixRule: every command that takes --name-prefix refuses a
+// blank one, and none of them trims the tenant's names.
+func TestOneNamePrefixRule(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	s.Seed("Kasse 1", " Kasse 9", "Kassel 2")
+	sheet := writeFile(t, "k.csv", "displayName\nKasse 1\n")
+	for _, args := range [][]string{
+		{"delete", "--dry-run"},
+		{"revoke", "--dry-run"},
+		{"export", "--out", filepath.Join(t.TempDir(), "x.csv")},
+		{"qr", "--from-tenant", "--out", filepath.Join(t.TempDir(), "x.pdf")},
+		{"run", "--input", sheet, "--prune", "--dry-run", "--out", t.TempDir()},
+	} {
+		for _, blank := range []string{" ", "\u00a0"} {
+			a := append(slices.Clone(args), "--graph-url", url, "--name-prefix", blank)
+			code, _, stderr := run(t, tokenEnv, a...)
+			if code != 2 || !strings.Contains(stderr, "empty or only spaces") {
+				t.Errorf("%s with the prefix %q: exit %d, want 2 and the blank-prefix error:\n%s", args[0], blank, code, stderr)
+			}
+		}
+	}
+	// No command selects " Kasse 9" for the prefix "Kasse".
+	for _, cmd := range []string{"delete", "revoke"} {
+		code, stdout, stderr := run(t, tokenEnv, cmd, "--graph-url", url, "--name-prefix", "Kasse", "--dry-run")
+		if code != 0 || strings.Contains(stdout, " Kasse 9") || !strings.Contains(stdout, "Kasse 1") || !strings.Contains(stdout, "Kassel 2") {
+			t.Errorf("%s --name-prefix Kasse exit %d:\n%s\n%s", cmd, code, stdout, stderr)
+		}
+	}
+	export := filepath.Join(t.TempDir(), "e.csv")
+	if code, _, stderr := run(t, tokenEnv, "export", "--graph-url", url, "--name-prefix", "Kasse", "--out", export); code != 0 {
+		t.Fatalf("export exit %d\n%s", code, stderr)
+	}
+	if b, _ := os.ReadFile(export); strings.Contains(string(b), " Kasse 9") {
+		t.Errorf("export selected \" Kasse 9\":\n%s", b)
+	}
+}
