@@ -18,6 +18,9 @@ type gateway struct {
 	limit  int
 	window time.Duration
 	log    []time.Time
+	// from liftAt on (when set), the window allows lifted requests
+	liftAt time.Time
+	lifted int
 	// bucket mode (rate > 0)
 	rate   float64
 	burst  float64
@@ -57,11 +60,15 @@ func (g *gateway) arrive(now time.Time) (bool, time.Duration) {
 			i++
 		}
 		g.log = append(g.log[i:], now)
-		if len(g.log) <= g.limit {
+		limit := g.limit
+		if !g.liftAt.IsZero() && !now.Before(g.liftAt) {
+			limit = g.lifted
+		}
+		if len(g.log) <= limit {
 			g.accepted = append(g.accepted, now)
 			return true, 0
 		}
-		wait = g.log[len(g.log)-g.limit].Add(g.window).Sub(now)
+		wait = g.log[len(g.log)-limit].Add(g.window).Sub(now)
 	}
 	g.throttled++
 	return false, time.Duration(math.Ceil(wait.Seconds())) * time.Second
@@ -269,48 +276,31 @@ func TestBudgetLearnsAnUnknownLowerLimit(t *testing.T) {
 	}
 }
 
-func TestBudgetRecoversWhenTheOtherAppStops(t *testing.T) {
-	fc := NewFakeClock(epoch0)
-	p := New(Config{WriteBudget: 100, Adaptive: true, Clock: fc})
-	// 20 writes accepted in a burst, the 21st throttled with the window's
-	// Retry-After: the budget is learned.
-	var last Ticket
-	for i := 0; i < 21; i++ {
-		tk, err := p.WaitWrite(context.Background())
-		if err != nil {
-			t.Fatal(err)
+// learnTwenty drives p, with a write budget of 100 and --rate 5 or none,
+// through what teaches it a budget of 20: twice, a window apart, 20 writes
+// accepted 250 ms apart and the 21st refused with the window's Retry-After.
+func learnTwenty(t *testing.T, fc *FakeClock, p *Pacer) {
+	t.Helper()
+	for round := range 2 {
+		var last Ticket
+		for i := 0; i < 21; i++ {
+			fc.Advance(250 * time.Millisecond)
+			tk, err := p.WaitWrite(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i < 20 {
+				p.Succeeded(tk)
+			}
+			last = tk
 		}
-		if i < 20 {
-			p.Succeeded(tk)
+		fc.Advance(50 * time.Millisecond)
+		p.Throttled(last, 16*time.Second)
+		if got, want := p.Stats().WriteBudget, []int{100, 20}[round]; got != want {
+			t.Fatalf("write budget %d after refusal %d, want %d", got, round+1, want)
 		}
-		last = tk
+		fc.Advance(16 * time.Second)
 	}
-	fc.Advance(50 * time.Millisecond)
-	p.Throttled(last, 20*time.Second)
-	if got := p.Stats().WriteBudget; got != 20 {
-		t.Fatalf("write budget %d after the 429, want 20 (what the service accepted)", got)
-	}
-	// The other app stops: every request succeeds from now on, and the
-	// budget climbs back to 100, a twentieth at a time.
-	fc.Advance(21 * time.Second)
-	prev := 20
-	for step := 0; step < 400 && p.Stats().WriteBudget < 100; step++ {
-		fc.Advance(5 * time.Second)
-		tk, err := p.WaitWrite(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.Succeeded(tk)
-		b := p.Stats().WriteBudget
-		if b > prev+max(1, prev/20) {
-			t.Fatalf("budget jumped from %d to %d", prev, b)
-		}
-		prev = b
-	}
-	if got := p.Stats().WriteBudget; got != 100 {
-		t.Fatalf("write budget %d after quiet time, want back at 100", got)
-	}
-	t.Logf("recovered to 100 after %v", fc.Now().Sub(epoch0))
 }
 
 func TestBudgetAgainstATokenBucket(t *testing.T) {
@@ -385,24 +375,8 @@ func TestBudgetRaiseKeepsTheTokensOfWaiters(t *testing.T) {
 	const rate = 5.0
 	fc := NewFakeClock(epoch0)
 	p := New(Config{Rate: rate, WriteBudget: 100, Adaptive: true, Clock: fc})
-	var last Ticket
-	for i := 0; i < 21; i++ {
-		fc.Advance(250 * time.Millisecond)
-		tk, err := p.WaitWrite(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i < 20 {
-			p.Succeeded(tk)
-		}
-		last = tk
-	}
-	fc.Advance(50 * time.Millisecond)
-	p.Throttled(last, 16*time.Second)
-	if got := p.Stats().WriteBudget; got != 20 {
-		t.Fatalf("write budget %d after the 429, want 20", got)
-	}
-	fc.Advance(45 * time.Second) // two quiet windows: the next success raises
+	learnTwenty(t, fc, p)
+	fc.Advance(45 * time.Second) // quiet windows: the next success probes
 	var mu sync.Mutex
 	var sent []time.Time
 	w := startWorkers(t, fc, 8, func(ctx context.Context, i int) {
@@ -499,14 +473,13 @@ func TestBudgetMarginShrinksToTheRoundTrip(t *testing.T) {
 }
 
 func TestBudgetRaiseRefusedGoesBack(t *testing.T) {
-	// A budget of 20 was learned; two quiet windows later a success raises
-	// it to 21, and the 21st write of the window is refused. A sliding
-	// window that is just full answers with a short Retry-After when its
-	// oldest request is about to leave, or a long one when it is not: the
-	// refusal is the raise's fault either way, so the budget goes back to 20
-	// and the rate stays. A request sent before the raise does not blame it
-	// (and with no requests in the window before it, the rate has nothing
-	// to estimate from either).
+	// A budget of 20 was learned; a quiet window later a success probes
+	// 21, and the 21st write of the window is refused. A sliding window
+	// that is just full answers with a short Retry-After when its oldest
+	// request is about to leave, or a long one when it is not: the refusal
+	// is the probe's either way, so the budget goes back to 20 and the rate
+	// stays. A request sent before the probe does not blame it, and a short
+	// Retry-After from a service that counts a window does not cut the rate.
 	tests := []struct {
 		name       string
 		retryAfter time.Duration
@@ -532,21 +505,13 @@ func TestBudgetRaiseRefusedGoesBack(t *testing.T) {
 				}
 				return tk
 			}
-			var last Ticket
-			for i := 0; i < 21; i++ {
-				last = send()
-				if i < 20 {
-					p.Succeeded(last)
-				}
-			}
-			fc.Advance(50 * time.Millisecond)
-			p.Throttled(last, 16*time.Second)
+			learnTwenty(t, fc, p)
 			fc.Advance(45 * time.Second)
 			var window []Ticket
 			for i := 0; i < 20; i++ {
 				tk := send()
 				fc.Advance(50 * time.Millisecond)
-				p.Succeeded(tk) // the first raises the budget
+				p.Succeeded(tk) // the first probes 21
 				window = append(window, tk)
 			}
 			if st := p.Stats(); st.WriteBudget != 21 || st.BudgetRaises != 1 {

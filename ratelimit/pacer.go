@@ -105,10 +105,15 @@ type Config struct {
 	// requests of any kind, writes included; 0 means no budget of that kind.
 	// Intune documents 100 writes and 1000 requests per 20 s per app and
 	// tenant. A budget is spent as soon as requests are ready, and never
-	// more in any window. When Adaptive is set, a 429 that says the window
-	// is full sooner than the budget allows (another app of the tenant may
-	// be using part of it) lowers the budget to what the service accepted,
-	// and the budget recovers after BudgetRecoverAfter without throttling.
+	// more in any window. When Adaptive is set, a budget is lowered only on
+	// evidence that persists: the service refusing twice, at a similar count
+	// of the job's requests in its window, half a window to three windows
+	// apart (another app of the tenant may be using part of the window). One
+	// refusal only pauses the job until its Retry-After, since the window
+	// may be full of requests another client sent just before. A lowered
+	// budget is probed after BudgetRecoverAfter without throttling, and
+	// comes back in full once the service accepts the probe (see
+	// evidence.go).
 	WriteBudget   int
 	RequestBudget int
 	// BudgetWindow is the sliding window of the budgets (default 20 s).
@@ -120,9 +125,9 @@ type Config struct {
 	// service before its answer came back, so a request sent a window
 	// after that answer arrives at least a window after it did.
 	BudgetMargin time.Duration
-	// BudgetRecoverAfter is the quiet time (no throttling, no budget change)
-	// after which a learned budget grows by a twentieth, at least 1 (default two
-	// budget windows; longer after raises that were throttled back).
+	// BudgetRecoverAfter is the quiet time (no throttling) after which a
+	// learned budget is probed one request higher (default one budget
+	// window); each refused probe doubles it, up to twice its start.
 	BudgetRecoverAfter time.Duration
 	// Clock is the source of time (default the wall clock).
 	Clock Clock
@@ -249,9 +254,8 @@ func New(cfg Config) *Pacer {
 	p.budgetSpan = p.budgetWindow + margin
 	p.budgetMargin = margin
 	if p.budgetRecover <= 0 {
-		p.budgetRecover = 2 * p.budgetWindow
+		p.budgetRecover = p.budgetWindow
 	}
-	p.budgetQuiet = p.budgetRecover
 	p.probeQuiet = 3 * p.recoverAfter
 	p.writes, p.reqs = p.maxWrites, p.maxRequests
 	p.rate = p.configured
