@@ -16,6 +16,15 @@ const (
 	OpDelete                // DELETE one profile
 	OpOther                 // an unknown path or a method the path does not allow
 	OpPatch                 // PATCH one profile
+
+	OpListScopeTags       // GET /deviceManagement/roleScopeTags
+	OpGetScopeTag         // GET /deviceManagement/roleScopeTags/{id}
+	OpListGroups          // GET /groups (with $filter)
+	OpGetGroup            // GET /groups/{id}
+	OpListGroupOwners     // GET /groups/{id}/owners
+	OpSetDeviceGroup      // POST …/{id}/setEnrollmentTimeDeviceMembershipTarget
+	OpRetrieveDeviceGroup // POST …/{id}/retrieveEnrollmentTimeDeviceMembershipTarget
+	OpClearDeviceGroup    // POST …/{id}/clearEnrollmentTimeDeviceMembershipTarget
 )
 
 // String names the kind.
@@ -37,6 +46,22 @@ func (o Op) String() string {
 		return "delete"
 	case OpPatch:
 		return "patch"
+	case OpListScopeTags:
+		return "listRoleScopeTags"
+	case OpGetScopeTag:
+		return "getRoleScopeTag"
+	case OpListGroups:
+		return "listGroups"
+	case OpGetGroup:
+		return "getGroup"
+	case OpListGroupOwners:
+		return "listGroupOwners"
+	case OpSetDeviceGroup:
+		return "setEnrollmentTimeDeviceMembershipTarget"
+	case OpRetrieveDeviceGroup:
+		return "retrieveEnrollmentTimeDeviceMembershipTarget"
+	case OpClearDeviceGroup:
+		return "clearEnrollmentTimeDeviceMembershipTarget"
 	}
 	return "other"
 }

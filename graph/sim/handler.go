@@ -31,6 +31,9 @@ func parseRoute(r *http.Request) route {
 	rt := route{method: r.Method}
 	i := strings.Index(strings.ToLower(p), collectionSegment)
 	if i < 0 {
+		if d, ok := parseDirectoryRoute(r, scheme); ok {
+			return d
+		}
 		rt.op = OpOther
 		rt.bad = errorf(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '%s'.", lastSegment(p))
 		return rt
@@ -83,6 +86,18 @@ func parseRoute(r *http.Request) route {
 		case "revoketoken":
 			if r.Method == http.MethodPost {
 				rt.op = OpRevokeToken
+			}
+		case "setenrollmenttimedevicemembershiptarget":
+			if r.Method == http.MethodPost {
+				rt.op = OpSetDeviceGroup
+			}
+		case "retrieveenrollmenttimedevicemembershiptarget":
+			if r.Method == http.MethodPost {
+				rt.op = OpRetrieveDeviceGroup
+			}
+		case "clearenrollmenttimedevicemembershiptarget":
+			if r.Method == http.MethodPost {
+				rt.op = OpClearDeviceGroup
 			}
 		default:
 			rt.op = OpOther
@@ -191,6 +206,20 @@ func (s *Server) countLocked(x *exchange) {
 		st.Deletes++
 	case OpPatch:
 		st.Patches++
+	case OpListScopeTags, OpGetScopeTag:
+		st.ScopeTagReads++
+	case OpListGroups:
+		st.GroupLists++
+	case OpGetGroup:
+		st.GroupGets++
+	case OpListGroupOwners:
+		st.OwnerLists++
+	case OpSetDeviceGroup:
+		st.SetTargets++
+	case OpRetrieveDeviceGroup:
+		st.RetrieveTargets++
+	case OpClearDeviceGroup:
+		st.ClearTargets++
 	}
 	if s.insideLocked(x.arrived) {
 		st.InsideRetryAfter++
@@ -270,6 +299,8 @@ func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
 			rep := s.errorReply(x, errorf(st, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."))
 			rep.header = map[string]string{"WWW-Authenticate": `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}
 			return rep, nil
+		case http.StatusForbidden:
+			return s.errorReply(x, forbiddenFor(x.rt.op)), nil
 		default:
 			code, msg := defaultError(st)
 			return s.errorReply(x, errorf(st, code, "%s", msg)), nil
@@ -277,6 +308,9 @@ func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
 	}
 	if x.rt.bad != nil {
 		return s.errorReply(x, x.rt.bad), nil
+	}
+	if s.granted != nil && !s.grantedAny(required(x.rt.op, x.r.Method)) {
+		return s.errorReply(x, forbiddenFor(x.rt.op)), nil
 	}
 	overAll, freeAll := s.all.add(x.arrived)
 	var overW bool
@@ -335,6 +369,22 @@ func (s *Server) dispatch(x *exchange, f *Fault) reply {
 		return s.remove(x)
 	case OpPatch:
 		return s.patch(x)
+	case OpListScopeTags:
+		return s.listScopeTags(x)
+	case OpGetScopeTag:
+		return s.getScopeTag(x)
+	case OpListGroups:
+		return s.listGroups(x)
+	case OpGetGroup:
+		return s.getGroup(x)
+	case OpListGroupOwners:
+		return s.listOwners(x)
+	case OpSetDeviceGroup:
+		return s.setTargets(x)
+	case OpRetrieveDeviceGroup:
+		return s.retrieveTargets(x)
+	case OpClearDeviceGroup:
+		return s.clearTargets(x)
 	}
 	return s.errorReply(x, errorf(http.StatusBadRequest, "BadRequest", "Unsupported request."))
 }

@@ -354,6 +354,10 @@ func (s *Server) create(x *exchange, f *Fault) reply {
 	setDefaults(p)
 
 	s.mu.Lock()
+	if id, bad := s.unknownTagLocked(p.RoleScopeTagIDs); bad {
+		s.mu.Unlock()
+		return s.errorReply(x, unknownTag(x.rt.base+x.rt.path[len(x.rt.path)-len(collectionSegment):], id))
+	}
 	if s.keyCount[profile.Key(p.DisplayName)] > 0 {
 		s.stats.Duplicates++
 	}
@@ -562,8 +566,14 @@ func (s *Server) patch(x *exchange) reply {
 		s.mu.Unlock()
 		return s.errorReply(x, aerr)
 	}
-	r.p.LastModifiedDateTime = now
 	old := &s.recs[i]
+	if !slices.Equal(r.p.RoleScopeTagIDs, old.p.RoleScopeTagIDs) {
+		if id, bad := s.unknownTagLocked(r.p.RoleScopeTagIDs); bad {
+			s.mu.Unlock()
+			return s.errorReply(x, unknownTag(x.itemURL(x.rt.id), id))
+		}
+	}
+	r.p.LastModifiedDateTime = now
 	if r.p.DisplayName != old.p.DisplayName {
 		s.keyCount[profile.Key(old.p.DisplayName)]--
 		s.keyCount[profile.Key(r.p.DisplayName)]++
@@ -584,4 +594,11 @@ func (s *Server) patch(x *exchange) reply {
 	// page's example shows.
 	doc := obj{{"@odata.context", x.metadata() + "/$entity"}}
 	return jsonReply(http.StatusOK, append(doc, s.entity(&r, nil, viewCreated)...))
+}
+
+// unknownTag is the service's refusal of a roleScopeTagIds entry that
+// names no tag of the tenant: Intune's error document, its reason in
+// CustomApiErrorPhrase, like the other refusals of a body's values.
+func unknownTag(url, id string) *apiError {
+	return intuneError(http.StatusBadRequest, "BadRequest", url, "Role scope tag with id '"+id+"' does not exist")
 }

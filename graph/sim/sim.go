@@ -13,6 +13,17 @@
 // profile), DELETE (204), createToken and revokeToken. Duplicate display names are
 // allowed, as the real service allows them; Stats and Profiles show them.
 //
+// Around the profiles it models what the job reads to turn names into ids:
+// Intune's role scope tags (GET /deviceManagement/roleScopeTags, with the
+// Default tag "0" every tenant has), Entra ID's groups with their owners
+// (GET /groups with $filter on displayName, /groups/{id} and
+// /groups/{id}/owners), and a profile's enrollment-time device group
+// (the set, retrieve and clear EnrollmentTimeDeviceMembershipTarget
+// actions, validated against the groups). Seed them with Options
+// (ScopeTags, Groups), the Seed methods, or a JSON seed file (LoadTenant).
+// Once tags are seeded, creates and updates refuse roleScopeTagIds that
+// name no tag. Options.Granted models an app that lacks a permission.
+//
 // The simulator is mount-agnostic: any path ending in
 // /deviceManagement/androidDeviceOwnerEnrollmentProfiles is the collection, so
 // a client whose Graph URL is http://127.0.0.1:PORT/beta reaches it.
@@ -117,6 +128,30 @@ type Options struct {
 	// it. qrCodeImage always draws the JSON, and other modes always get
 	// JSON content.
 	Content string
+
+	// ScopeTags are the tenant's role scope tags besides Default (id "0",
+	// which every tenant has and which is always there). Giving any, or
+	// setting CheckScopeTags, makes creates and updates refuse
+	// roleScopeTagIds naming no tag, as the service does. Without either,
+	// any id is accepted: the tenant's tags are then not modelled, which
+	// keeps sheets with made-up tag ids working against a bare simulator.
+	ScopeTags []ScopeTag
+	// CheckScopeTags turns the check of roleScopeTagIds on with only the
+	// Default tag (see ScopeTags).
+	CheckScopeTags bool
+	// Groups are the tenant's Entra groups, with their owners.
+	Groups []Group
+	// Granted, when not nil, are the permissions the caller's token
+	// carries (e.g. "DeviceManagementConfiguration.ReadWrite.All",
+	// "Group.Read.All"). A request needing none of them is answered 403
+	// with the service's message: Intune's names the permissions, Entra's
+	// ("Insufficient privileges to complete the operation.") does not. An
+	// owners listing without Application.Read.All (or Directory.Read.All)
+	// returns service principals with only @odata.type and id, and without
+	// User.Read.All (or User.ReadBasic.All, Directory.Read.All) users the
+	// same way, as Graph does ("limited information returned for
+	// inaccessible member objects"). Nil grants everything.
+	Granted []string
 }
 
 // Forms of qrCodeContent for Options.Content.
@@ -149,6 +184,13 @@ type Stats struct {
 	Failed504        int         // random 504s answered after a create
 	Dropped          int         // connections closed without a response (random or injected)
 	Injected         int         // requests answered by an injected fault or the hook
+	ScopeTagReads    int         // GETs of /deviceManagement/roleScopeTags (each page) or one tag
+	GroupLists       int         // GETs of /groups (each page)
+	GroupGets        int         // GETs of one group
+	OwnerLists       int         // GETs of a group's owners (each page)
+	SetTargets       int         // setEnrollmentTimeDeviceMembershipTarget actions
+	RetrieveTargets  int         // retrieveEnrollmentTimeDeviceMembershipTarget actions
+	ClearTargets     int         // clearEnrollmentTimeDeviceMembershipTarget actions
 	Status           map[int]int // responses by status code
 }
 
@@ -172,6 +214,12 @@ type Server struct {
 	bodies    [][]byte // raw bodies of processed creates
 	patches   []Patch  // bodies of processed PATCHes
 	stats     Stats
+
+	tags      []ScopeTag     // role scope tags, Default first
+	checkTags bool           // refuse roleScopeTagIds naming no tag
+	groups    []Group        // Entra groups, in the order added
+	groupByID map[string]int // lower-cased group id -> index in groups
+	granted   map[string]bool
 }
 
 // announcement is a Retry-After told to a client: delivered at from, it
@@ -187,6 +235,7 @@ type record struct {
 	lower        string // strings.ToLower(displayName), for $filter
 	wifiPassword string
 	deleted      bool
+	targets      []string // enrollment-time device membership targets (group ids)
 }
 
 // New returns a simulator with the given options, an empty tenant and
@@ -216,17 +265,33 @@ func New(opts Options) *Server {
 	if opts.Content == "" {
 		opts.Content = ContentJSON
 	}
-	return &Server{
-		opts:     opts,
-		byID:     make(map[string]int),
-		byName:   make(map[string][]int),
-		keyCount: make(map[string]int),
-		all:      window{limit: opts.Limit, size: opts.Window},
-		writes:   window{limit: opts.WriteLimit, size: opts.WriteWindow},
-		bucket:   bucket{rate: opts.BucketRate, burst: float64(max(opts.BucketBurst, 1))},
-		dice:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x656e726f6c6c)),
-		stats:    Stats{Status: make(map[int]int)},
+	s := &Server{
+		opts:      opts,
+		byID:      make(map[string]int),
+		byName:    make(map[string][]int),
+		keyCount:  make(map[string]int),
+		all:       window{limit: opts.Limit, size: opts.Window},
+		writes:    window{limit: opts.WriteLimit, size: opts.WriteWindow},
+		bucket:    bucket{rate: opts.BucketRate, burst: float64(max(opts.BucketBurst, 1))},
+		dice:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x656e726f6c6c)),
+		stats:     Stats{Status: make(map[int]int)},
+		tags:      []ScopeTag{DefaultScopeTag},
+		checkTags: opts.CheckScopeTags || len(opts.ScopeTags) > 0,
+		groupByID: make(map[string]int),
 	}
+	for _, t := range opts.ScopeTags {
+		s.addTagLocked(t)
+	}
+	for _, g := range opts.Groups {
+		s.addGroupLocked(g)
+	}
+	if opts.Granted != nil {
+		s.granted = make(map[string]bool, len(opts.Granted))
+		for _, p := range opts.Granted {
+			s.granted[strings.ToLower(strings.TrimSpace(p))] = true
+		}
+	}
+	return s
 }
 
 // Stats returns a copy of the counters.
