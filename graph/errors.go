@@ -123,6 +123,10 @@ type AuthError struct {
 	Err    *Error // the response that ended it; nil when the sign-in itself failed
 	SignIn error  // the sign-in failure, when no token could be had
 	Why    string // what to do next
+	// Permission is the permission a 403 says the app lacks (Permission
+	// for the profiles, PermissionGroups or PermissionScopeTags for the
+	// name lookups); "" for other failures.
+	Permission string
 }
 
 func (e *AuthError) Error() string {
@@ -156,7 +160,7 @@ func IsAuth(err error) bool {
 const Permission = "DeviceManagementConfiguration.ReadWrite.All"
 
 func forbidden(e *Error) *AuthError {
-	return &AuthError{Err: e, Why: "the app lacks permission: grant the application permission " + Permission + " to the app registration and give admin consent"}
+	return &AuthError{Err: e, Permission: Permission, Why: "the app lacks permission: grant the application permission " + Permission + " to the app registration and give admin consent"}
 }
 
 func unauthorized(e *Error) *AuthError {
