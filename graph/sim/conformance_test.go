@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -147,6 +148,25 @@ func TestDocExamplesDecode(t *testing.T) {
 				t.Fatalf("not JSON: %v\n%s", err, ex.body)
 			}
 			switch {
+			case strings.HasSuffix(ex.page, "-setenrollmenttimedevicemembershiptarget.md") && ex.kind == "request":
+				// The client's body must have the documented key paths
+				// and JSON types, nested ones included.
+				got, want := shapeOf(t, clientSetBody(t)), shapeOfValue(doc)
+				if !maps.Equal(got, want) {
+					t.Errorf("the client sends %v, the page shows %v", got, want)
+				}
+				return
+			case strings.HasSuffix(ex.page, "-setenrollmenttimedevicemembershiptarget.md"),
+				strings.HasSuffix(ex.page, "-retrieveenrollmenttimedevicemembershiptarget.md"):
+				// The documented result, as the client reads it: it
+				// succeeded (validationSucceeded true, the code that is
+				// always there notwithstanding) for the one target.
+				set := strings.Contains(ex.page, "-set")
+				res, err := clientReadsResult(t, ex.body, set)
+				if err != nil || !res.Succeeded || !slices.Equal(res.GroupIDs(), []string{"Target Id value"}) {
+					t.Errorf("the client reads %+v, %v", res, err)
+				}
+				return
 			case strings.HasSuffix(ex.page, "-createtoken.md"):
 				// {"tokenValidityInSeconds": 6}: the client's body must
 				// have the same keys and types.
@@ -172,9 +192,54 @@ func TestDocExamplesDecode(t *testing.T) {
 			checkDecoded(t, p, ex.kind)
 		})
 	}
-	if n < 7 {
-		t.Errorf("found %d JSON examples, want the representation, create and update requests and responses, get, list and createToken", n)
+	if n < 10 {
+		t.Errorf("found %d JSON examples, want the representation, create and update requests and responses, get, list, createToken, "+
+			"and the setEnrollmentTimeDeviceMembershipTarget request and response and the retrieve response", n)
 	}
+}
+
+// clientSetBody is the body graph.Client.SetDeviceGroup sends.
+func clientSetBody(t *testing.T) []byte {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		body []byte
+	)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		body = b
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"value":{"validationSucceeded":true,"enrollmentTimeDeviceMembershipTargetValidationStatuses":[]}}`)
+	}))
+	defer hs.Close()
+	c := &graph.Client{BaseURL: hs.URL + "/beta", HTTP: hs.Client()}
+	if err := c.SetDeviceGroup(context.Background(), "a8d0245e-245e-a8d0-5e24-d0a85e24d0a8", "Target Id value"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return body
+}
+
+// clientReadsResult serves a documented result to graph.Client's set (when
+// set) or retrieve and returns what the client made of it.
+func clientReadsResult(t *testing.T, doc []byte, set bool) (graph.TargetResult, error) {
+	t.Helper()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(doc)
+	}))
+	defer hs.Close()
+	c := &graph.Client{BaseURL: hs.URL + "/beta", HTTP: hs.Client()}
+	const id = "a8d0245e-245e-a8d0-5e24-d0a85e24d0a8"
+	if set {
+		if err := c.SetDeviceGroup(context.Background(), id, "Target Id value"); err != nil {
+			return graph.TargetResult{}, err
+		}
+	}
+	return c.RetrieveDeviceGroup(context.Background(), id)
 }
 
 // checkDecoded checks a profile decoded from a documented example.
@@ -409,6 +474,47 @@ func TestSimulatorAnswersAsDocumented(t *testing.T) {
 		t.Fatalf("update: status %d, documented %d: %s", r.status, updResp.status, r.body)
 	}
 	compareShape(t, shapeOf(t, r.body), shapeOf(t, updResp.body), nil)
+
+	// The enrollment-time device group: set answers the documented result
+	// (the page's placeholder targetId replaced by a group that passes),
+	// retrieve reads it back in the same shape, clear answers 204.
+	group := e.sim.SeedGroups(sim.Group{DisplayName: "Kiosks", SecurityEnabled: true, Owners: []sim.Owner{sim.IntuneProvisioningClient()}})[0]
+	setReq := find(t, exs, "-setenrollmenttimedevicemembershiptarget", "request")
+	setResp := find(t, exs, "-setenrollmenttimedevicemembershiptarget", "response")
+	if setReq.method != http.MethodPost {
+		t.Errorf("set: documented method %s", setReq.method)
+	}
+	body := bytes.ReplaceAll(setReq.body, []byte("Target Id value"), []byte(group.ID))
+	r = e.do(http.MethodPost, e.coll+"/"+id+"/setEnrollmentTimeDeviceMembershipTarget", "", body)
+	if r.status != setResp.status {
+		t.Fatalf("set: status %d, documented %d: %s", r.status, setResp.status, r.body)
+	}
+	compareShape(t, shapeOf(t, r.body), shapeOf(t, setResp.body), nil)
+	if groups, _ := e.sim.DeviceGroups(id); !slices.Equal(groups, []string{group.ID}) {
+		t.Errorf("set: the profile's groups are %v", groups)
+	}
+	retrReq := find(t, exs, "-retrieveenrollmenttimedevicemembershiptarget", "request")
+	retrResp := find(t, exs, "-retrieveenrollmenttimedevicemembershiptarget", "response")
+	if retrReq.method != http.MethodPost || retrReq.body != nil {
+		t.Errorf("retrieve: documented %s with %d bytes", retrReq.method, len(retrReq.body))
+	}
+	r = e.do(http.MethodPost, e.coll+"/"+id+"/retrieveEnrollmentTimeDeviceMembershipTarget", "", nil)
+	if r.status != retrResp.status {
+		t.Fatalf("retrieve: status %d, documented %d: %s", r.status, retrResp.status, r.body)
+	}
+	compareShape(t, shapeOf(t, r.body), shapeOf(t, retrResp.body), nil)
+	if !strings.Contains(string(r.body), group.ID) {
+		t.Errorf("retrieve does not name the group: %s", r.body)
+	}
+	clearReq := find(t, exs, "-clearenrollmenttimedevicemembershiptarget", "request")
+	clearResp := find(t, exs, "-clearenrollmenttimedevicemembershiptarget", "response")
+	r = e.do(clearReq.method, e.coll+"/"+id+"/clearEnrollmentTimeDeviceMembershipTarget", "", clearReq.body)
+	if r.status != clearResp.status || len(r.body) != 0 || clearResp.body != nil {
+		t.Errorf("clear: status %d with %d bytes, documented %d with no body", r.status, len(r.body), clearResp.status)
+	}
+	if groups, _ := e.sim.DeviceGroups(id); len(groups) != 0 {
+		t.Errorf("clear left %v", groups)
+	}
 
 	// createToken, revokeToken and delete: the documented status, no body.
 	for _, c := range []struct {
