@@ -264,3 +264,17 @@ func TestSetDeviceGroupAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownScopeTagOnCreate shows the service's refusal of a tag id
+// that does not exist as the client reports it.
+func TestUnknownScopeTagOnCreate(t *testing.T) {
+	_, c := tenantClient(t, sim.Options{})
+	_, _, err := c.Create(context.Background(), map[string]any{"displayName": "Kiosk", "roleScopeTagIds": []string{"0", "99"}})
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Status != 400 || ge.Readable() != "Role scope tag with id '99' does not exist" || ge.Transient() {
+		t.Errorf("create with an unknown tag: %v", err)
+	}
+	if _, _, err := c.Create(context.Background(), map[string]any{"displayName": "Kiosk", "roleScopeTagIds": []string{"0", "21"}}); err != nil {
+		t.Errorf("create with known tags: %v", err)
+	}
+}
