@@ -28,7 +28,8 @@ type budgetState struct {
 	budgetCuts             int
 	budgetRaises           int
 
-	learnState // what lowers a budget and how it recovers (evidence.go)
+	learnState  // what lowers a budget and how it recovers (evidence.go)
+	earlierRuns // sends of earlier runs of the tenant (record.go)
 }
 
 // budgetDelayLocked returns how long a request of the kind must wait at now
@@ -71,6 +72,11 @@ func (p *Pacer) roomAtLocked(now time.Time, writesOnly bool, budget, pending int
 		}
 		if end := s.at.Add(s.span); end.After(now) {
 			ends = append(ends, end)
+		}
+	}
+	for _, e := range p.earlier {
+		if e.until.After(now) && (e.write || !writesOnly) {
+			ends = append(ends, e.until)
 		}
 	}
 	for range pending {

@@ -123,7 +123,13 @@ func runJob(t *testing.T, g *gateway, cfg Config, rows, workers int, latency tim
 	fc := NewFakeClock(epoch0)
 	cfg.Clock = fc
 	cfg.Adaptive = true
-	p := New(cfg)
+	return runJobOn(t, fc, New(cfg), g, rows, workers, latency)
+}
+
+// runJobOn is runJob with a pacer p on the fake clock fc.
+func runJobOn(t *testing.T, fc *FakeClock, p *Pacer, g *gateway, rows, workers int, latency time.Duration) jobRun {
+	t.Helper()
+	start := fc.Now()
 	var mu sync.Mutex
 	next := 0
 	w := startWorkers(t, fc, workers, func(ctx context.Context, i int) {
@@ -154,7 +160,7 @@ func runJob(t *testing.T, g *gateway, cfg Config, rows, workers int, latency tim
 		}
 	})
 	w.run()
-	return jobRun{start: epoch0, accepted: g.accepted, throttled: g.throttled, early: g.early, stats: p.Stats()}
+	return jobRun{start: start, accepted: g.accepted, throttled: g.throttled, early: g.early, stats: p.Stats()}
 }
 
 // intuneBudget is the command line's default: 100 writes and 1000 requests

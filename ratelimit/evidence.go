@@ -90,7 +90,7 @@ func similar(a, b int) bool {
 // ownInWindowLocked counts the job's own requests (writes only, for the
 // write budget) that the service still counted in its window when t arrived:
 // those sent less than a budget window before t, throttled or not (the
-// service counts both).
+// service counts both), and those of earlier runs still counting then.
 func (p *Pacer) ownInWindowLocked(t Ticket, writesOnly bool) int {
 	n := 0
 	from := t.Sent.Add(-p.budgetWindow)
@@ -103,6 +103,11 @@ func (p *Pacer) ownInWindowLocked(t Ticket, writesOnly bool) int {
 			continue
 		}
 		n++
+	}
+	for _, e := range p.earlier {
+		if e.until.After(t.Sent) && (e.write || !writesOnly) {
+			n++
+		}
 	}
 	return n
 }

@@ -24,11 +24,21 @@ type waiter struct {
 // or when the rate or a budget is cut, gives its reservation up and waits
 // again under the new terms, so a pause holds every waiter. When a pause
 // ends, the waiters leave one by one, spaced by the bucket, not all at once.
-func (p *Pacer) Wait(ctx context.Context) (Ticket, error) { return p.wait(ctx, false) }
+func (p *Pacer) Wait(ctx context.Context) (Ticket, error) { return p.waitAndRecord(ctx, false) }
 
 // WaitWrite is Wait for a write (POST, PATCH, DELETE): it also waits for
 // room in the write budget, and the request counts against both budgets.
-func (p *Pacer) WaitWrite(ctx context.Context) (Ticket, error) { return p.wait(ctx, true) }
+func (p *Pacer) WaitWrite(ctx context.Context) (Ticket, error) { return p.waitAndRecord(ctx, true) }
+
+// waitAndRecord is wait, and then the periodic save of the cross-run record
+// (see Remember), outside the pacer's lock.
+func (p *Pacer) waitAndRecord(ctx context.Context, write bool) (Ticket, error) {
+	t, err := p.wait(ctx, write)
+	if err == nil {
+		p.saveRecordIfDue()
+	}
+	return t, err
+}
 
 func (p *Pacer) wait(ctx context.Context, write bool) (Ticket, error) {
 	for {
