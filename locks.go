@@ -9,14 +9,20 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/auth"
 	"github.com/enrollbatch/enrollbatch/lock"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
 )
 
 // runLocks are the two locks a run holds from before its first request to
 // after its outputs are written: one for its output folder, one for its
-// tenant.
-type runLocks struct{ folder, tenant *lock.Lock }
+// tenant. While the tenant's is held, the run keeps the record of what it
+// sent in the last 20 s beside it, for the next run of the tenant.
+type runLocks struct {
+	folder, tenant *lock.Lock
+	saveRecord     func()
+}
 
 func (l *runLocks) release() {
+	l.saveRecord()
 	l.tenant.Release()
 	l.folder.Release()
 }
@@ -48,7 +54,11 @@ func (m *Main) takeLocks(ctx context.Context, lockPath, out string, c *conn, cf 
 		folder.Release()
 		return nil, &usageError{err}
 	}
-	return &runLocks{folder: folder, tenant: tl}, nil
+	save := func() {}
+	if !cf.simulate { // the built-in simulator starts with an empty window
+		save = c.pacer.Remember(ratelimit.RecordPath(path))
+	}
+	return &runLocks{folder: folder, tenant: tl, saveRecord: save}, nil
 }
 
 // tenantOf names the Graph host and tenant a run works on: the tenant from
