@@ -3,27 +3,23 @@ package input
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/gocarina/gocsv"
 )
 
 // openCSV opens a CSV file: UTF-8 with or without a byte order mark,
 // UTF-16 with or without one, or Windows-1252 (see decodeText), the
-// delimiter detected from the header line, RFC 4180 quoting, LF or CRLF
-// line ends. It reads the header row; the records after it are parsed one
-// by one as the rows are asked for. A plain UTF-8 file (the common case,
-// see plainUTF8) is parsed as it is read from disk; any other is decoded
-// whole first (see parseCSV). Records are decoded by gocsv over an
-// encoding/csv reader set up here, so headers are matched by this package
-// (case- and spacing-insensitive) rather than by gocsv's exact struct tags,
-// and no global gocsv setting is touched.
+// delimiter detected from the header line, LF or CRLF line ends. It reads
+// the header row; the records after it are parsed one by one as the rows
+// are asked for. A plain UTF-8 file (the common case, see plainUTF8) is
+// parsed as it is read from disk; any other is decoded whole first (see
+// parseCSV). Records are split by recordReader, which reads quotes as
+// Excel does and stops at a record whose quoting leaves its end in doubt,
+// so no record is ever lost or merged into another.
 func openCSV(path string) (*File, rowSource, error) {
 	plain, err := plainUTF8(path)
 	if err != nil {
@@ -168,56 +164,53 @@ func newCSVRows(path string, head []byte, body io.Reader, skip func(n int)) (*Fi
 	}
 	f.Delimiter = delim
 
-	r := csv.NewReader(body)
-	r.Comma = delim
-	r.FieldsPerRecord = -1 // ragged rows are reported per row
-	r.TrimLeadingSpace = delim != '\t'
-	r.ReuseRecord = true // every field is copied into a cell
-	dec := gocsv.NewSimpleDecoderFromCSVReader(r)
-
-	header, err := dec.GetCSVRow()
+	r := newRecordReader(body, delim)
+	header, _, err := r.read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil, errors.New("the file is empty; row 1 must hold the headers, e.g. displayName")
 	}
 	if err != nil {
+		var qe *quoteError
+		if errors.As(err, &qe) {
+			qe.shift(lineOffset)
+		}
 		return nil, nil, fmt.Errorf("header row: %w", err)
 	}
 	width := len(header)
 	if err := f.setHeaders(header, columnNumber); err != nil {
 		return nil, nil, err
 	}
-	return f, &csvRows{path: path, r: r, dec: dec, lineOffset: lineOffset, width: width, headers: len(f.Headers), delim: delim}, nil
+	return f, &csvRows{path: path, r: r, lineOffset: lineOffset, width: width, headers: len(f.Headers), delim: delim, names: f.Headers}, nil
 }
 
 type csvRows struct {
 	file       io.Closer // the open file, when the rows are parsed as it is read
 	path       string
-	r          *csv.Reader
-	dec        gocsv.SimpleDecoder
-	lineOffset int  // lines before the header row (a "sep=" line)
-	width      int  // fields in the header row
-	headers    int  // fields with a header (trailing empty ones dropped)
-	delim      rune // for messages
+	r          *recordReader
+	lineOffset int      // lines before the header row (a "sep=" line)
+	width      int      // fields in the header row
+	headers    int      // fields with a header (trailing empty ones dropped)
+	delim      rune     // for messages
+	names      []string // the headers, for messages
 }
 
+// next returns the next record that is not blank. A record whose quoting
+// cannot be read (see recordReader) is an error that ends the file: the
+// records after it cannot be told apart with certainty.
 func (s *csvRows) next() (rawRow, error) {
 	for {
-		rec, err := s.dec.GetCSVRow()
+		rec, line, err := s.r.read()
 		if errors.Is(err, io.EOF) {
 			return rawRow{}, io.EOF
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return rawRow{}, err
+			var qe *quoteError
+			if errors.As(err, &qe) {
+				qe.shift(s.lineOffset)
+				return rawRow{}, errors.New(qe.describe(s.fieldName))
 			}
-			line := pe.StartLine + s.lineOffset
-			return rawRow{line: line, problems: []Problem{{
-				File: s.path, Row: line,
-				Message: fmt.Sprintf("the record cannot be read (%v); a quote inside a value must be doubled and the whole value quoted", pe.Err),
-			}}}, nil
+			return rawRow{}, err
 		}
-		line, _ := s.r.FieldPos(0)
 		rr := rawRow{line: line + s.lineOffset, cells: make([]cell, len(rec))}
 		for i, v := range rec {
 			rr.cells[i] = cell{text: strings.TrimSpace(v)}
@@ -237,10 +230,18 @@ func (s *csvRows) next() (rawRow, error) {
 	}
 }
 
+// fieldName names a field for messages: its number and header.
+func (s *csvRows) fieldName(i int) string {
+	if i < len(s.names) && s.names[i] != "" {
+		return fmt.Sprintf("%s (%s)", columnNumber(i), s.names[i])
+	}
+	return columnNumber(i)
+}
+
 // close lets go of the text, and closes the file when it is read as a
 // stream.
 func (s *csvRows) close() error {
-	s.r, s.dec = nil, nil
+	s.r = nil
 	if s.file != nil {
 		err := s.file.Close()
 		s.file = nil
@@ -260,6 +261,19 @@ func firstValue(cells []cell, i int) int {
 		}
 	}
 	return -1
+}
+
+// delimOne names one delimiter for messages: "a comma".
+func delimOne(d rune) string {
+	switch d {
+	case ',':
+		return "a comma"
+	case ';':
+		return "a semicolon"
+	case '\t':
+		return "a tab"
+	}
+	return fmt.Sprintf("the delimiter %q", d)
 }
 
 // delimName names a delimiter for messages.

@@ -30,7 +30,10 @@ const saveAsUTF8 = `in Excel, use File > Save As > "CSV UTF-8 (Comma delimited) 
 // the name of the encoding it was read in, and a notice for the file's
 // warnings when that encoding was a guess (Windows-1252). It never replaces
 // a character: a file that cannot be read without loss is refused with a
-// message naming the line and saying how to save the file as UTF-8.
+// message naming the line and saying how to save the file as UTF-8. Only a
+// file without a single character written in UTF-8 is read as
+// Windows-1252: one with both is refused at its first byte that is not
+// UTF-8.
 func decodeText(data []byte) (text []byte, enc, notice string, err error) {
 	utf8BOM := bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 	switch {
@@ -56,8 +59,18 @@ func decodeText(data []byte) (text []byte, enc, notice string, err error) {
 		return data, encUTF8, "", nil
 	}
 	if utf8BOM {
-		line := 1 + bytes.Count(data[:invalidUTF8At(data)], []byte("\n"))
-		return nil, "", "", fmt.Errorf("line %d: the file starts with a UTF-8 byte order mark but holds bytes that are not UTF-8; it may be damaged or pieced together from files in different encodings: %s", line, saveAsUTF8)
+		bad := invalidUTF8At(data)
+		return nil, "", "", fmt.Errorf("%s: the file starts with a UTF-8 byte order mark but byte 0x%02X there is not UTF-8; the file may be damaged or pieced together from files in different encodings: %s",
+			bytePlace(data, bad), data[bad], saveAsUTF8)
+	}
+	// Text with a character written in UTF-8 is UTF-8 text: read as
+	// Windows-1252, each of its accented letters would turn into two
+	// ("Café" into "CafÃ©"), and a name would reach the tenant wrongly. So
+	// a byte that is not UTF-8 in it is refused, wherever it is.
+	if at := utf8MultiByteAt(data); at >= 0 {
+		bad := invalidUTF8At(data)
+		return nil, "", "", fmt.Errorf("%s: byte 0x%02X is not UTF-8, but the file is UTF-8 (line %d has a character written in UTF-8), so it cannot be read safely in any one encoding; it may have been pieced together from files saved in different encodings. Correct the character there in a text editor and save the file as UTF-8, or save the list again from its workbook: %s",
+			bytePlace(data, bad), data[bad], lineAt(data, at), saveAsUTF8)
 	}
 	text, err = decodeWindows1252(data)
 	if err != nil {
@@ -78,6 +91,40 @@ func invalidUTF8At(data []byte) int {
 		i += n
 	}
 	return len(data)
+}
+
+// utf8MultiByteAt returns the offset of the first character written in
+// UTF-8 with more than one byte (a valid sequence), or -1.
+func utf8MultiByteAt(data []byte) int {
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r != utf8.RuneError || n > 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// lineAt is the 1-based line of byte offset i.
+func lineAt(data []byte, i int) int { return 1 + bytes.Count(data[:i], []byte("\n")) }
+
+// bytePlace names where byte offset i is for a person: "line 4, column 9
+// (byte 12 of the line)". The column counts the UTF-8 characters before it
+// in its line, as an editor does.
+func bytePlace(data []byte, i int) string {
+	start := bytes.LastIndexByte(data[:i], '\n') + 1
+	col := 1
+	for j := start; j < i; {
+		_, n := utf8.DecodeRune(data[j:i])
+		j += n
+		col++
+	}
+	return fmt.Sprintf("line %d, column %d (byte %d of the line)", lineAt(data, i), col, i-start+1)
 }
 
 // utf16ByNULs recognises UTF-16 without a byte order mark: in text whose

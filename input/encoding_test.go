@@ -122,7 +122,7 @@ func TestDecodeText(t *testing.T) {
 		{name: "a byte Windows-1252 does not define", in: []byte("displayName\nA\nB \x81\n"), wantErr: "line 3: the file is not UTF-8, and byte 0x81 is not a character in Windows-1252"},
 		{name: "Windows-1250 Polish (ł reads as ³)", in: []byte("displayName\nWroc\xb3aw\n"), wantErr: `line 2: the file is not UTF-8, and read as Windows-1252 (Western European) it would have '³' between two letters ("c³a")`},
 		{name: "Windows-1251 Cyrillic", in: []byte("displayName\n\xcc\xee\xf1\xea\xe2\xe0 \xf1\xea\xeb\xe0\xe4\n"), wantErr: "11 of its 22 letters would be accented"},
-		{name: "UTF-8 BOM but not UTF-8", in: []byte("\xEF\xBB\xBFdisplayName\nok\nM\xfcnchen\n"), wantErr: "line 3: the file starts with a UTF-8 byte order mark but holds bytes that are not UTF-8"},
+		{name: "UTF-8 BOM but not UTF-8", in: []byte("\xEF\xBB\xBFdisplayName\nok\nM\xfcnchen\n"), wantErr: "line 3, column 2 (byte 2 of the line): the file starts with a UTF-8 byte order mark but byte 0xFC there is not UTF-8"},
 		{name: "UTF-16 with an odd number of bytes", in: cat([]byte{0xFF, 0xFE}, utf16le("displayName\n"), []byte{'A'}), wantErr: "ends in the middle of a character"},
 		{name: "UTF-16 with a lone surrogate", in: cat([]byte{0xFF, 0xFE}, utf16le("displayName\nA\n"), []byte{0x3D, 0xD8, 'B', 0}), wantErr: "line 3: the file is UTF-16 but holds a broken character (lone surrogate 0xD83D)"},
 		{name: "UTF-16 with a lone low surrogate", in: cat(utf16be("displayName\n"), []byte{0xDC, 0x00}), wantErr: "line 2: the file is UTF-16 but holds a broken character (lone surrogate 0xDC00)"},

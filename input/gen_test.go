@@ -4,26 +4,55 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// The .xlsx files under testdata and samples are committed; this flag
-// rebuilds them: go test ./input -update
-var update = flag.Bool("update", false, "rewrite the generated .xlsx files in testdata and ../samples")
+// The generated files under testdata and samples are committed; this flag
+// rebuilds them: go test ./input -update, or only some of them with
+// -only testdata/quoting.csv,testdata/refused/two-sheets.xlsx
+var (
+	update = flag.Bool("update", false, "rewrite the generated files in testdata and ../samples")
+	only   = flag.String("only", "", "with -update, rewrite only these files (comma-separated paths)")
+)
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if *update {
+		wanted := func(path string) bool {
+			return *only == "" || slices.Contains(strings.Split(*only, ","), path)
+		}
 		for path, gen := range map[string]func() (*excelize.File, error){
 			"testdata/friendly.xlsx":   genFriendly,
 			"../samples/profiles.xlsx": genSamples,
 		} {
+			if !wanted(path) {
+				continue
+			}
 			wb, err := gen()
 			if err == nil {
 				err = wb.SaveAs(path)
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "generate %s: %v\n", path, err)
+				os.Exit(1)
+			}
+		}
+		for path, gen := range fixtures {
+			if !wanted(path) {
+				continue
+			}
+			data, err := gen()
+			if err == nil {
+				err = os.MkdirAll(filepath.Dir(path), 0o755)
+			}
+			if err == nil {
+				err = os.WriteFile(path, data, 0o644)
 			}
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "generate %s: %v\n", path, err)

@@ -29,10 +29,16 @@ import (
 )
 
 // Problem is one thing wrong with the input, naming file, row and column.
+//
+// A row whose name could not be read (an empty cell, a formula with no
+// saved value, a spreadsheet error, a control character, bytes that are
+// not text) always has a Problem whose Column is "displayName", whatever
+// the header says ("Display Name"), and its Row.DisplayName is empty; see
+// Row.NameUnknown.
 type Problem struct {
 	File    string // the input file as given to Read
 	Row     int    // row number a person sees; 0 for the file as a whole
-	Column  string // property name, or the header as written; may be empty
+	Column  string // property name (e.g. "displayName"), or the header of an extra column as written; may be empty
 	Message string // what is wrong and what to do about it
 	// ForNew marks a problem that matters only when the row's values are
 	// sent (a token expiry in the past): a row whose profile already
@@ -81,7 +87,10 @@ type Row struct {
 	// Line is the row number a person sees: the sheet row in XLSX, the line
 	// where the record starts in CSV (blank lines count).
 	Line int
-	// DisplayName is the profile name, trimmed.
+	// DisplayName is the profile name, trimmed, and otherwise exactly as
+	// given (an invisible character in it is kept, with a note). It is
+	// empty when the name could not be read: then Problems has one with
+	// Column "displayName" saying why (see NameUnknown).
 	DisplayName string
 	// Description is the description, trimmed.
 	Description string
@@ -97,9 +106,11 @@ type Row struct {
 	Extras []string
 	// Problems lists every problem found in the row; empty means valid.
 	Problems []Problem
-	// Notes are things worth telling about a valid row: a value accepted
-	// with a caveat the documentation gives. They go into the result's
-	// notes.
+	// Notes are things worth telling about a row that do not make it
+	// invalid: a value accepted with a caveat the documentation gives, a
+	// name holding an invisible character, a value read as another (an
+	// admin-center word as its enum value). Each starts with the property
+	// name. They go into the result's notes.
 	Notes []string
 	// WifiOff says Body's configureWifi false was filled in because the
 	// row has no Wi-Fi values (the service's default is true): a new
@@ -125,6 +136,14 @@ func (r *Row) Given() map[string]any {
 
 // Valid reports whether the row has no problems.
 func (r *Row) Valid() bool { return len(r.Problems) == 0 }
+
+// NameUnknown reports whether the row's displayName could not be read:
+// the cell is empty, holds a formula with no saved value or an error, or
+// a value that is not a valid name. Such a row always has a Problem on
+// "displayName". A caller that acts on the names a file does not list (a
+// prune) must not go ahead when any row's name is unknown: that row's
+// profile would look absent from the file.
+func (r *Row) NameUnknown() bool { return r.DisplayName == "" }
 
 // File is an input file, read and validated.
 type File struct {
@@ -152,7 +171,10 @@ type File struct {
 
 // Options tune Read and Open.
 type Options struct {
-	// Sheet is the XLSX sheet to read; empty means the first visible sheet.
+	// Sheet is the XLSX sheet to read (the exact name, or else the name in
+	// any case; hidden sheets too). Empty means the workbook's only visible
+	// sheet: a workbook with more than one visible sheet is refused, with
+	// an error listing them, rather than read in part.
 	Sheet string
 	// Now is the clock that token expiries are checked against; default
 	// time.Now.
@@ -166,9 +188,12 @@ var ErrNoDisplayName = errors.New("no displayName column")
 // Read reads and validates the CSV or XLSX file at path (chosen by the
 // extension), holding every row in File.Rows. It returns an error only when
 // the file cannot be used at all: unreadable, an unknown extension, no
-// header row or no displayName column, or a sheet that does not exist. The
-// error names the path. To read a large file without holding its rows, use
-// Open and Reader.Next, which give the same rows.
+// header row or no displayName column, a sheet that does not exist, no
+// sheet named for a workbook with several visible sheets, or a part of it
+// that cannot be read (a damaged workbook, a CSV record whose quotes leave
+// its end in doubt): it never returns part of a file. The error names the
+// path. To read a large file without holding its rows, use Open and
+// Reader.Next, which give the same rows.
 func Read(path string, opts Options) (*File, error) {
 	r, err := Open(path, opts)
 	if err != nil {

@@ -38,8 +38,9 @@ var errClosed = errors.New("the reader is closed")
 // Open opens the CSV or XLSX file at path (chosen by the extension) and
 // reads its header row. It fails, with the same errors as Read, when the
 // file cannot be used at all: unreadable, an unknown extension, no header
-// row or no displayName column, or a sheet that does not exist. The error
-// names the path. The clock opts.Now is read once, here: every row is
+// row or no displayName column, a sheet that does not exist, or no sheet
+// named for a workbook with several visible sheets. The error names the
+// path. The clock opts.Now is read once, here: every row is
 // checked against the same instant.
 func Open(path string, opts Options) (*Reader, error) {
 	var (
@@ -77,8 +78,10 @@ func (r *Reader) File() *File { return r.file }
 
 // Next returns the next non-blank row, with every problem Read would put on
 // it, or io.EOF after the last row. Any other error means the rest of the
-// file cannot be read (a damaged workbook); it names the path, and Next
-// returns it again on every later call.
+// file cannot be read (a damaged workbook, a CSV record whose quotes leave
+// its end in doubt); it names the path and the line, and Next returns it
+// again on every later call. The rows already returned are then not the
+// whole file: a caller must not act on the file as a whole (a prune).
 func (r *Reader) Next() (Row, error) {
 	if r.err != nil {
 		return Row{}, r.err

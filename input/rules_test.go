@@ -119,26 +119,33 @@ func TestTeamsOncePerFile(t *testing.T) {
 	}
 }
 
-// TestNamesThatLie checks that names with control, direction or
-// zero-width characters are refused, and other scripts are not.
+// TestNamesThatLie checks that names with control characters are refused,
+// that names with invisible format characters (zero-width, direction
+// controls) are read exactly as given with a note naming each character
+// and its position, as the tenant can hold such a name and export writes
+// it, and that other scripts pass without either.
 func TestNamesThatLie(t *testing.T) {
+	const kept = "; the name is kept exactly as given, as the tenant holds it, but it is not the same name as one that looks the same without it"
+	const direction = ", and a direction control can make the printed label read differently from the name"
 	tests := []struct {
-		name, problem string
+		name, problem, note string
 	}{
-		{"İzmir Depo", ""},
-		{"مستودع الرياض", ""},
-		{"東京 倉庫", ""},
-		{"Tab\there", "holds the control character U+0009"},
-		{"Esc\x1b[2J", "holds the control character U+001B"},
-		{"Bell\x07", "U+0007"},
-		{"C1\u0085next", "U+0085"},
-		{"Scan\u202Egnp.exe", "holds the invisible direction control U+202E"},
-		{"Embed\u202Atext", "U+202A"},
-		{"Isolate\u2066text\u2069", "U+2066"},
-		{"Zero\u200Bwidth", "holds the zero-width character U+200B"},
-		{"Joiner\u200Dx", "U+200D"},
-		{"Word\u2060joiner", "U+2060"},
-		{"B\uFEFFOM", "U+FEFF"},
+		{"İzmir Depo", "", ""},
+		{"مستودع الرياض", "", ""},
+		{"東京 倉庫", "", ""},
+		{"Tab\there", "holds the control character U+0009", ""},
+		{"Esc\x1b[2J", "holds the control character U+001B", ""},
+		{"Bell\x07", "U+0007", ""},
+		{"C1\u0085next", "U+0085", ""},
+		{"Zero\u200Bwidth\tand tab", "holds the control character U+0009", ""},
+		{"Scan\u202Egnp.exe", "", "displayName: holds the invisible character U+202E at position 5" + kept + direction},
+		{"Embed\u202Atext", "", "displayName: holds the invisible character U+202A at position 6" + kept + direction},
+		{"Isolate\u2066text\u2069", "", "displayName: holds the invisible characters U+2066 at position 8 and U+2069 at position 13" + kept + direction},
+		{"Zero\u200Bwidth", "", "displayName: holds the invisible character U+200B at position 5" + kept},
+		{"Joiner\u200Dx", "", "displayName: holds the invisible character U+200D at position 7" + kept},
+		{"Word\u2060joiner", "", "displayName: holds the invisible character U+2060 at position 5" + kept},
+		{"B\uFEFFOM", "", "displayName: holds the invisible character U+FEFF at position 2" + kept},
+		{"Zwei\u200B\u200BLeer", "", "displayName: holds the invisible characters U+200B at position 5 and U+200B at position 6" + kept},
 	}
 	var b strings.Builder
 	b.WriteString("displayName\n")
@@ -154,6 +161,16 @@ func TestNamesThatLie(t *testing.T) {
 		if tt.problem == "" {
 			if len(r.Problems) > 0 {
 				t.Errorf("%q: %v", tt.name, r.Problems)
+			}
+			if r.DisplayName != tt.name || r.Body["displayName"] != tt.name {
+				t.Errorf("%q: read as %q (body %q); want it exactly as given", tt.name, r.DisplayName, r.Body["displayName"])
+			}
+			var want []string
+			if tt.note != "" {
+				want = []string{tt.note}
+			}
+			if !reflect.DeepEqual(r.Notes, want) {
+				t.Errorf("%q: notes\n got %q\nwant %q", tt.name, r.Notes, want)
 			}
 			continue
 		}

@@ -69,6 +69,9 @@ func streamCases(t *testing.T) []struct {
 			t.Fatal(err)
 		}
 		for _, p := range paths {
+			if fi, err := os.Stat(p); err != nil || fi.IsDir() || refusedWhole[filepath.Base(p)] {
+				continue
+			}
 			cases = append(cases, tc{path: p})
 		}
 	}
@@ -92,8 +95,9 @@ func streamCases(t *testing.T) []struct {
 			"Rooms B,corporateOwnedAOSPUserAssociatedDevice,true,2092-12-02,Hull\n" +
 			"Kiosk,corporateOwnedAOSPUserlessDevice,,2027-03-02,\n" +
 			"ROOMS B,,,2020-01-01T00:00:00Z,\n",
-		// A "sep=" line, a bad quote, ragged rows and a stray value.
-		"ragged.csv":      "sep=;\r\ndisplayName;description\r\nA;\"open \"quote\" here\"\r\nB;ok;x\r\nC\r\n;;\r\nD;d;;;\r\n",
+		// A "sep=" line, a bare quote (an inch mark), ragged rows and a
+		// stray value.
+		"ragged.csv":      "sep=;\r\ndisplayName;description\r\nA;27\" monitor\r\nB;ok;x\r\nC\r\n;;\r\nD;d;;;\r\n",
 		"header-only.csv": "displayName,description\n",
 	} {
 		cases = append(cases, tc{path: write(name, content)})
@@ -114,12 +118,17 @@ func streamCases(t *testing.T) []struct {
 	wb.SetCellFormula("Profiles", "A2", `CONCAT("Site ",C2)`)
 	wb.SetSheetRow("Profiles", "A3", &[]any{"York scanners", nil, nil, nil, "stray"})
 	wb.SetSheetRow("Profiles", "A5", &[]any{"york SCANNERS", true, 42})
+	wb.SetActiveSheet(1) // excelize does not hide the active sheet
 	if err := wb.SetSheetVisible("Old", false); err != nil {
 		t.Fatal(err)
 	}
 	cases = append(cases, tc{path: saveWorkbook(t, wb, "hidden.xlsx")})
 	return cases
 }
+
+// refusedWhole names the files under testdata that Open refuses without
+// a sheet name: a workbook with several visible sheets.
+var refusedWhole = map[string]bool{"friendly.xlsx": true}
 
 // TestReaderMatchesRead checks that Open and Next give the rows and the
 // file metadata that Read gives, for every file the tests have.
@@ -202,6 +211,9 @@ func TestReadTwice(t *testing.T) {
 	for _, path := range []string{writeLargeCSV(t, 2500), writeLargeXLSX(t, 2500), "testdata/friendly.xlsx"} {
 		t.Run(filepath.Ext(path), func(t *testing.T) {
 			opts := Options{Now: func() time.Time { return largeNow }}
+			if filepath.Base(path) == "friendly.xlsx" {
+				opts.Sheet = "Rollout"
+			}
 			meta1, first := readAll(t, path, opts)
 			meta2, second := readAll(t, path, opts)
 			if !reflect.DeepEqual(meta1, meta2) {
@@ -309,7 +321,7 @@ func TestDamagedSheetStopsTheReader(t *testing.T) {
 // be called twice.
 func TestNextAfterClose(t *testing.T) {
 	for _, path := range []string{"testdata/tab.csv", "testdata/friendly.xlsx"} {
-		r, err := Open(path, Options{})
+		r, err := Open(path, Options{Sheet: map[string]string{"friendly.xlsx": "Rollout"}[filepath.Base(path)]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +367,7 @@ func TestCloseReleasesTheFile(t *testing.T) {
 	if _, ok := openCount(t, path); !ok {
 		t.Skip("no /proc/self/fd to count open files with")
 	}
-	r, err := Open(path, Options{})
+	r, err := Open(path, Options{Sheet: "Rollout"})
 	if err != nil {
 		t.Fatal(err)
 	}

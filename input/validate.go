@@ -39,7 +39,7 @@ type cell struct {
 }
 
 // unsavedFormula is the problem of a formula cell without a saved value.
-const unsavedFormula = "formula without a saved value: open and save the file in Excel"
+const unsavedFormula = "the cell holds a formula with no saved value: open the file in Excel and save it, so that the values are computed"
 
 // rawRow is one input record before validation.
 type rawRow struct {
@@ -164,10 +164,13 @@ func (f *File) validate(rr rawRow) Row {
 			continue
 		}
 		given[p.Name] = true
-		v, msg := convert(p, c)
+		v, msg, note := convert(p, c)
 		if msg != "" {
 			bad(p.Name, msg)
 			continue
+		}
+		if note != "" {
+			row.Notes = append(row.Notes, p.Name+": "+note)
 		}
 		row.Body[p.Name] = v
 		switch p.Name {
@@ -182,7 +185,9 @@ func (f *File) validate(rr rawRow) Row {
 			}
 		}
 	}
-	if !given["displayName"] && rr.cells != nil {
+	if !given["displayName"] {
+		// Also a row whose only values are right of the headers: every row
+		// without a DisplayName has a problem on displayName (see Row).
 		bad("displayName", "is empty; every profile needs a name")
 	}
 	f.crossCheck(&row, given, bad)
@@ -291,14 +296,36 @@ func shown(p profile.Property, s string) string {
 }
 
 // convert checks one non-empty cell against its property and returns the
-// JSON-ready value, or a message saying what is wrong.
-func convert(p profile.Property, c cell) (any, string) {
+// JSON-ready value, or a message saying what is wrong. A note says how an
+// accepted value was read when that is not plain from the cell (a word
+// the admin center uses, read as the value it stands for).
+func convert(p profile.Property, c cell) (v any, msg, note string) {
 	if c.typ == errorCell {
-		return nil, fmt.Sprintf("the cell holds the spreadsheet error %s; fix the formula or type the value", shown(p, c.text))
+		return nil, fmt.Sprintf("the cell holds the spreadsheet error %s; fix the formula or type the value", shown(p, c.text)), ""
 	}
 	if !utf8.ValidString(c.text) {
-		return nil, "is not valid UTF-8 text; save the file as \"CSV UTF-8\" or as .xlsx"
+		return nil, "is not valid UTF-8 text; save the file as \"CSV UTF-8\" or as .xlsx", ""
 	}
+	switch p.Kind {
+	case profile.Enum:
+		return convertEnum(p, c.text)
+	case profile.String:
+		if p.Name == "displayName" {
+			problem, note := checkName(c.text)
+			if problem != "" {
+				return nil, problem, ""
+			}
+			v, msg = convertValue(p, c)
+			return v, msg, note
+		}
+	}
+	v, msg = convertValue(p, c)
+	return v, msg, ""
+}
+
+// convertValue is convert for the kinds whose values are read as they
+// are written.
+func convertValue(p profile.Property, c cell) (any, string) {
 	switch p.Kind {
 	case profile.DateTime:
 		if c.typ == dateCell {
@@ -329,13 +356,6 @@ func convert(p profile.Property, c cell) (any, string) {
 			}
 		}
 		return nil, fmt.Sprintf("%s is not a boolean (use %s)", shown(p, c.text), boolForms)
-	case profile.Enum:
-		for _, v := range p.Values {
-			if strings.EqualFold(v, c.text) {
-				return v, ""
-			}
-		}
-		return nil, fmt.Sprintf("%s is not one of %s", shown(p, c.text), strings.Join(p.Values, ", "))
 	case profile.GUID:
 		if !guidPattern.MatchString(c.text) {
 			return nil, fmt.Sprintf("%s is not a GUID (use the form 00000000-0000-0000-0000-000000000000)", shown(p, c.text))
@@ -365,10 +385,6 @@ func convert(p profile.Property, c cell) (any, string) {
 			// IEEE 802.11: an SSID is at most 32 bytes.
 			if n := len(c.text); n > 32 {
 				return nil, fmt.Sprintf("is %d bytes long in UTF-8; a Wi-Fi network name is at most 32 bytes", n)
-			}
-		case "displayName":
-			if msg := profile.NameProblem(c.text); msg != "" {
-				return nil, msg
 			}
 		}
 		if n := utf8.RuneCountInString(c.text); p.MaxLen > 0 && n > p.MaxLen {
@@ -410,6 +426,48 @@ func convertInt(p profile.Property, c cell) (any, string) {
 		return nil, fmt.Sprintf("%s is out of range (use a whole number from %d to %d)", shown(p, c.text), lo, hi)
 	}
 	return int32(n), ""
+}
+
+// checkName refuses a name with a control character (profile.NameProblem)
+// and notes the invisible format characters in it, such as a zero-width
+// space (U+200B) or a direction mark: the tenant can hold such a name and
+// export writes it as it is, so it must read back unchanged, and a person
+// should know it is there.
+func checkName(s string) (problem, note string) {
+	var marks []string
+	direction := false
+	visible := s
+	pos := 0
+	for _, r := range s {
+		pos++
+		if unicode.Is(unicode.Cf, r) {
+			marks = append(marks, fmt.Sprintf("%U at position %d", r, pos))
+			direction = direction || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+		}
+	}
+	if len(marks) > 0 {
+		visible = strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.Cf, r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if msg := profile.NameProblem(visible); msg != "" {
+		return msg, ""
+	}
+	if len(marks) == 0 {
+		return "", ""
+	}
+	what := "the invisible character " + marks[0]
+	if len(marks) > 1 {
+		what = "the invisible characters " + strings.Join(marks[:len(marks)-1], ", ") + " and " + marks[len(marks)-1]
+	}
+	note = "holds " + what + "; the name is kept exactly as given, as the tenant holds it, but it is not the same name as one that looks the same without it"
+	if direction {
+		note += ", and a direction control can make the printed label read differently from the name"
+	}
+	return "", note
 }
 
 // parseDate accepts RFC 3339 with an offset, or YYYY-MM-DD as midnight UTC.

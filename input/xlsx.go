@@ -78,8 +78,8 @@ const (
 // boolean cell a boolean. The sheet's XML is streamed row by row as the
 // rows are asked for, so memory does not grow with the number of rows or
 // with how far to the right a stray value sits; only the shared strings and
-// the styles are held. Without a sheet name the first visible sheet is
-// read.
+// the styles are held. Without a sheet name the workbook's one visible
+// sheet is read; a workbook with several is refused (see Options.Sheet).
 func openXLSX(path, sheet string) (file *File, src rowSource, err error) {
 	var (
 		wb    *workbookPkg
@@ -125,20 +125,29 @@ func openXLSX(path, sheet string) (file *File, src rowSource, err error) {
 			return nil, nil, fmt.Errorf("no sheet named %q; the workbook has %s", sheet, quoteList(names))
 		}
 	} else {
-		var hidden []string
+		// Without --sheet, the workbook must leave no doubt: one visible
+		// sheet. Reading the first of several would silently leave out the
+		// rows of the others, and --prune would delete their profiles.
+		var visible, hidden []string
 		for i := range wb.sheets {
 			if s := &wb.sheets[i]; s.hidden {
 				hidden = append(hidden, s.name)
 			} else {
-				chosen = s
-				break
+				if chosen == nil {
+					chosen = s
+				}
+				visible = append(visible, s.name)
 			}
 		}
-		if chosen == nil {
-			return nil, nil, fmt.Errorf("every sheet is hidden (%s); unhide the sheet to read, or name it with --sheet", quoteList(names))
+		switch {
+		case chosen == nil:
+			return nil, nil, fmt.Errorf("every sheet is hidden (%s); unhide the sheet to read, or name it with --sheet", joinQuoted(names))
+		case len(visible) > 1:
+			return nil, nil, fmt.Errorf("the workbook has %d visible sheets, %s, and only one can be read; pass --sheet NAME to say which (e.g. --sheet %s)",
+				len(visible), joinQuoted(visible), shellQuote(visible[0]))
 		}
 		if len(hidden) > 0 {
-			warnings = append(warnings, fmt.Sprintf("read sheet %q, the first visible one; hidden sheet(s) %s skipped (name one with --sheet to read it)", chosen.name, quoteList(hidden)))
+			warnings = append(warnings, skippedHidden(hidden))
 		}
 	}
 	name := chosen.name
@@ -228,6 +237,9 @@ func (s *xlsxRows) next() (rr rawRow, err error) {
 				c.unsaved = true
 			case text != "" && s.typed[sc.col]:
 				c = s.wb.typedCell(sc, text)
+			case sc.typ == "e":
+				// An error value such as #NAME? is no name nor description.
+				c.typ = errorCell
 			}
 			rr.cells[sc.col] = c
 		}
@@ -379,14 +391,45 @@ func parseISOCell(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// quoteList formats names as "a", "b" and "c".
-func quoteList(names []string) string {
+// skippedHidden is the warning for hidden sheets left out: skipped hidden
+// sheet "Old" (name it with --sheet to read it).
+func skippedHidden(hidden []string) string {
+	if len(hidden) == 1 {
+		return fmt.Sprintf("skipped hidden sheet %q (name it with --sheet to read it)", hidden[0])
+	}
+	q := make([]string, len(hidden))
+	for i, n := range hidden {
+		q[i] = strconv.Quote(n)
+	}
+	return fmt.Sprintf("skipped %d hidden sheets: %s (name one with --sheet to read it)", len(hidden), strings.Join(q, ", "))
+}
+
+// joinQuoted formats names as "a", "b" and "c".
+func joinQuoted(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
 		q[i] = strconv.Quote(n)
 	}
 	if len(q) == 1 {
-		return "one sheet, " + q[0]
+		return q[0]
 	}
-	return "the sheets " + strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}
+
+// shellQuote quotes a sheet name for a command line when it needs it.
+func shellQuote(name string) string {
+	if name != "" && strings.IndexFunc(name, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
+	}) < 0 {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `\"`) + `"`
+}
+
+// quoteList formats names as one sheet, "a" or the sheets "a", "b" and "c".
+func quoteList(names []string) string {
+	if len(names) == 1 {
+		return "one sheet, " + strconv.Quote(names[0])
+	}
+	return "the sheets " + joinQuoted(names)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -102,8 +103,8 @@ func TestHiddenFirstSheetIsSkipped(t *testing.T) {
 	if f.Sheet != "Profiles" || len(f.Rows) != 1 || f.Rows[0].DisplayName != "Leeds scanners" {
 		t.Fatalf("read sheet %q rows %+v, want the first visible sheet Profiles", f.Sheet, f.Rows)
 	}
-	if len(f.Warnings) == 0 || !strings.Contains(f.Warnings[0], `"Old list"`) {
-		t.Errorf("warnings %q, want one naming the hidden sheet skipped", f.Warnings)
+	if want := []string{`skipped hidden sheet "Old list" (name it with --sheet to read it)`}; !reflect.DeepEqual(f.Warnings, want) {
+		t.Errorf("warnings %q, want %q", f.Warnings, want)
 	}
 	// Named, the hidden sheet is read.
 	f, err = Read(p, Options{Sheet: "Old list"})
