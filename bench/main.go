@@ -7,6 +7,9 @@
 //	go run ./bench                          # the pacing scenarios
 //	go run ./bench -scenario window -sizes 50,80,300,2000
 //	go run ./bench -scenario unknown -repeat 3
+//	go run ./bench -scenario backtoback -repeat 3 # 80 rows, then the 300-row sheet
+//	go run ./bench -scenario burst -repeat 3      # another app's 70 writes, then 150 rows
+//	go run ./bench -scenario lift -repeat 3       # 20 writes per 20 s for 2 minutes, then 100
 //	go run ./bench -scenario memory -repeat 3    # 10,000, 50,000 and 100,000 rows
 //	go run ./bench -scenario reprint -repeat 3   # 20,000 rows
 package main
@@ -49,7 +52,7 @@ func main() {
 	}
 	var (
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
-		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, faults, overhead, memory, reprint, pacing (window, unknown, bucket) or all")
+		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, burst, lift, faults, overhead, memory, reprint, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
 		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
 		repeat = flag.Int("repeat", 1, "runs of each scenario (of each size, for window)")
 	)
@@ -92,13 +95,30 @@ func (r simRun) perSecondAfter429() float64 {
 
 // recorder wraps the simulator to time what reached it.
 type recorder struct {
-	sim *sim.Server
-	mu  sync.Mutex
-	r   simRun
+	sim  *sim.Server
+	gate *limitGate // a limit in front of the simulator (nil: none)
+	mu   sync.Mutex
+	r    simRun
+	// every write that reached the service (the gate or the simulator),
+	// in arrival order, with its status: the windows count them all
+	writes []arrival
+}
+
+// arrival is a request as the service saw it.
+type arrival struct {
+	at     time.Time
+	status int
 }
 
 func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
+	write := r.Method != http.MethodGet && r.Method != http.MethodHead
+	if rc.gate != nil && rc.gate.refuse(w, r, now) {
+		rc.mu.Lock()
+		rc.writes = append(rc.writes, arrival{now, http.StatusTooManyRequests})
+		rc.mu.Unlock()
+		return
+	}
 	rc.mu.Lock()
 	if rc.r.firstReq.IsZero() {
 		rc.r.firstReq = now
@@ -113,6 +133,9 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	done := time.Now()
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	if write {
+		rc.writes = append(rc.writes, arrival{now, rec.status})
+	}
 	switch {
 	case rec.status == http.StatusTooManyRequests && rc.r.first429.IsZero():
 		rc.r.first429 = done
@@ -167,19 +190,49 @@ func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string)
 		return simRun{}, err
 	}
 	defer os.RemoveAll(dir)
-	in := filepath.Join(dir, "in.csv")
-	if err := writeInput(in, tag, rows); err != nil {
-		return simRun{}, err
-	}
 	rc, url, stop, err := serve(opts)
 	if err != nil {
 		return simRun{}, err
 	}
 	defer stop()
+	r, err := runOn(bin, dir, dir, tag, rows, rc, url, args...)
+	if err != nil {
+		return r, err
+	}
+	ok := 0
+	for _, res := range r.results {
+		if res.Status == results.Created && res.ID != "" {
+			ok++
+		}
+	}
+	if ok != rows || r.tenant != rows {
+		return r, fmt.Errorf("%d of %d rows created with an id, %d profiles in the tenant (stderr: %s)", ok, rows, r.tenant, tail(r.stderr))
+	}
+	return r, nil
+}
+
+// runOn runs enrollbatch run over rows rows named by tag against the
+// simulator rc serves at url, with HOME (where the tenant's lock and
+// window record live) at home and its files in a new folder under dir. The
+// recorder's timings start afresh; the simulator's stats are those of this
+// run.
+func runOn(bin, dir, home, tag string, rows int, rc *recorder, url string, args ...string) (simRun, error) {
+	dir, err := os.MkdirTemp(dir, "run")
+	if err != nil {
+		return simRun{}, err
+	}
+	in := filepath.Join(dir, "in.csv")
+	if err := writeInput(in, tag, rows); err != nil {
+		return simRun{}, err
+	}
+	rc.mu.Lock()
+	rc.r = simRun{}
+	rc.mu.Unlock()
+	rc.sim.ResetStats()
 	out := filepath.Join(dir, "out")
 	full := append([]string{"run", "--input", in, "--out", out, "--graph-url", url, "--progress", "never", "--log-format", "text"}, args...)
 	cmd, rssFile := measured(dir, bin, full...)
-	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=bench", "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=bench", "PATH=" + os.Getenv("PATH"), "HOME=" + home}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
@@ -196,19 +249,14 @@ func runBinary(bin, tmp, tag string, rows int, opts sim.Options, args ...string)
 	r.exit = cmd.ProcessState.ExitCode()
 	r.stderr = stderr.String()
 	r.stats = rc.sim.Stats()
+	if rc.gate != nil {
+		r.stats.InsideRetryAfter += rc.gate.insideCount()
+		r.stats.Throttled += rc.gate.refusedCount()
+	}
 	r.tenant = len(rc.sim.Profiles())
 	r.maxRSS = readRSS(rssFile)
 	if _, r.results, err = output.ReadWorkbook(filepath.Join(out, "results.xlsx")); err != nil {
 		return r, fmt.Errorf("read results: %w (stderr: %s)", err, tail(r.stderr))
-	}
-	ok := 0
-	for _, res := range r.results {
-		if res.Status == results.Created && res.ID != "" {
-			ok++
-		}
-	}
-	if ok != rows || r.tenant != rows {
-		return r, fmt.Errorf("%d of %d rows created with an id, %d profiles in the tenant (stderr: %s)", ok, rows, r.tenant, tail(r.stderr))
 	}
 	return r, nil
 }
@@ -429,7 +477,8 @@ func run(bin, which, sizes string, repeat int) error {
 		}
 	}
 	want := func(name string) bool {
-		return which == "all" || which == name || (which == "pacing" && (name == "window" || name == "unknown" || name == "bucket"))
+		pacing := name == "window" || name == "unknown" || name == "bucket" || name == "backtoback" || name == "burst" || name == "lift"
+		return which == "all" || which == name || (which == "pacing" && pacing)
 	}
 	parse := func(def string) ([]int, error) {
 		s := sizes
@@ -536,6 +585,9 @@ func run(bin, which, sizes string, repeat int) error {
 		if err := limitRuns("bucket", "a token bucket of 4 requests per second, bursts of 10, instead of a window; default flags", 300, opts, 4, 0.9, false); err != nil {
 			return err
 		}
+	}
+	if err := sharedWindow(bin, tmp, repeat, want, t); err != nil {
+		return err
 	}
 	if want("faults") {
 		opts := sim.Options{Fail503: 0.05, Fail504AfterCreate: 0.03, DropAfterCreate: 0.03, Seed: 7}
