@@ -4,18 +4,27 @@
 // retried (the batch decides that). It combines:
 //
 //   - a token bucket (golang.org/x/time/rate) at the configured rate, so the
-//     job as a whole never sends faster than --rate;
+//     job as a whole never sends faster than --rate (rate.go);
+//   - write and request budgets: never more than so many requests in any
+//     sliding window, spent as soon as requests are ready (budget.go); a
+//     budget is lowered only on evidence that persists and comes back once
+//     it is gone (evidence.go), and what earlier runs of the tenant sent in
+//     the window counts too (record.go);
 //   - a shared pause: after a response carrying Retry-After no request of the
 //     job leaves until that moment has passed, whichever worker got the answer;
-//     the pause is only ever extended, never shortened;
-//   - an adaptive rate: on throttling the rate is cut to just under the rate
-//     the service actually accepted, and it recovers slowly while the service
-//     stays quiet, so a job configured above the service's limit settles just
-//     under that limit instead of bouncing off it;
+//     the pause is only ever extended, never shortened (pause.go);
+//   - an adaptive rate: on throttling by a service that does not count a
+//     window (short Retry-After, none long lately) the rate is cut to just
+//     under the rate the service actually accepted, and it recovers slowly
+//     while the service stays quiet, so a job configured above the service's
+//     limit settles just under that limit instead of bouncing off it
+//     (rate.go);
 //   - exponential backoff with full jitter, for retries the service gave no
-//     Retry-After for.
+//     Retry-After for (backoff.go).
 //
-// All time comes from a Clock, so tests drive the pacer with a FakeClock.
+// Wait and Hold (wait.go) put these together; the record of recent sends
+// they count from is in sends.go. All time comes from a Clock, so tests
+// drive the pacer with a FakeClock.
 //
 // A worker sends each attempt of a request like this (the batch decides what
 // is retried and how often):
@@ -270,8 +279,11 @@ func New(cfg Config) *Pacer {
 // A retryAfter above zero extends the shared pause to now+retryAfter, unless
 // it already lasts longer: the pause is only ever extended.
 //
-// When the pacer is adaptive and t left after the last cut, the rate is cut to
-// 0.95 times the rate the service accepted: the requests let go in the
+// When the pacer is adaptive and t left after the last cut, the answer is
+// first one about the budgets (see evidence.go): a long Retry-After, or a
+// short one from a service that has shown it counts a window, only pauses
+// or teaches a budget, and leaves the rate alone. Otherwise the rate is cut
+// to 0.98 times the rate the service accepted: the requests let go in the
 // trailing Window before t was sent, less those already known to be
 // throttled, divided by the window (or by the time since the first request,
 // when that is shorter, but never by less than a second). The new rate is
