@@ -299,6 +299,11 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if scan.census.Rows == 0 {
 		return noRows(inPath)
 	}
+	if prune {
+		if err := scan.unnamedError(inPath); err != nil {
+			return err
+		}
+	}
 	for _, w := range file.Warnings {
 		if lf.format == "json" { // keep stderr one JSON object per line
 			log.Warn("input", "file", inPath, "warning", w)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
+	"github.com/enrollbatch/enrollbatch/results"
 )
 
 // TestInputChangedBetweenPasses saves the input again after the first
@@ -32,8 +34,17 @@ func TestInputChangedBetweenPasses(t *testing.T) {
 			_, err = f.WriteString("Till 99\n")
 			return err
 		}},
-		{"saved again, same size", func(p string) error {
-			return os.Chtimes(p, time.Now(), time.Now().Add(time.Hour))
+		{"edited, same size and time", func(p string) error {
+			// As cp -p, or a share with coarse times, leaves it.
+			fi, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			b, _ := os.ReadFile(p)
+			if err := os.WriteFile(p, bytes.Replace(b, []byte("Till 03"), []byte("Till 33"), 1), 0o600); err != nil {
+				return err
+			}
+			return os.Chtimes(p, fi.ModTime(), fi.ModTime())
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,6 +72,22 @@ func TestInputChangedBetweenPasses(t *testing.T) {
 			}
 			if n := len(s.Profiles()); n != 0 {
 				t.Errorf("%d profiles created from a file that changed", n)
+			}
+			// Every row of the file ends in the record, not_attempted.
+			var got []results.Result
+			for r, err := range rec.source() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, *r)
+			}
+			if len(got) < 5 {
+				t.Fatalf("%d rows recorded, want every row of the file", len(got))
+			}
+			for _, r := range got {
+				if r.Status != results.NotAttempted || r.ErrorMessage != notSentChanged {
+					t.Errorf("row %d: %s %q, want not_attempted", r.Row, r.Status, r.ErrorMessage)
+				}
 			}
 		})
 	}

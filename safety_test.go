@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -112,5 +115,42 @@ func TestOneNamePrefixRule(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(export); strings.Contains(string(b), " Kasse 9") {
 		t.Errorf("export selected \" Kasse 9\":\n%s", b)
+	}
+}
+
+// TestPruneDeletesNothingWhileANameCannotBeRead: a sheet written by a
+// script with formulas that have no saved value, or a row whose name cell
+// is empty, may name profiles; prune then deletes nothing and says which
+// rows, before anything is sent.
+func TestPruneDeletesNothingWhileANameCannotBeRead(t *testing.T) {
+	formulas := filepath.Join(t.TempDir(), "formulas.xlsx")
+	wb := excelize.NewFile()
+	wb.SetSheetRow("Sheet1", "A1", &[]any{"displayName", "description"})
+	for i := 2; i <= 4; i++ {
+		wb.SetCellFormula("Sheet1", fmt.Sprintf("A%d", i), fmt.Sprintf(`CONCAT("Kasse ",ROW()-1)`))
+		wb.SetCellValue("Sheet1", fmt.Sprintf("B%d", i), "till")
+	}
+	if err := wb.SaveAs(formulas); err != nil {
+		t.Fatal(err)
+	}
+	emptyName := writeFile(t, "empty.csv", "displayName,description\nKasse 1,till\n,till two\nKasse 3,till\n")
+	for _, tc := range []struct {
+		name, sheet, rows string
+	}{
+		{"formulas without saved values", formulas, "row(s) 2, 3, 4"},
+		{"an empty name cell", emptyName, "row(s) 3 "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, url := simServer(t, sim.Options{OmitImage: true})
+			s.Seed("Kasse 1", "Kasse 2", "Kasse 3")
+			code, stdout, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", tc.sheet, "--out", t.TempDir(), "--rate", "0",
+				"--prune", "--name-prefix", "Kasse", "--yes")
+			if code != 2 || !strings.Contains(stderr, tc.rows) || !strings.Contains(stderr, "--prune deletes nothing") {
+				t.Errorf("exit %d, want 2 naming %s:\n%s\n%s", code, tc.rows, stdout, stderr)
+			}
+			if st := s.Stats(); st.Deletes+st.Creates != 0 || len(s.Profiles()) != 3 {
+				t.Errorf("%d deletes and %d creates; tenant %q", st.Deletes, st.Creates, tenantNames(s))
+			}
+		})
 	}
 }
