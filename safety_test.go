@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -152,5 +156,57 @@ func TestPruneDeletesNothingWhileANameCannotBeRead(t *testing.T) {
 				t.Errorf("%d deletes and %d creates; tenant %q", st.Deletes, st.Creates, tenantNames(s))
 			}
 		})
+	}
+}
+
+// signalWhen starts the built binary with args, sends it sig once cond
+// holds, and returns its exit code and stderr.
+func signalWhen(t *testing.T, sig os.Signal, cond func() bool, args ...string) (int, string) {
+	t.Helper()
+	cmd, stderr := start(t, args...)
+	waitUntil(t, cmd, stderr, "the condition", cond)
+	cmd.Process.Signal(sig)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), stderr.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, stderr.String()
+}
+
+// TestStopDuringUpdate: rows whose PATCH was never sent when a stop signal
+// came are not_attempted, never exists or unchanged.
+func TestStopDuringUpdate(t *testing.T) {
+	const n = 30
+	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
+	var b strings.Builder
+	b.WriteString("displayName,description\n")
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("Till %02d", i)
+		s.Seed(name)
+		fmt.Fprintf(&b, "%s,changed\n", name)
+	}
+	sheet := writeFile(t, "tills.csv", b.String())
+	out := t.TempDir()
+	code, stderr := signalWhen(t, syscall.SIGTERM, func() bool { return s.Stats().Patches >= 3 },
+		"run", "--graph-url", url, "--input", sheet, "--out", out, "--rate", "0", "--concurrency", "2", "--on-exists", "update")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	if len(rs) != n {
+		t.Fatalf("%d results, want %d", len(rs), n)
+	}
+	c := statuses(rs)
+	if c[results.Updated] != s.Stats().Patches || c[results.Updated]+c[results.NotAttempted] != n {
+		t.Errorf("statuses %v after %d patches; want updated = patches, the rest not_attempted", c, s.Stats().Patches)
+	}
+	for _, r := range rs {
+		if r.Status == results.NotAttempted && !strings.Contains(r.ErrorMessage, "the profile is unchanged") {
+			t.Errorf("row %d: %q", r.Row, r.ErrorMessage)
+		}
 	}
 }

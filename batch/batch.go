@@ -265,17 +265,13 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 			break
 		}
 		if j.stopped() || gctx.Err() != nil {
-			if j.stopped() {
-				it.r.ErrorMessage = "stopped before the row was sent; no profile exists for it"
-			}
+			it.notSent(j.stopped())
 			out.put(it)
 			continue
 		}
 		g.Go(func() error {
 			if j.stopped() || gctx.Err() != nil {
-				if j.stopped() {
-					it.r.ErrorMessage = "stopped before the row was sent; no profile exists for it"
-				}
+				it.notSent(j.stopped())
 				out.put(it)
 				return nil
 			}
@@ -343,6 +339,26 @@ func newItem(idx int, row input.Row) *item {
 		it.r.ErrorMessage = problemText(row.Problems)
 	}
 	return it
+}
+
+// notSent settles a row whose work was never sent because the run was
+// stopped (or cancelled): not_attempted, with what that left in the tenant.
+func (it *item) notSent(stopped bool) {
+	how := "cancelled"
+	if stopped {
+		how = "stopped"
+	}
+	left := "no profile exists for it"
+	switch it.kind {
+	case doUpdate:
+		left = "the profile is unchanged"
+	case doRenew:
+		left = "the profile keeps its old token"
+	case doFetch:
+		left = "the profile exists; its QR code was not read"
+	}
+	it.r.Status = results.NotAttempted
+	it.r.ErrorMessage = how + " before the row was sent; " + left + ": run the same command again to finish it"
 }
 
 // classify decides what the job does with the row, by what the tenant
@@ -878,9 +894,9 @@ func (w *worker) update(ctx context.Context, it *item) error {
 			return err
 		}
 		var ge *graph.Error
-		if !errors.As(err, &ge) && ctx.Err() != nil {
-			r.ErrorMessage = "cancelled before the update was sent; the profile is unchanged"
-			r.Status = results.NotAttempted
+		if !errors.As(err, &ge) && (ctx.Err() != nil || errors.Is(err, ratelimit.ErrStopped)) {
+			it.notSent(errors.Is(err, ratelimit.ErrStopped))
+			r.Attempts--
 		}
 		return nil
 	}
