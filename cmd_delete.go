@@ -90,10 +90,11 @@ func (m *Main) deleteCommand(ctx context.Context, args []string) error {
 		}
 	}
 	var runErr error
-	if !dryRun {
-		runErr = removal.Apply(ctx, c.client, rs, removal.Options{Concurrency: concurrency, Log: log})
+	if dryRun {
+		removal.Log(log, rs)
+	} else {
+		runErr = removal.Apply(ctx, c.client, rs, removal.Options{Concurrency: concurrency, Log: log, Force: force})
 	}
-	removal.Log(log, rs)
 	run.End = time.Now()
 	run.Requests, run.Throttled, run.Paused = c.client.Requests(), c.client.ThrottledCount(), c.pacer.Stats().Paused
 	if runErr != nil {

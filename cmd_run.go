@@ -16,6 +16,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -399,11 +400,10 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	left = nil
 	runErr := m.stream(hard, job, inPath, sheet, scan, rec)
 	if prune {
-		if err := m.applyPrune(hard, c, pruned, concurrency, log, dryRun, runErr != nil || st.stopped() != "" || job.Strict && scan.census.Invalid > 0); err != nil && runErr == nil {
+		held := runErr != nil || st.stopped() != "" || job.Strict && scan.census.Invalid > 0
+		opts := removal.Options{Concurrency: concurrency, Log: log}
+		if err := m.applyPrune(hard, c, pruned, namePrefix, scan.names, force, opts, dryRun, held, rec); err != nil && runErr == nil {
 			runErr = err
-		}
-		for i := range pruned {
-			rec.add(&pruned[i])
 		}
 	}
 	if rec.carried > 0 {
@@ -547,21 +547,35 @@ func (m *Main) planPrune(ctx context.Context, c *conn, keep map[string]bool, pre
 
 // applyPrune deletes the planned profiles after the run, unless this is a
 // dry run or the run did not finish (held is true), when they are left
-// not_attempted.
-func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, concurrency int, log *slog.Logger, dryRun, held bool) error {
-	var err error
-	switch {
-	case dryRun:
-	case held:
+// not_attempted. Each profile is read again right before its DELETE and
+// kept if its name no longer starts with prefix or a row of the sheet
+// (keep) names it now; each result goes to the record as it is settled.
+func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, prefix string, keep map[string]bool, force bool, opts removal.Options, dryRun, held bool, rec *record) error {
+	if held && !dryRun {
 		for i := range rs {
-			if rs[i].Status == results.Planned {
+			if removal.Pending(rs[i]) {
 				rs[i].Status = results.NotAttempted
 				rs[i].ErrorMessage = "not deleted: the run did not finish, so nothing was pruned; run again to prune"
 			}
 		}
-	default:
-		err = removal.Apply(ctx, c.client, rs, removal.Options{Concurrency: concurrency, Log: log})
 	}
-	removal.Log(log, rs)
-	return err
+	if dryRun || held {
+		removal.Log(opts.Log, rs)
+		for i := range rs {
+			rec.add(&rs[i])
+		}
+		return nil
+	}
+	opts.Force = force
+	opts.Keep = func(p profile.Profile) string {
+		if !profile.HasNamePrefix(p.DisplayName, prefix) {
+			return fmt.Sprintf("its name no longer starts with %q", prefix)
+		}
+		if keep[profile.Key(p.DisplayName)] {
+			return "a row of the sheet names it"
+		}
+		return ""
+	}
+	opts.Record = func(r *results.Result) { rec.add(r) }
+	return removal.Apply(ctx, c.client, rs, opts)
 }

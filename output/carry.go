@@ -1,6 +1,7 @@
 package output
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,6 +12,17 @@ import (
 // CarriedNote marks a result whose QR code was printed from the results of
 // an earlier run into the same folder.
 const CarriedNote = "QR code carried over from the earlier results.xlsx in this folder, where this folder's run created or renewed the profile; printed again so the sheet holds every profile this folder's runs created"
+
+// StaleCarryNote starts the note of a row whose earlier code was not
+// carried over because the tenant no longer accepts it.
+const StaleCarryNote = "the QR code an earlier run in this folder printed was not carried over"
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
 
 // CarryOver completes a rerun's sheet after an interruption. earlier are
 // the results a previous run left in the same folder; rs are this run's.
@@ -80,6 +92,18 @@ func (c *Carry) Apply(r *results.Result) bool {
 	e, ok := c.prev[profile.Key(r.DisplayName)]
 	if !ok || (r.ID != "" && e.id != "" && r.ID != e.id) {
 		return false
+	}
+	// r's expiry is the tenant's, from the run's listing: a code whose
+	// token was revoked or replaced since would not enroll.
+	if !e.expires.IsZero() && r.ID != "" {
+		switch {
+		case r.TokenExpiration.IsZero():
+			r.Notes = append(r.Notes, StaleCarryNote+": its token was revoked since; renew it with --renew-within, or print the tenant's code with --qr-existing")
+			return false
+		case !r.TokenExpiration.Equal(e.expires) && absDuration(r.TokenExpiration.Sub(e.expires)) >= time.Second:
+			r.Notes = append(r.Notes, StaleCarryNote+fmt.Sprintf(": its token was replaced since (the tenant's expires %s); print the tenant's code with --qr-existing", r.TokenExpiration.UTC().Format("2006-01-02 15:04 MST")))
+			return false
+		}
 	}
 	r.QRCodeContent, r.QRCodeImage, r.QR = e.content, e.image, nil
 	if r.TokenExpiration.IsZero() {

@@ -2,6 +2,7 @@ package output
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,17 +21,22 @@ func TestCarryOver(t *testing.T) {
 		{DisplayName: "Wifi", Status: results.Created, ID: "7", QRCodeContent: `{"android.app.extra.PROVISIONING_WIFI_PASSWORD":"` + results.RedactedMark + `"}`},
 		{DisplayName: "Printed now", Status: results.Created, ID: "8", QRCodeContent: "c8", TokenExpiration: later},
 		{DisplayName: "Failed", Status: results.Failed, QRCodeContent: "c9"},
+		{DisplayName: "Revoked", Status: results.Created, ID: "10", QRCodeContent: "c10", TokenExpiration: later},
+		{DisplayName: "Replaced", Status: results.Created, ID: "11", QRCodeContent: "c11", TokenExpiration: later},
 	}
 	rs := []results.Result{
-		{Row: 2, DisplayName: "created ", Status: results.Exists, ID: "1"}, // names compare as the tenant does
+		{Row: 2, DisplayName: "created ", Status: results.Exists, ID: "1", TokenExpiration: later}, // names compare as the tenant does
 		{Row: 3, DisplayName: "Renewed", Status: results.Exists},
-		{Row: 4, DisplayName: "Carried", Status: results.Exists, ID: "3"},
+		{Row: 4, DisplayName: "Carried", Status: results.Exists, ID: "3", TokenExpiration: later},
 		{Row: 5, DisplayName: "Plain exists", Status: results.Exists, ID: "4"},
 		{Row: 6, DisplayName: "Expired", Status: results.Exists, ID: "5"},
 		{Row: 7, DisplayName: "Recreated", Status: results.Exists, ID: "other"},
 		{Row: 8, DisplayName: "Wifi", Status: results.Exists, ID: "7"},
 		{Row: 9, DisplayName: "Printed now", Status: results.Renewed, ID: "8", QRCodeContent: "new"},
 		{Row: 10, DisplayName: "Failed", Status: results.Exists},
+		// The tenant's expiry (from the run's listing): revoked, replaced.
+		{Row: 11, DisplayName: "Revoked", Status: results.Exists, ID: "10"},
+		{Row: 12, DisplayName: "Replaced", Status: results.Exists, ID: "11", TokenExpiration: later.Add(time.Hour)},
 	}
 	if n := CarryOver(earlier, rs, testNow); n != 3 {
 		t.Errorf("carried %d, want 3", n)
@@ -46,6 +52,11 @@ func TestCarryOver(t *testing.T) {
 		}
 		if carried && (r.Status != results.Exists || !r.Printable() || r.TokenExpiration != later) {
 			t.Errorf("row %d: status %s, printable %v, expiry %v", r.Row, r.Status, r.Printable(), r.TokenExpiration)
+		}
+	}
+	for _, r := range rs[len(rs)-2:] {
+		if len(r.Notes) != 1 || !strings.HasPrefix(r.Notes[0], StaleCarryNote) {
+			t.Errorf("row %d: notes %q, want why the earlier code is not printed", r.Row, r.Notes)
 		}
 	}
 	if rs[1].ID != "2" {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -107,48 +108,59 @@ func Plan(all []profile.Profile, names []Name, prefix string, keep map[string]bo
 type Options struct {
 	Concurrency int          // deletes in flight; at least 1
 	Log         *slog.Logger // one event per profile; nil for none
+	// Force deletes profiles that devices enrolled with.
+	Force bool
+	// Keep, when set, is asked about each profile as it is right before its
+	// DELETE (read again for it): a reason not to delete it, or "". Prune
+	// keeps a profile renamed out of its prefix, or to a name a row of the
+	// sheet gives.
+	Keep func(p profile.Profile) string
+	// Record, when set, is given every result once, one at a time: first
+	// those with nothing to delete, then each deletion as soon as it is
+	// settled, so that a run killed halfway has recorded every deletion
+	// it made.
+	Record func(r *results.Result)
 }
 
 // Apply deletes the profiles of the planned results and sets each one's
-// status: deleted, or failed with the service's error. A 404 means the
-// profile is gone already (an earlier attempt whose answer was lost, or
-// someone else): deleted, with a note. It returns an authentication or
-// permission error, which stops it; the results not yet done are then
-// not_attempted.
+// status; it logs each result, and gives it to Options.Record, once. Each profile is read again right before its DELETE, so that the
+// decision never rests on a stale listing: one that is gone is not_found,
+// one that devices enrolled with since the listing is kept (unless Force),
+// and one that Keep gives a reason for is kept with that reason as a note
+// (status exists, under its name now). A 404 to the DELETE means the profile
+// is gone already (an earlier attempt whose answer was lost, or someone
+// else): deleted, with a note. A stop before a request was sent leaves the
+// result not_attempted. It returns an authentication or permission error,
+// which stops it; the results not yet done are then not_attempted.
 func Apply(ctx context.Context, c *graph.Client, rs []results.Result, opts Options) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(opts.Concurrency, 1))
 	var mu sync.Mutex
+	settle := func(r *results.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		if opts.Log != nil {
+			logResult(opts.Log, r)
+		}
+		if opts.Record != nil {
+			opts.Record(r)
+		}
+	}
+	for i := range rs {
+		if !Pending(rs[i]) {
+			settle(&rs[i])
+		}
+	}
 	for i := range rs {
 		r := &rs[i]
-		if r.Status != results.Planned || r.Action != results.ActDelete {
+		if !Pending(*r) {
 			continue
 		}
 		r.Status = results.NotAttempted
-		r.ErrorMessage = "not attempted: the run stopped before this profile was deleted"
+		r.ErrorMessage = notSent
 		g.Go(func() error {
-			if gctx.Err() != nil {
-				return nil
-			}
-			r.Attempts = 1
-			resp, err := c.Delete(gctx, r.ID)
-			r.ErrorMessage = ""
-			switch {
-			case err == nil:
-				r.Status, r.HTTPStatus = results.Deleted, resp.Status
-				r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
-			case graph.IsNotFound(err):
-				r.Status, r.HTTPStatus = results.Deleted, 404
-				r.Notes = append(r.Notes, "already gone when the delete arrived (deleted by an earlier attempt or by someone else)")
-			default:
-				r.Status = results.Failed
-				describe(r, err)
-			}
-			if opts.Log != nil {
-				mu.Lock()
-				logResult(opts.Log, r)
-				mu.Unlock()
-			}
+			err := deleteOne(gctx, c, r, opts)
+			settle(r)
 			if graph.IsAuth(err) {
 				return err
 			}
@@ -156,6 +168,84 @@ func Apply(ctx context.Context, c *graph.Client, rs []results.Result, opts Optio
 		})
 	}
 	return g.Wait()
+}
+
+// notSent is the message of a deletion a stop left unsent.
+const notSent = "not deleted: the run stopped before this profile's delete was sent; run again to delete it"
+
+// deleteOne reads r's profile again and deletes it if it still should go.
+func deleteOne(ctx context.Context, c *graph.Client, r *results.Result, opts Options) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	p, err := c.Get(ctx, r.ID, Select...)
+	switch {
+	case unsent(ctx, err):
+		return nil
+	case graph.IsNotFound(err):
+		r.Status, r.ErrorMessage, r.HTTPStatus = results.NotFound, "", 404
+		r.Notes = append(r.Notes, "not deleted: it was gone when read again right before the delete")
+		return nil
+	case err != nil:
+		r.Status = results.Failed
+		describe(r, err)
+		r.ErrorMessage = "not deleted: reading it again before the delete failed: " + r.ErrorMessage
+		return err
+	}
+	if p.DisplayName != r.DisplayName {
+		r.Notes = append(r.Notes, fmt.Sprintf("renamed since it was listed (then %q)", r.DisplayName))
+		r.DisplayName = p.DisplayName
+	}
+	if why := keep(p, opts); why != "" {
+		r.Status, r.ErrorMessage = results.Exists, ""
+		r.Action = ""
+		r.Notes = append(r.Notes, "not deleted: "+why)
+		if p.EnrolledDeviceCount > 0 {
+			r.Status, r.ErrorCode = results.Failed, CodeEnrolled
+			r.ErrorMessage = why + "; it was kept: pass --force to delete it anyway"
+		}
+		return nil
+	}
+	r.Attempts = 1
+	resp, err := c.Delete(ctx, r.ID)
+	r.ErrorMessage = ""
+	switch {
+	case err == nil:
+		r.Status, r.HTTPStatus = results.Deleted, resp.Status
+		r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
+	case unsent(ctx, err):
+		r.Attempts = 0
+		r.ErrorMessage = notSent
+	case graph.IsNotFound(err):
+		r.Status, r.HTTPStatus = results.Deleted, 404
+		r.Notes = append(r.Notes, "already gone when the delete arrived (deleted by an earlier attempt or by someone else)")
+	default:
+		r.Status = results.Failed
+		describe(r, err)
+	}
+	return err
+}
+
+// keep is the reason to keep p after all, read again right before its
+// delete, or "".
+func keep(p profile.Profile, opts Options) string {
+	if p.EnrolledDeviceCount > 0 && !opts.Force {
+		return fmt.Sprintf("%d device(s) enrolled with this profile", p.EnrolledDeviceCount)
+	}
+	if opts.Keep != nil {
+		return opts.Keep(p)
+	}
+	return ""
+}
+
+// unsent reports an error that means the request was never sent: a stop
+// (the pacer's gate shut) or a cancel before it left.
+func unsent(ctx context.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	var ge *graph.Error
+	return errors.Is(err, ratelimit.ErrStopped) || !errors.As(err, &ge) && ctx.Err() != nil
 }
 
 // describe copies what an error says into the result.
@@ -193,17 +283,20 @@ func logResult(log *slog.Logger, r *results.Result) {
 	log.Log(context.Background(), lvl, "row", attrs...)
 }
 
-// Log logs the results Apply did not log (planned, not found, kept), so
-// that every result has an event.
+// Log logs every result, for a dry run or a run that holds the deletions
+// back; Apply logs the results it is given itself.
 func Log(log *slog.Logger, rs []results.Result) {
 	if log == nil {
 		return
 	}
 	for i := range rs {
-		if rs[i].Attempts == 0 {
-			logResult(log, &rs[i])
-		}
+		logResult(log, &rs[i])
 	}
+}
+
+// Pending reports a result that Apply would delete.
+func Pending(r results.Result) bool {
+	return r.Status == results.Planned && r.Action == results.ActDelete
 }
 
 // Describe words one planned deletion for the list shown before anything

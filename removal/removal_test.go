@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,20 +110,67 @@ func TestApply(t *testing.T) {
 	}
 }
 
-func TestApplyCountsA404AsDeleted(t *testing.T) {
-	s := sim.New(sim.Options{})
-	hs := httptest.NewServer(s)
-	defer hs.Close()
-	c := &graph.Client{BaseURL: hs.URL + "/beta", HTTP: hs.Client()}
-	p := s.Seed("Dock")[0]
-	rs := Plan([]profile.Profile{p}, nil, "Dock", nil, false)
-	if _, err := c.Delete(context.Background(), p.ID); err != nil { // someone else got there first
-		t.Fatal(err)
+// TestApplyReadsEachProfileAgain: the decision to delete rests on the
+// profile as it is right before its DELETE, not on the listing; each
+// result is recorded as it is settled.
+func TestApplyReadsEachProfileAgain(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(s *sim.Server, c *graph.Client, p profile.Profile)
+		force  bool
+		status results.Status
+		note   string
+		gone   bool
+	}{
+		{"unchanged", nil, false, results.Deleted, "", true},
+		{"gone since the listing", func(s *sim.Server, c *graph.Client, p profile.Profile) {
+			c.Delete(context.Background(), p.ID)
+		}, false, results.NotFound, "gone when read again", true},
+		{"renamed out of the prefix", func(s *sim.Server, c *graph.Client, p profile.Profile) {
+			c.Patch(context.Background(), p.ID, map[string]any{"displayName": "Archiv 8 (keep)"})
+		}, false, results.Exists, "no longer starts with", false},
+		{"enrolled since the listing", func(s *sim.Server, c *graph.Client, p profile.Profile) {
+			s.SetEnrolledDeviceCount(p.ID, 2)
+		}, false, results.Failed, "2 device(s) enrolled", false},
+		{"enrolled, with force", func(s *sim.Server, c *graph.Client, p profile.Profile) {
+			s.SetEnrolledDeviceCount(p.ID, 2)
+		}, true, results.Deleted, "", true},
+		{"a 404 to the delete", func(s *sim.Server, c *graph.Client, p profile.Profile) {
+			s.Inject(sim.Fault{Op: sim.OpDelete, Status: 404, Code: "ResourceNotFound", Message: "gone"})
+		}, false, results.Deleted, "already gone", false}, // the fault answers without acting
 	}
-	if err := Apply(context.Background(), c, rs, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if rs[0].Status != results.Deleted || len(rs[0].Notes) != 1 {
-		t.Errorf("%s %q", rs[0].Status, rs[0].Notes)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sim.New(sim.Options{OmitImage: true})
+			hs := httptest.NewServer(s)
+			defer hs.Close()
+			c := &graph.Client{BaseURL: hs.URL + "/beta", HTTP: hs.Client()}
+			p := s.Seed("Dock 8")[0]
+			rs := Plan([]profile.Profile{p}, nil, "Dock", nil, false)
+			if tc.change != nil {
+				tc.change(s, c, p)
+			}
+			var recorded []results.Status
+			opts := Options{Force: tc.force, Record: func(r *results.Result) { recorded = append(recorded, r.Status) },
+				Keep: func(p profile.Profile) string {
+					if !profile.HasNamePrefix(p.DisplayName, "Dock") {
+						return "its name no longer starts with the prefix"
+					}
+					return ""
+				}}
+			if err := Apply(context.Background(), c, rs, opts); err != nil {
+				t.Fatal(err)
+			}
+			r := rs[0]
+			if r.Status != tc.status || !strings.Contains(strings.Join(r.Notes, "; ")+r.ErrorMessage, tc.note) {
+				t.Errorf("%s %q %q, want %s with %q", r.Status, r.Notes, r.ErrorMessage, tc.status, tc.note)
+			}
+			if _, there := s.Profile(p.ID); there == tc.gone {
+				t.Errorf("profile there: %v", there)
+			}
+			if !slices.Equal(recorded, []results.Status{tc.status}) {
+				t.Errorf("recorded %v", recorded)
+			}
+		})
 	}
 }
