@@ -397,8 +397,16 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	left = nil
 	runErr := m.stream(hard, job, inPath, sheet, scan, rec)
+	if !dryRun && runErr == nil {
+		// What stopped runs in this folder deleted or revoked goes on in
+		// this run's record, before this run's prune acts.
+		if err := rec.addEarlier(hard, c.client, left); err != nil {
+			runErr = err
+			leftPaths = nil // their spools stay: they hold what this run could not settle
+		}
+	}
+	left = nil
 	if prune {
 		held := runErr != nil || st.stopped() != "" || job.Strict && scan.census.Invalid > 0
 		opts := removal.Options{Concurrency: concurrency, Log: log}
@@ -406,6 +414,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			runErr = err
 		}
 	}
+	left = nil
 	if rec.carried > 0 {
 		fmt.Fprintf(m.Stderr, "carried over %d QR code(s) from the earlier results in %s\n", rec.carried, out)
 	}
@@ -577,5 +586,6 @@ func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, pre
 		return ""
 	}
 	opts.Record = func(r *results.Result) { rec.add(r) }
+	opts.Intend = rec.intend
 	return removal.Apply(ctx, c.client, rs, opts)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -106,7 +108,10 @@ func (rec *record) add(r *results.Result) error {
 	if rec.carry != nil && rec.carry.Apply(r) {
 		rec.carried++
 	}
-	if len(rec.unmatched) > 0 && r.Row > 0 {
+	if len(rec.unmatched) > 0 && r.Row > 0 && r.ID != "" {
+		// A row this run settled holds what the earlier record knew of
+		// its profile; a row never settled (not_attempted, failed before
+		// the listing) does not, and the earlier spool stays.
 		delete(rec.unmatched, profile.Key(r.DisplayName))
 	}
 	rec.tally.Add(r)
@@ -116,6 +121,60 @@ func (rec *record) add(r *results.Result) error {
 		}
 	}
 	rec.unsaved = append(rec.unsaved, *r)
+	return nil
+}
+
+// intend records, in the spool only, that r's destructive request is about
+// to be sent (see results.Result.InFlight).
+func (rec *record) intend(r *results.Result) {
+	if len(rec.unsaved) > 0 {
+		return // the spool failed; the outcome is held in memory
+	}
+	c := *r
+	c.InFlight, c.QR = true, nil
+	rec.spool.Add(&c)
+}
+
+// EarlierActionNote marks a deletion or revocation that a stopped run in
+// the same folder made and recorded only in its spool.
+const EarlierActionNote = "done by an earlier run in this folder that was stopped before it wrote its results; recorded here from its spool"
+
+// inFlightNote marks a deletion an earlier run sent but was killed before
+// its answer arrived, found done by asking the tenant.
+const inFlightNote = "deleted by an earlier run in this folder that was stopped before the answer arrived: the profile is gone from the tenant"
+
+// addEarlier records the deletions and revocations of the stopped runs'
+// spools (left): no later listing can show them, so this run's results
+// carry them on. A DELETE such a run sent without an answer is settled by
+// reading the profile: gone, it is recorded deleted; still there, it was
+// not deleted, and nothing is recorded of it. It returns an
+// authentication error, which leaves the spools in place.
+func (rec *record) addEarlier(ctx context.Context, c *graph.Client, left []results.Result) error {
+	settled := map[string]bool{}
+	for _, r := range left {
+		if !r.InFlight && r.ID != "" && r.Status != results.Planned {
+			settled[r.ID] = true
+		}
+	}
+	for i := range left {
+		r := left[i]
+		switch {
+		case r.InFlight && !settled[r.ID] && r.Action == results.ActDelete:
+			_, err := c.Get(ctx, r.ID, "id")
+			if graph.IsNotFound(err) {
+				r.InFlight, r.Status, r.ErrorMessage, r.Notes = false, results.Deleted, "", append(append([]string(nil), r.Notes...), inFlightNote)
+				rec.add(&r)
+				settled[r.ID] = true
+			} else if err != nil {
+				return fmt.Errorf("read a profile an earlier run may have deleted: %w", err)
+			}
+			delete(rec.unmatched, profile.Key(r.DisplayName))
+		case r.Status == results.Deleted || r.Status == results.Revoked:
+			r.Notes = append(append([]string(nil), r.Notes...), EarlierActionNote)
+			rec.add(&r)
+			delete(rec.unmatched, profile.Key(r.DisplayName))
+		}
+	}
 	return nil
 }
 

@@ -210,3 +210,83 @@ func TestStopDuringUpdate(t *testing.T) {
 		}
 	}
 }
+
+// spoolResults reads the spools in out.
+func spoolResults(t *testing.T, out string) []results.Result {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(out, results.SpoolPattern))
+	var rs []results.Result
+	for _, p := range paths {
+		got, _, err := results.ReadSpool(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, got...)
+	}
+	return rs
+}
+
+// TestKilledPruneRecordsEachDeletion: a prune killed with SIGKILL has put
+// every deletion whose answer arrived in its spool, and the rerun's results
+// hold every profile the two runs deleted.
+func TestKilledPruneRecordsEachDeletion(t *testing.T) {
+	const n = 20
+	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
+	for i := 1; i <= n; i++ {
+		s.Seed(fmt.Sprintf("Kasse %02d", i))
+	}
+	sheet := writeFile(t, "keep.csv", "displayName\nKasse 01\n")
+	out := t.TempDir()
+	args := []string{"run", "--graph-url", url, "--input", sheet, "--out", out, "--rate", "0", "--concurrency", "2", "--prune", "--name-prefix", "Kasse", "--yes"}
+	signalWhen(t, syscall.SIGKILL, func() bool { return s.Stats().Deletes >= 6 }, args...)
+	deleted := 0
+	for _, r := range spoolResults(t, out) {
+		if r.Status == results.Deleted {
+			deleted++
+		}
+	}
+	// At most the deletes in flight (2) had no answer yet.
+	if got := s.Stats().Deletes; deleted < got-2 {
+		t.Errorf("the spool records %d deletions of the %d the tenant received", deleted, got)
+	}
+	code, _, stderr := run(t, tokenEnv, args...)
+	if code != 0 {
+		t.Fatalf("rerun exit %d\n%s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	gone := map[string]bool{}
+	for _, r := range rs {
+		if r.Status == results.Deleted {
+			gone[r.DisplayName] = true
+		}
+	}
+	if len(gone) != n-1 || !slices.Equal(tenantNames(s), []string{"Kasse 01"}) {
+		t.Errorf("results show %d deleted, tenant holds %q; want %d deleted", len(gone), tenantNames(s), n-1)
+	}
+	if left := spoolResults(t, out); len(left) != 0 {
+		t.Errorf("%d spooled results left after the rerun wrote them all", len(left))
+	}
+}
+
+// TestRerunKeepsASpoolItDidNotUse: after a kill, the spool is the only
+// record of what was created; a rerun whose listing fails settles none of
+// those rows, so it keeps the spool.
+func TestRerunKeepsASpoolItDidNotUse(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
+	in := writeNames(t, 30, "Kiosk %02d")
+	out := t.TempDir()
+	args := []string{"run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0", "--concurrency", "3", "--max-retries", "0"}
+	signalWhen(t, syscall.SIGKILL, func() bool { return s.Stats().Created >= 6 }, args...)
+	before := spoolResults(t, out)
+	if len(before) == 0 {
+		t.Fatal("the killed run left no spool")
+	}
+	s.Inject(sim.Fault{Op: sim.OpList, Status: 500, Count: -1})
+	code, _, stderr := run(t, tokenEnv, args...)
+	if code == 0 {
+		t.Fatalf("rerun with a failing listing exit 0\n%s", stderr)
+	}
+	if after := spoolResults(t, out); len(after) < len(before) {
+		t.Errorf("the rerun removed the spool (%d results before, %d after):\n%s", len(before), len(after), stderr)
+	}
+}

@@ -57,6 +57,7 @@ type carried struct {
 	content string
 	image   []byte
 	expires time.Time
+	why     string // not carried: why not, for the row's note
 }
 
 // NewCarry keeps what earlier's rows can give a rerun at now.
@@ -72,16 +73,20 @@ func NewCarry(earlier []results.Result, now time.Time) *Carry {
 		default:
 			continue
 		}
-		if results.IsRedacted(e.QRCodeContent) || Expired(e.TokenExpiration, now) {
-			continue
+		k := profile.Key(e.DisplayName)
+		switch {
+		case results.IsRedacted(e.QRCodeContent):
+			// A rerun's row says why its code is missing from the sheet.
+			c.prev[k] = carried{id: e.ID, why: "results never keep a Wi-Fi password, and its code carries one; print it with --qr-existing"}
+		case Expired(e.TokenExpiration, now):
+			c.prev[k] = carried{id: e.ID, why: "its token has expired; renew it with --renew-within"}
+		default:
+			c.prev[k] = carried{id: e.ID, content: e.QRCodeContent, image: e.QRCodeImage, expires: e.TokenExpiration}
 		}
-		c.prev[profile.Key(e.DisplayName)] = carried{id: e.ID, content: e.QRCodeContent, image: e.QRCodeImage, expires: e.TokenExpiration}
 	}
 	return c
 }
 
-// Len is the number of rows the carry holds.
-func (c *Carry) Len() int { return len(c.prev) }
 
 // Apply completes r from the earlier row for the same profile, and
 // reports whether it did.
@@ -91,6 +96,10 @@ func (c *Carry) Apply(r *results.Result) bool {
 	}
 	e, ok := c.prev[profile.Key(r.DisplayName)]
 	if !ok || (r.ID != "" && e.id != "" && r.ID != e.id) {
+		return false
+	}
+	if e.why != "" {
+		r.Notes = append(r.Notes, StaleCarryNote+": "+e.why)
 		return false
 	}
 	// r's expiry is the tenant's, from the run's listing: a code whose

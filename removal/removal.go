@@ -120,6 +120,10 @@ type Options struct {
 	// settled, so that a run killed halfway has recorded every deletion
 	// it made.
 	Record func(r *results.Result)
+	// Intend, when set, is given each result right before its DELETE is
+	// sent, so that a run killed before the answer arrives has a record of
+	// what it may have deleted.
+	Intend func(r *results.Result)
 }
 
 // Apply deletes the profiles of the planned results and sets each one's
@@ -136,6 +140,14 @@ func Apply(ctx context.Context, c *graph.Client, rs []results.Result, opts Optio
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(opts.Concurrency, 1))
 	var mu sync.Mutex
+	if opts.Intend != nil {
+		intend := opts.Intend
+		opts.Intend = func(r *results.Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			intend(r)
+		}
+	}
 	settle := func(r *results.Result) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -207,6 +219,9 @@ func deleteOne(ctx context.Context, c *graph.Client, r *results.Result, opts Opt
 		return nil
 	}
 	r.Attempts = 1
+	if opts.Intend != nil {
+		opts.Intend(r)
+	}
 	resp, err := c.Delete(ctx, r.ID)
 	r.ErrorMessage = ""
 	switch {

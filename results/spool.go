@@ -93,6 +93,9 @@ func (s *Spool) Source() Source {
 				yield(nil, fmt.Errorf("read results spool %s: result %d: %w", s.path, i+1, err))
 				return
 			}
+			if r.InFlight {
+				continue // settled by a later entry
+			}
 			if !yield(&r, nil) {
 				return
 			}
