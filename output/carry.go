@@ -87,7 +87,6 @@ func NewCarry(earlier []results.Result, now time.Time) *Carry {
 	return c
 }
 
-
 // Apply completes r from the earlier row for the same profile, and
 // reports whether it did.
 func (c *Carry) Apply(r *results.Result) bool {
