@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,6 +20,8 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&out, "out", "", "file to write, .xlsx or .csv, in the input format (required)")
 	fs.StringVar(&prefix, "name-prefix", "", "export only profiles whose displayName starts with this (case is ignored)")
 	fs.StringVar(&sheet, "sheet", "", "XLSX sheet name (default Profiles, as in a template)")
+	var force bool
+	fs.BoolVar(&force, "force", false, "replace --out when it is there already (it may be a sheet you edited)")
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
 	if err := m.parse(fs, args); err != nil {
@@ -30,6 +33,9 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 	}
 	if err := checkNamePrefix(fs, prefix); err != nil {
 		return err
+	}
+	if _, err := os.Stat(out); err == nil && !force {
+		return usagef("--out %s is there already: it may be a sheet you edited (Wi-Fi passwords, your own columns, rows not yet in the tenant), so export never replaces it: choose another name, or pass --force to replace it", out)
 	}
 	switch ext := strings.ToLower(filepath.Ext(out)); ext {
 	case ".xlsx":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,7 +30,9 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 	fs.BoolVar(&fromTenant, "from-tenant", false, "print from the tenant's profiles instead of a workbook")
 	fs.StringVar(&prefix, "name-prefix", "", "with --from-tenant: profiles whose displayName starts with this")
 	fs.StringVar(&only, "only", "", "print only these displayNames, separated by commas")
-	fs.StringVar(&out, "out", "", "PDF file to write (required)")
+	fs.StringVar(&out, "out", "", "PDF file to write, ending in .pdf (required)")
+	var force bool
+	fs.BoolVar(&force, "force", false, "replace --out even when enrollbatch did not write it")
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
 	sf.register(fs)
@@ -38,6 +41,12 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 	}
 	if out == "" {
 		return usagef("--out is required")
+	}
+	if !strings.EqualFold(filepath.Ext(out), ".pdf") {
+		return usagef("--out %s: the QR sheet is a PDF: give a file name ending in .pdf", out)
+	}
+	if err := output.CheckReplace(out, force, resultsPath); err != nil {
+		return usagef("--out: %w, or pass --force to replace it", err)
 	}
 	if (resultsPath == "") == !fromTenant {
 		return usagef("give either --results FILE or --from-tenant")

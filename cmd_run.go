@@ -346,9 +346,19 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	defer locks.release()
 	// No profile is created without a record: prove the outputs can be
 	// written before the first request that could create one.
-	files := []string{"results.xlsx", "qr-codes.pdf"}
+	files := []string{output.ResultsFile, output.SheetFile}
 	if resultsCSV {
-		files = append(files, "results.csv")
+		files = append(files, output.CSVFile)
+	}
+	if dryRun {
+		// A plan is a file of its own: it never replaces or removes what
+		// a real run wrote.
+		files = []string{output.PlanFile}
+	}
+	for _, f := range files {
+		if err := output.CheckReplace(filepath.Join(out, f), false, inPath); err != nil {
+			return &usageError{err}
+		}
 	}
 	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: scan.census.Rows}).Check(); err != nil {
 		return &usageError{err}
@@ -474,13 +484,18 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 // fallbacks failed.
 func (m *Main) writeOutputs(out string, run results.Run, rec *record, sf *sheetFlags, csv, dryRun bool) error {
 	src := rec.source()
+	if dryRun {
+		p := filepath.Join(out, output.PlanFile)
+		if err := output.WriteWorkbookFrom(p, run, src); err != nil {
+			return fmt.Errorf("write plan: %w", err)
+		}
+		fmt.Fprintf(m.Stderr, "wrote %s\n", p)
+		rec.remove(m.Stderr)
+		return nil
+	}
 	// The sheet first: its notes about labels go into the results.
 	pdf := filepath.Join(out, "qr-codes.pdf")
-	printable := src
-	if dryRun {
-		printable = results.FromSlice(nil)
-	}
-	sheet, sheetErr := writeSheet(pdf, sf, printable, run.ExtraHeaders, run.Start, true)
+	sheet, sheetErr := writeSheet(pdf, sf, src, run.ExtraHeaders, run.Start, true)
 	noted := sheet.withNotes(src)
 	xlsx := filepath.Join(out, "results.xlsx")
 	if err := output.WriteWorkbookFrom(xlsx, run, noted); err != nil {
@@ -547,7 +562,7 @@ func (m *Main) planPrune(ctx context.Context, c *conn, keep map[string]bool, pre
 	for i := range rs {
 		rs[i].Notes = append(rs[i].Notes, fmt.Sprintf("pruned: its name starts with %q and no row of the sheet names it", prefix))
 	}
-	n := m.listDeletions(rs, dryRun)
+	n := m.listChanges(rs, "delete", dryRun)
 	if dryRun {
 		return rs, nil
 	}

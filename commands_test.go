@@ -197,7 +197,7 @@ func TestDryRunAndRenewWithin(t *testing.T) {
 	if code != 0 || s.Stats().Posts != 0 {
 		t.Fatalf("dry run exit %d, %d posts: %s", code, s.Stats().Posts, stderr)
 	}
-	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	rs := readResults(t, filepath.Join(out, "plan.xlsx"))
 	if statuses(rs)[results.Planned] != len(rs) {
 		t.Fatalf("dry run statuses %v", statuses(rs))
 	}

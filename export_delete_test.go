@@ -207,7 +207,11 @@ func TestDelete(t *testing.T) {
 				}
 				return
 			}
-			rs := readResults(t, filepath.Join(out, "results.xlsx"))
+			file := "results.xlsx"
+			if slices.Contains(tc.args, "--dry-run") {
+				file = "plan.xlsx"
+			}
+			rs := readResults(t, filepath.Join(out, file))
 			got := statuses(rs)
 			for st, n := range tc.status {
 				if got[st] != n {

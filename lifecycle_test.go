@@ -67,7 +67,7 @@ func TestEditedSheetPlanThenUpdate(t *testing.T) {
 	if st := s.Stats(); st.Patches != 0 || st.Creates != total {
 		t.Fatalf("the plan changed the tenant: %d patches, %d creates", st.Patches, st.Creates)
 	}
-	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	rs := readResults(t, filepath.Join(out, "plan.xlsx"))
 	var planned []results.Result
 	for _, r := range rs {
 		if r.Status == results.Planned {
@@ -87,7 +87,7 @@ func TestEditedSheetPlanThenUpdate(t *testing.T) {
 		t.Errorf("plan event %v, want %q", ev, want)
 	}
 
-	if got := summaryFact(t, filepath.Join(out, "results.xlsx"), "plan"); got != want {
+	if got := summaryFact(t, filepath.Join(out, "plan.xlsx"), "plan"); got != want {
 		t.Errorf("Summary sheet plan %q, want %q", got, want)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/url"
 	"strings"
 
@@ -68,10 +69,7 @@ func (m *Main) tenantOf(ctx context.Context, c *conn, cf *connFlags) (host, tena
 	if cf.simulate {
 		return "simulator", ""
 	}
-	host = c.url
-	if u, err := url.Parse(c.url); err == nil && u.Host != "" {
-		host = u.Host
-	}
+	host = lockHost(c.url)
 	if c.client.Tokens != nil {
 		if tok, err := c.client.Tokens.Token(ctx, false); err == nil {
 			if tid := tokenTenant(tok); tid != "" {
@@ -80,6 +78,25 @@ func (m *Main) tenantOf(ctx context.Context, c *conn, cf *connFlags) (host, tena
 		}
 	}
 	return host, strings.TrimSpace(m.Getenv(auth.EnvTenantID))
+}
+
+// lockHost is the part of a Graph URL that names the service in a tenant
+// lock: its host and port, in lower case, with every name of this machine's
+// loopback (localhost, 127.0.0.1, ::1) written one way, so that two spellings
+// of one service share one lock.
+func lockHost(graphURL string) string {
+	u, err := url.Parse(graphURL)
+	if err != nil || u.Host == "" {
+		return graphURL
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if ip := net.ParseIP(host); host == "localhost" || strings.HasSuffix(host, ".localhost") || ip != nil && ip.IsLoopback() {
+		host = "loopback"
+	}
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return host + ":" + port
 }
 
 // tokenTenant reads the tid claim of a JWT access token without verifying

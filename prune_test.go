@@ -68,7 +68,11 @@ func TestPrune(t *testing.T) {
 				}
 				return
 			}
-			got := statuses(readResults(t, filepath.Join(out, "results.xlsx")))
+			file := "results.xlsx"
+			if slices.Contains(tc.args, "--dry-run") {
+				file = "plan.xlsx"
+			}
+			got := statuses(readResults(t, filepath.Join(out, file)))
 			for st, n := range tc.statuses {
 				if got[st] != n {
 					t.Errorf("statuses %v, want %v", got, tc.statuses)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -288,5 +292,221 @@ func TestRerunKeepsASpoolItDidNotUse(t *testing.T) {
 	}
 	if after := spoolResults(t, out); len(after) < len(before) {
 		t.Errorf("the rerun removed the spool (%d results before, %d after):\n%s", len(before), len(after), stderr)
+	}
+}
+
+// TestDeleteAndRevokeStopOnASignal: SIGTERM stops delete and revoke as it
+// stops run: nothing new is sent, every profile ends in the results with
+// its status, and the exit code is 1.
+func TestDeleteAndRevokeStopOnASignal(t *testing.T) {
+	const n = 20
+	for _, tc := range []struct {
+		cmd    string
+		done   results.Status
+		sent   func(sim.Stats) int
+		extras []string
+	}{
+		{"delete", results.Deleted, func(s sim.Stats) int { return s.Deletes }, []string{"--concurrency", "2"}},
+		{"revoke", results.Revoked, func(s sim.Stats) int { return s.RevokeTokens }, nil},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
+			for i := 1; i <= n; i++ {
+				s.Seed(fmt.Sprintf("Kasse %02d", i))
+			}
+			out := t.TempDir()
+			args := append([]string{tc.cmd, "--graph-url", url, "--name-prefix", "Kasse", "--yes", "--out", out}, tc.extras...)
+			code, stderr := signalWhen(t, syscall.SIGTERM, func() bool { return tc.sent(s.Stats()) >= 4 }, args...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1:\n%s", code, stderr)
+			}
+			rs := readResults(t, filepath.Join(out, "results.xlsx"))
+			c := statuses(rs)
+			if len(rs) != n || c[tc.done] != tc.sent(s.Stats()) || c[tc.done]+c[results.NotAttempted] != n {
+				t.Errorf("%d results %v after %d sent; want %d, %s = sent, the rest not_attempted", len(rs), c, tc.sent(s.Stats()), n, tc.done)
+			}
+			for _, r := range rs {
+				if r.Status == results.Failed {
+					t.Errorf("%s failed: %s", r.DisplayName, r.ErrorMessage)
+				}
+			}
+		})
+	}
+}
+
+// TestDeleteAndRevokeTakeTheTenantLock: while a run holds the tenant, a
+// delete or revoke against it (also through another spelling of the same
+// host) is refused before it sends anything.
+func TestDeleteAndRevokeTakeTheTenantLock(t *testing.T) {
+	s, url := simServer(t, sim.Options{Latency: 2 * time.Second})
+	s.Seed("Kasse 1")
+	cache := t.TempDir()
+	holder, herr := startIn(t, cache, "run", "--graph-url", url, "--input", writeNames(t, 2, "Door %d"), "--out", t.TempDir(), "--rate", "0")
+	waitFor(t, holder, herr, "the listing", func() bool { return s.Stats().Lists >= 1 })
+	other := strings.Replace(url, "127.0.0.1", "localhost", 1)
+	for _, args := range [][]string{
+		{"delete", "--graph-url", url, "--name-prefix", "Kasse", "--yes"},
+		{"revoke", "--graph-url", url, "--name-prefix", "Kasse", "--yes"},
+		{"delete", "--graph-url", other, "--name-prefix", "Kasse", "--yes"},
+	} {
+		before := s.Stats().Requests
+		cmd, stderr := startIn(t, cache, append(args, "--out", t.TempDir())...)
+		if code := exitCode(t, cmd); code != 2 || !strings.Contains(stderr.String(), "holds ") {
+			t.Errorf("%v: exit %d, want 2 naming the holder:\n%s", args, code, stderr)
+		}
+		if got := s.Stats().Requests - before; got != 0 {
+			t.Errorf("%v sent %d request(s) while the tenant was held", args, got)
+		}
+	}
+	if code := exitCode(t, holder); code != 0 {
+		t.Fatalf("holder exit %d:\n%s", code, herr)
+	}
+	if got := tenantNames(s); !slices.Contains(got, "Kasse 1") {
+		t.Errorf("Kasse 1 gone: %q", got)
+	}
+}
+
+// TestDryRunKeepsTheFolderRecord: a plan goes to plan.xlsx; the results and
+// QR sheet a real run left in the folder are untouched.
+func TestDryRunKeepsTheFolderRecord(t *testing.T) {
+	s, url := simServer(t, sim.Options{})
+	in := writeNames(t, 3, "Kasse %d")
+	out := t.TempDir()
+	if code, _, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0"); code != 0 {
+		t.Fatalf("run exit %d\n%s", code, stderr)
+	}
+	files := []string{"results.xlsx", "qr-codes.pdf"}
+	before := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[f] = b
+	}
+	for _, args := range [][]string{
+		{"run", "--input", in, "--dry-run", "--on-exists", "update"},
+		{"delete", "--name-prefix", "Kasse", "--dry-run"},
+		{"revoke", "--name-prefix", "Kasse", "--dry-run"},
+	} {
+		os.Remove(filepath.Join(out, "plan.xlsx"))
+		code, _, stderr := run(t, tokenEnv, append(args, "--graph-url", url, "--out", out, "--rate", "0")...)
+		if code != 0 {
+			t.Fatalf("%v exit %d\n%s", args, code, stderr)
+		}
+		for _, f := range files {
+			if b, err := os.ReadFile(filepath.Join(out, f)); err != nil || !bytes.Equal(b, before[f]) {
+				t.Errorf("%v changed %s (%v)", args, f, err)
+			}
+		}
+		rs := readResults(t, filepath.Join(out, "plan.xlsx"))
+		if len(rs) != 3 {
+			t.Errorf("%v: plan of %d rows, want 3", args, len(rs))
+		}
+		if args[0] == "run" {
+			for _, r := range rs {
+				if r.Row == 0 {
+					t.Errorf("%v: plan row shown as 0", args)
+				}
+			}
+		}
+	}
+	if st := s.Stats(); st.Deletes+st.RevokeTokens+st.Patches != 0 {
+		t.Errorf("a plan changed the tenant: %+v", st)
+	}
+}
+
+// TestNoCommandReplacesAFileItDidNotWrite: export, qr and run never write
+// over a file enrollbatch did not write (export and qr with --force do),
+// and never over their own input.
+func TestNoCommandReplacesAFileItDidNotWrite(t *testing.T) {
+	s, url := simServer(t, sim.Options{})
+	s.Seed("Kasse 1")
+	dir := t.TempDir()
+	sheet := filepath.Join(dir, "profiles.csv")
+	const mine = "displayName,wifiPassword,Site\nKasse 1,secret,Leeds\nKasse 2,secret,York\n"
+	os.WriteFile(sheet, []byte(mine), 0o600)
+	out := t.TempDir()
+	if code, _, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", sheet, "--out", out, "--rate", "0", "--results-csv"); code != 1 && code != 0 {
+		t.Fatalf("run exit %d\n%s", code, stderr)
+	}
+	resultsCSV := filepath.Join(out, "results.csv")
+	p2 := filepath.Join(dir, "p2.csv")
+	os.WriteFile(p2, []byte("displayName\nKasse 9\n"), 0o600)
+	for _, tc := range []struct {
+		name string
+		args []string
+		file string // must be as it was
+	}{
+		{"export over a sheet", []string{"export", "--out", sheet}, sheet},
+		{"qr over a CSV", []string{"qr", "--from-tenant", "--name-prefix", "Kasse", "--out", p2}, p2},
+		{"qr over a non-PDF name", []string{"qr", "--results", filepath.Join(out, "results.xlsx"), "--out", p2 + ".pdf.csv"}, p2},
+		{"run over its own input", []string{"run", "--input", resultsCSV, "--out", out, "--results-csv"}, resultsCSV},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tc.file)
+			code, _, stderr := run(t, tokenEnv, append(tc.args, "--graph-url", url, "--rate", "0")...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2:\n%s", code, stderr)
+			}
+			if after, _ := os.ReadFile(tc.file); !bytes.Equal(after, before) {
+				t.Errorf("%s was changed", tc.file)
+			}
+		})
+	}
+	// --force replaces for export and qr, never an input.
+	if code, _, stderr := run(t, tokenEnv, "export", "--graph-url", url, "--out", sheet, "--force"); code != 0 {
+		t.Errorf("export --force exit %d\n%s", code, stderr)
+	}
+	pdf := filepath.Join(out, "qr-codes.pdf")
+	if code, _, stderr := run(t, tokenEnv, "qr", "--results", pdf, "--out", pdf, "--force"); code != 2 {
+		t.Errorf("qr over its own input with --force: exit %d, want 2\n%s", code, stderr)
+	}
+}
+
+// TestPruneReadsEachProfileAgain: a profile renamed out of the prefix, or
+// enrolled with, while the run works is not deleted, and its result says
+// why under the name it has now.
+func TestPruneReadsEachProfileAgain(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 50 * time.Millisecond})
+	ps := s.Seed("Kasse 8", "Kasse 9", "Kasse 10")
+	var b strings.Builder
+	b.WriteString("displayName\n")
+	for i := 1; i <= 8; i++ {
+		fmt.Fprintf(&b, "Kasse neu %d\n", i)
+	}
+	sheet := writeFile(t, "k.csv", b.String())
+	out := t.TempDir()
+	cmd, stderr := start(t, "run", "--graph-url", url, "--input", sheet, "--out", out, "--rate", "0", "--concurrency", "1",
+		"--prune", "--name-prefix", "Kasse", "--yes")
+	waitUntil(t, cmd, stderr, "the first create", func() bool { return s.Stats().Creates >= 1 })
+	c := &graph.Client{BaseURL: url, HTTP: http.DefaultClient}
+	if _, _, err := c.Patch(context.Background(), ps[0].ID, map[string]any{"displayName": "Archiv 8 (keep)"}); err != nil {
+		t.Fatal(err)
+	}
+	s.SetEnrolledDeviceCount(ps[1].ID, 3)
+	if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "exit status 1") {
+		t.Fatalf("exit %v, want 1 (a profile kept for its devices)\n%s", err, stderr)
+	}
+	names := tenantNames(s)
+	if !slices.Contains(names, "Archiv 8 (keep)") || !slices.Contains(names, "Kasse 9") || slices.Contains(names, "Kasse 10") {
+		t.Errorf("tenant holds %q; want Archiv 8 (keep) and Kasse 9 kept, Kasse 10 pruned", names)
+	}
+	for _, r := range readResults(t, filepath.Join(out, "results.xlsx")) {
+		notes := strings.Join(r.Notes, "; ") + r.ErrorMessage
+		switch r.ID {
+		case ps[0].ID:
+			if r.Status != results.Exists || r.DisplayName != "Archiv 8 (keep)" || !strings.Contains(notes, "no longer starts with") {
+				t.Errorf("renamed profile: %s %q %q", r.Status, r.DisplayName, notes)
+			}
+		case ps[1].ID:
+			if r.Status != results.Failed || !strings.Contains(notes, "3 device(s) enrolled") {
+				t.Errorf("enrolled profile: %s %q", r.Status, notes)
+			}
+		case ps[2].ID:
+			if r.Status != results.Deleted {
+				t.Errorf("Kasse 10: %s %q", r.Status, notes)
+			}
+		}
 	}
 }

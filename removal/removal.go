@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -126,13 +127,15 @@ type Options struct {
 	Intend func(r *results.Result)
 }
 
-// Apply deletes the profiles of the planned results and sets each one's
-// status; it logs each result, and gives it to Options.Record, once. Each profile is read again right before its DELETE, so that the
-// decision never rests on a stale listing: one that is gone is not_found,
-// one that devices enrolled with since the listing is kept (unless Force),
-// and one that Keep gives a reason for is kept with that reason as a note
-// (status exists, under its name now). A 404 to the DELETE means the profile
-// is gone already (an earlier attempt whose answer was lost, or someone
+// Apply deletes the profiles of the planned results (Action delete), or
+// revokes their tokens (Action revoke), and sets each one's status; it
+// logs each result, and gives it to Options.Record, once. Each profile is
+// read again right before its request, so that the decision never rests on
+// a stale listing: one that is gone is not_found, one that devices enrolled
+// with since the listing is not deleted (unless Force), and one that Keep
+// gives a reason for is left alone with that reason as a note (status
+// exists, under its name now). A 404 to the DELETE means the profile is
+// gone already (an earlier attempt whose answer was lost, or someone
 // else): deleted, with a note. A stop before a request was sent leaves the
 // result not_attempted. It returns an authentication or permission error,
 // which stops it; the results not yet done are then not_attempted.
@@ -169,9 +172,9 @@ func Apply(ctx context.Context, c *graph.Client, rs []results.Result, opts Optio
 			continue
 		}
 		r.Status = results.NotAttempted
-		r.ErrorMessage = notSent
+		r.ErrorMessage = notSent(r.Action)
 		g.Go(func() error {
-			err := deleteOne(gctx, c, r, opts)
+			err := actOn(gctx, c, r, opts)
 			settle(r)
 			if graph.IsAuth(err) {
 				return err
@@ -182,11 +185,18 @@ func Apply(ctx context.Context, c *graph.Client, rs []results.Result, opts Optio
 	return g.Wait()
 }
 
-// notSent is the message of a deletion a stop left unsent.
-const notSent = "not deleted: the run stopped before this profile's delete was sent; run again to delete it"
+// notSent is the message of an action a stop left unsent.
+func notSent(a results.Action) string {
+	what := "this profile's delete"
+	if a == results.ActRevoke {
+		what = "the revocation of this profile's token"
+	}
+	return "not done: the run stopped before " + what + " was sent; run again to finish it"
+}
 
-// deleteOne reads r's profile again and deletes it if it still should go.
-func deleteOne(ctx context.Context, c *graph.Client, r *results.Result, opts Options) error {
+// actOn reads r's profile again and deletes it, or revokes its token, if
+// that should still be done.
+func actOn(ctx context.Context, c *graph.Client, r *results.Result, opts Options) error {
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -196,42 +206,50 @@ func deleteOne(ctx context.Context, c *graph.Client, r *results.Result, opts Opt
 		return nil
 	case graph.IsNotFound(err):
 		r.Status, r.ErrorMessage, r.HTTPStatus = results.NotFound, "", 404
-		r.Notes = append(r.Notes, "not deleted: it was gone when read again right before the delete")
+		r.Notes = append(r.Notes, "not done: the profile was gone when read again right before the request")
 		return nil
 	case err != nil:
 		r.Status = results.Failed
 		describe(r, err)
-		r.ErrorMessage = "not deleted: reading it again before the delete failed: " + r.ErrorMessage
+		r.ErrorMessage = "not done: reading the profile again before the request failed: " + r.ErrorMessage
 		return err
 	}
 	if p.DisplayName != r.DisplayName {
 		r.Notes = append(r.Notes, fmt.Sprintf("renamed since it was listed (then %q)", r.DisplayName))
 		r.DisplayName = p.DisplayName
 	}
-	if why := keep(p, opts); why != "" {
+	r.TokenExpiration = p.TokenExpirationDateTime
+	if why := keep(p, r.Action, opts); why != "" {
 		r.Status, r.ErrorMessage = results.Exists, ""
-		r.Action = ""
-		r.Notes = append(r.Notes, "not deleted: "+why)
-		if p.EnrolledDeviceCount > 0 {
+		r.Notes = append(r.Notes, "left alone: "+why)
+		if r.Action == results.ActDelete && p.EnrolledDeviceCount > 0 && !opts.Force {
 			r.Status, r.ErrorCode = results.Failed, CodeEnrolled
 			r.ErrorMessage = why + "; it was kept: pass --force to delete it anyway"
 		}
+		r.Action = ""
 		return nil
 	}
 	r.Attempts = 1
 	if opts.Intend != nil {
 		opts.Intend(r)
 	}
-	resp, err := c.Delete(ctx, r.ID)
+	var resp *graph.Response
+	if r.Action == results.ActRevoke {
+		err = c.RevokeToken(ctx, r.ID)
+	} else {
+		resp, err = c.Delete(ctx, r.ID)
+	}
 	r.ErrorMessage = ""
 	switch {
+	case err == nil && r.Action == results.ActRevoke:
+		r.Status, r.TokenExpiration = results.Revoked, time.Time{}
 	case err == nil:
 		r.Status, r.HTTPStatus = results.Deleted, resp.Status
 		r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
 	case unsent(ctx, err):
 		r.Attempts = 0
-		r.ErrorMessage = notSent
-	case graph.IsNotFound(err):
+		r.ErrorMessage = notSent(r.Action)
+	case graph.IsNotFound(err) && r.Action == results.ActDelete:
 		r.Status, r.HTTPStatus = results.Deleted, 404
 		r.Notes = append(r.Notes, "already gone when the delete arrived (deleted by an earlier attempt or by someone else)")
 	default:
@@ -243,8 +261,8 @@ func deleteOne(ctx context.Context, c *graph.Client, r *results.Result, opts Opt
 
 // keep is the reason to keep p after all, read again right before its
 // delete, or "".
-func keep(p profile.Profile, opts Options) string {
-	if p.EnrolledDeviceCount > 0 && !opts.Force {
+func keep(p profile.Profile, a results.Action, opts Options) string {
+	if a == results.ActDelete && p.EnrolledDeviceCount > 0 && !opts.Force {
 		return fmt.Sprintf("%d device(s) enrolled with this profile", p.EnrolledDeviceCount)
 	}
 	if opts.Keep != nil {
@@ -309,9 +327,9 @@ func Log(log *slog.Logger, rs []results.Result) {
 	}
 }
 
-// Pending reports a result that Apply would delete.
+// Pending reports a result that Apply would act on.
 func Pending(r results.Result) bool {
-	return r.Status == results.Planned && r.Action == results.ActDelete
+	return r.Status == results.Planned && (r.Action == results.ActDelete || r.Action == results.ActRevoke)
 }
 
 // Describe words one planned deletion for the list shown before anything

@@ -76,6 +76,7 @@ const (
 	ActCreate Action = "create" // post a new profile
 	ActUpdate Action = "update" // patch the properties listed in Changes
 	ActDelete Action = "delete" // delete the profile
+	ActRevoke Action = "revoke" // revoke the profile's token
 )
 
 // Plan counts what a run does or, in a dry run, would do.
