@@ -19,6 +19,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -507,6 +508,55 @@ func TestPruneReadsEachProfileAgain(t *testing.T) {
 			if r.Status != results.Deleted {
 				t.Errorf("Kasse 10: %s %q", r.Status, notes)
 			}
+		}
+	}
+}
+
+// TestRerunPrintsEveryLiveCodeOrSaysWhy: a rerun into the same folder puts
+// on its sheet every profile the folder's runs created that the tenant
+// still holds with the same token, and each row whose code it cannot print
+// says why: a token revoked or renewed elsewhere since, or a code that
+// carries a Wi-Fi password the results never keep.
+func TestRerunPrintsEveryLiveCodeOrSaysWhy(t *testing.T) {
+	_, url := simServer(t, sim.Options{})
+	sheet := filepath.Join("testdata", "every-mode.csv")
+	out := t.TempDir()
+	args := []string{"run", "--graph-url", url, "--input", sheet, "--out", out, "--rate", "0"}
+	if code, _, stderr := run(t, tokenEnv, args...); code != 0 {
+		t.Fatalf("first run exit %d\n%s", code, stderr)
+	}
+	// Mode 1's token is revoked, Mode 2's renewed from another folder.
+	if code, _, stderr := run(t, tokenEnv, "revoke", "--graph-url", url, "--name-prefix", "Mode 1", "--yes", "--out", t.TempDir()); code != 1 && code != 0 {
+		t.Fatalf("revoke exit %d\n%s", code, stderr)
+	}
+	renew := writeFile(t, "renew.csv", "displayName,enrollmentMode,tokenExpirationDateTime\nMode 2,corporateOwnedFullyManaged,"+time.Now().AddDate(1, 0, 0).Format("2006-01-02")+"\n")
+	if code, _, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", renew, "--out", t.TempDir(), "--rate", "0", "--renew-within", "3650d"); code != 0 {
+		t.Fatalf("renew exit %d\n%s", code, stderr)
+	}
+	code, _, stderr := run(t, tokenEnv, args...)
+	if code != 0 {
+		t.Fatalf("rerun exit %d\n%s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	why := map[string]string{
+		"Mode 1":  "revoked",
+		"Mode 10": "Wi-Fi password",
+		"Mode 4":  "Wi-Fi password",
+		"Mode 2":  "replaced",
+	}
+	for _, r := range rs {
+		if r.Row == 0 {
+			continue
+		}
+		notes := strings.Join(r.Notes, "; ")
+		if w, stale := why[r.DisplayName]; stale {
+			if r.Printable() || !strings.Contains(notes, output.StaleCarryNote) || !strings.Contains(notes, w) {
+				t.Errorf("%s: printable %v, notes %q; want it left off the sheet, saying %q", r.DisplayName, r.Printable(), notes, w)
+			}
+			continue
+		}
+		if !r.Printable() {
+			t.Errorf("%s: not on the rerun's sheet, notes %q", r.DisplayName, notes)
 		}
 	}
 }
