@@ -82,7 +82,7 @@ func scanInput(path, sheet string, names bool) (*inputScan, error) {
 		if !names {
 			continue
 		}
-		if row.DisplayName == "" {
+		if row.NameUnknown() {
 			if s.unnamedCount++; len(s.unnamed) < maxUnnamed {
 				s.unnamed = append(s.unnamed, row.Line)
 			}
