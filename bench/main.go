@@ -8,6 +8,7 @@
 //	go run ./bench -scenario window -sizes 50,80,300,2000
 //	go run ./bench -scenario unknown -repeat 3
 //	go run ./bench -scenario backtoback -repeat 3 # 80 rows, then the 300-row sheet
+//	go run ./bench -scenario backtoback-norecord -repeat 3 # the same, the second run without the record
 //	go run ./bench -scenario burst -repeat 3      # another app's 70 writes, then 150 rows
 //	go run ./bench -scenario lift -repeat 3       # 20 writes per 20 s for 2 minutes, then 100
 //	go run ./bench -scenario memory -repeat 3    # 10,000, 50,000 and 100,000 rows
@@ -52,7 +53,7 @@ func main() {
 	}
 	var (
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
-		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, burst, lift, faults, overhead, memory, reprint, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
+		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, backtoback-norecord, burst, lift, faults, overhead, memory, reprint, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
 		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
 		repeat = flag.Int("repeat", 1, "runs of each scenario (of each size, for window)")
 	)

@@ -248,11 +248,19 @@ func sharedWindow(bin, tmp string, repeat int, want func(string) bool, t *table)
 		}
 		return errors.New(strings.Join(missed, ", "))
 	}
-	if want("backtoback") {
-		fmt.Printf("\n**backtoback**: the simulator allows %d writes and %d requests per sliding %v, %v latency, whole-second Retry-After; `enrollbatch run` with default flags over 80 rows, then at once over the 300-row sheet that holds them (220 to create), one HOME (the tenant's lock and window record), one simulator. Span of the second run: its first request to its last profile created; ideal: the least time the window allows, from the writes it held when the second run started.\n", intuneWrites, intuneRequests, intuneWindow, latency)
+	for _, name := range []string{"backtoback", "backtoback-norecord"} {
+		if !want(name) {
+			continue
+		}
+		fresh := name == "backtoback-norecord"
+		home := "one HOME (the tenant's lock and window record)"
+		if fresh {
+			home = "a HOME of its own for each run, so the second finds no window record (as when it is missing or damaged)"
+		}
+		fmt.Printf("\n**%s**: the simulator allows %d writes and %d requests per sliding %v, %v latency, whole-second Retry-After; `enrollbatch run` with default flags over 80 rows, then at once over the 300-row sheet that holds them (220 to create), %s, one simulator. Span of the second run: its first request to its last profile created; ideal: the least time the window allows, from the writes it held when the second run started.\n", name, intuneWrites, intuneRequests, intuneWindow, latency, home)
 		t.header("run", "first run wall", "second run wall", "second span", "ideal", "span / ideal", "requests", "429s", "inside Retry-After", "duplicates", "result")
 		for i := 1; i <= repeat; i++ {
-			dir, err := os.MkdirTemp(tmp, "backtoback")
+			dir, err := os.MkdirTemp(tmp, name)
 			if err != nil {
 				return err
 			}
@@ -266,15 +274,22 @@ func sharedWindow(bin, tmp string, repeat int, want func(string) bool, t *table)
 			}
 			if err != nil {
 				stop()
-				return fmt.Errorf("backtoback, first run: %w", err)
+				return fmt.Errorf("%s, first run: %w", name, err)
 			}
-			second, err := runOn(bin, dir, dir, "sheet", 300, rc, url)
+			home2 := dir
+			if fresh {
+				if home2, err = os.MkdirTemp(dir, "home"); err != nil {
+					stop()
+					return err
+				}
+			}
+			second, err := runOn(bin, dir, home2, "sheet", 300, rc, url)
 			if err == nil {
 				err = checkRun(second, 220, 300)
 			}
 			if err != nil {
 				stop()
-				return fmt.Errorf("backtoback, second run: %w", err)
+				return fmt.Errorf("%s, second run: %w", name, err)
 			}
 			ideal := idealSpan(rc.writesBefore(second.firstReq), intuneWrites, time.Time{}, 0, 220, second.firstReq)
 			stop()
