@@ -560,3 +560,97 @@ func TestRerunPrintsEveryLiveCodeOrSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableInputStopsBeforeAnythingIsSent: a CSV record with an
+// unclosed quote, a UTF-8 file with one stray byte, and a workbook with two
+// visible sheets and no --sheet stop the run (exit 2, naming the line, byte
+// or sheets) before any request: prune deletes nothing.
+func TestUnreadableInputStopsBeforeAnythingIsSent(t *testing.T) {
+	twoSheets := filepath.Join(t.TempDir(), "sites.xlsx")
+	wb := excelize.NewFile()
+	wb.SetSheetName("Sheet1", "Nord")
+	wb.NewSheet("Sued")
+	wb.SetSheetRow("Nord", "A1", &[]any{"displayName"})
+	wb.SetSheetRow("Nord", "A2", &[]any{"Kasse 1"})
+	wb.SetSheetRow("Sued", "A1", &[]any{"displayName"})
+	wb.SetSheetRow("Sued", "A2", &[]any{"Kasse 2"})
+	if err := wb.SaveAs(twoSheets); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file string
+		says       []string
+	}{
+		{"an unclosed quote", writeFile(t, "quote.csv", "displayName,description\nKasse 1,till\nKasse 2,\"27 inch monitor\nKasse 3,till\nKasse 4,till\nKasse 5,till\n"),
+			[]string{"line 3"}},
+		{"a stray byte in UTF-8", writeFile(t, "mixed.csv", "displayName,description\nCafé 1,till\nCafé 2,caf\x80 till\nCafé 3,till\n"),
+			[]string{"line 3", "UTF-8"}},
+		{"two visible sheets", twoSheets, []string{`"Nord"`, `"Sued"`, "--sheet"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, url := simServer(t, sim.Options{OmitImage: true})
+			s.Seed("Kasse 1", "Kasse 2", "Kasse 3", "Kasse 4", "Kasse 5", "Café 1", "Café 2", "Café 3")
+			for _, args := range [][]string{
+				{"validate", tc.file},
+				{"run", "--input", tc.file, "--graph-url", url, "--out", t.TempDir(), "--prune", "--name-prefix", "Ka", "--yes"},
+				{"run", "--input", tc.file, "--graph-url", url, "--out", t.TempDir(), "--prune", "--name-prefix", "Caf", "--yes"},
+			} {
+				code, stdout, stderr := run(t, tokenEnv, args...)
+				if code != 2 {
+					t.Errorf("%s: exit %d, want 2\n%s%s", args[0], code, stdout, stderr)
+				}
+				for _, want := range tc.says {
+					if !strings.Contains(stdout+stderr, want) {
+						t.Errorf("%s: output lacks %q:\n%s%s", args[0], want, stdout, stderr)
+					}
+				}
+			}
+			if st := s.Stats(); st.Requests != 0 {
+				t.Errorf("%d requests sent for an input that cannot be read", st.Requests)
+			}
+		})
+	}
+	// With --sheet, the sheet named is read.
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	if code, _, stderr := run(t, tokenEnv, "run", "--input", twoSheets, "--sheet", "Sued", "--graph-url", url, "--out", t.TempDir(), "--rate", "0"); code != 0 || !slices.Equal(tenantNames(s), []string{"Kasse 2"}) {
+		t.Errorf("--sheet Sued: exit %d, tenant %q\n%s", code, tenantNames(s), stderr)
+	}
+}
+
+// TestExportedInvisibleNameRoundTrips: a tenant's name holding a zero-width
+// space survives export and a pruning run over that export: the profile is
+// kept, and the row says what it holds.
+func TestExportedInvisibleNameRoundTrips(t *testing.T) {
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	s.Seed("Kasse\u200b 1", "Kasse 2")
+	sheet := filepath.Join(t.TempDir(), "export.csv")
+	if code, _, stderr := run(t, tokenEnv, "export", "--graph-url", url, "--out", sheet, "--name-prefix", "Kasse"); code != 0 {
+		t.Fatalf("export exit %d\n%s", code, stderr)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", sheet, "--out", out, "--rate", "0", "--prune", "--name-prefix", "Kasse", "--yes")
+	if code != 0 {
+		t.Fatalf("run exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := tenantNames(s); len(got) != 2 || s.Stats().Deletes != 0 || s.Stats().Creates != 0 {
+		t.Errorf("tenant %q after %d deletes and %d creates; want both kept, nothing created", got, s.Stats().Deletes, s.Stats().Creates)
+	}
+}
+
+// TestHiddenSheetWarningReads: the warning about a hidden sheet is a
+// sentence that names it.
+func TestHiddenSheetWarningReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hidden.xlsx")
+	wb := excelize.NewFile()
+	wb.SetSheetRow("Sheet1", "A1", &[]any{"displayName"})
+	wb.SetSheetRow("Sheet1", "A2", &[]any{"Kasse 1"})
+	wb.NewSheet("Old")
+	wb.SetSheetVisible("Old", false)
+	if err := wb.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, stderr := run(t, nil, "validate", path)
+	if !strings.Contains(stdout+stderr, `skipped hidden sheet "Old"`) || strings.Contains(stdout+stderr, "one sheet") {
+		t.Errorf("hidden-sheet warning:\n%s%s", stdout, stderr)
+	}
+}
