@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // fixtures build the files under testdata that hold what Excel, scripts
@@ -22,6 +23,8 @@ var fixtures = map[string]func() ([]byte, error){
 	"testdata/script-formulas.xlsx":          genScriptFormulas,
 	"testdata/invisible-names.csv":           genInvisibleCSV,
 	"testdata/invisible-names.xlsx":          genInvisibleXLSX,
+	"testdata/excel-de-dates.csv":            genGermanDates,
+	"testdata/admin-center-words.xlsx":       genAdminCenterWords,
 }
 
 // crlf writes lines as Excel's "CSV UTF-8" does: a byte order mark, CRLF
@@ -246,5 +249,43 @@ func genInvisibleXLSX() ([]byte, error) {
 	for i, n := range invisibleNames {
 		w.row(i+2, n, "exported")
 	}
+	return workbookBytes(wb, w.err)
+}
+
+// genGermanDates is a sheet saved by German Excel as "CSV
+// (Trennzeichen-getrennt)": Windows-1252, semicolons, CRLF, and date
+// cells written as Excel shows them: TT.MM.JJJJ, T.M.JJJJ, and with a time
+// TT.MM.JJJJ hh:mm or hh:mm:ss.
+func genGermanDates() ([]byte, error) {
+	text := strings.Join([]string{
+		"displayName;description;tokenExpirationDateTime;enrollmentMode",
+		"Kasse Nord;Kühlregal;31.12.2027;corporateOwnedDedicatedDevice",
+		"Kasse Süd;;1.2.2027;",
+		"Kasse Ost;;01.02.2027 18:00;",
+		"Kasse West;;31.12.2027 18:00:30;",
+		"Kasse Mitte;;29.02.2027;",
+		"Kasse Lager;;1.2.27;",
+		"Kasse Büro;;15.1.2027;corporateOwnedAOSPUserlessDevice",
+		"Kasse Alt;;30.11.2026;",
+	}, "\r\n") + "\r\n"
+	return charmap.Windows1252.NewEncoder().Bytes([]byte(text))
+}
+
+// genAdminCenterWords is a workbook filled in with the names the Intune
+// admin center shows for the enrollment modes, token types and Wi-Fi
+// types, as someone copying them from the portal writes them.
+func genAdminCenterWords() ([]byte, error) {
+	wb := excelize.NewFile()
+	w := &sheetWriter{wb: wb, sheet: "Sheet1", styles: map[string]int{}}
+	w.row(1, "Display Name", "Enrollment Mode", "Enrollment Token Type", "Wifi SSID", "Wifi Password", "Wifi Security Type")
+	w.row(2, "Kasse 1", "Corporate-owned dedicated devices", "Default")
+	w.row(3, "Kasse 2", "dedicated", "Corporate-owned dedicated device with Microsoft Entra ID shared mode")
+	w.row(4, "Kasse 3", "Corporate-owned, fully managed user devices", "Corporate-owned, fully managed, via staging")
+	w.row(5, "Kasse 4", "Corporate-owned devices with work profile", "Device staging")
+	w.row(6, "Kasse 5", "Corporate-owned AOSP userless", nil, "Lager", "geheim-123", "WPA2-PSK")
+	w.row(7, "Kasse 6", "corporate owned AOSP user-associated", nil, "Büro", "geheim-456", "WPA2")
+	w.row(8, "Kasse 7", "CORPORATE_OWNED_FULLY_MANAGED", "corporate-owned, fully managed (default)")
+	w.row(9, "Kasse 8", "Corporate-owned dedicated devise", "Defualt")
+	w.row(10, "Kasse 9", "corporateOwnedAOSPUserlessDevice", nil, "Lager", "geheim-789", "WPA3")
 	return workbookBytes(wb, w.err)
 }

@@ -58,7 +58,7 @@ func OnlyForNew(ps []Problem) bool {
 }
 
 // Error formats the problem the way people read it, e.g.
-// `profiles.csv: row 7, tokenExpirationDateTime: "31.12.2026" is not a date (use 2026-12-31 or 2026-12-31T08:00:00+01:00)`.
+// `profiles.csv: row 7, tokenExpirationDateTime: "31.02.2026" is not a date (use 2026-12-31, 31.12.2026 or 2026-12-31T08:00:00+01:00)`.
 func (p Problem) Error() string {
 	var b strings.Builder
 	if p.File != "" {
@@ -276,14 +276,18 @@ func nearSecret(norm string) (string, bool) {
 // oneTypo reports whether a and b differ by exactly one edit: an insertion,
 // a deletion, a substitution or a transposition of adjacent characters.
 func oneTypo(a, b string) bool {
-	return editDistance([]rune(a), []rune(b)) == 1
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > 1 || d < -1 {
+		return false // more than one typo; no need to count
+	}
+	return editDistance(ra, rb) == 1
 }
 
-// editDistance is the optimal string alignment distance of a and b.
+// editDistance is the optimal string alignment distance of a and b: the
+// number of insertions, deletions, substitutions and transpositions of
+// adjacent characters that turn one into the other. Headers (nearProperty)
+// and enumeration values (nearEnum) are both matched with it.
 func editDistance(a, b []rune) int {
-	if d := len(a) - len(b); d > 1 || d < -1 {
-		return 2 // more than one typo; no need to count exactly
-	}
 	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

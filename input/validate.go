@@ -59,7 +59,7 @@ func (r rawRow) blank() bool {
 }
 
 // dateHint is how every date message ends.
-const dateHint = "(use 2026-12-31 or 2026-12-31T08:00:00+01:00)"
+const dateHint = "(use 2026-12-31, 31.12.2026 or 2026-12-31T08:00:00+01:00)"
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -309,6 +309,12 @@ func convert(p profile.Property, c cell) (v any, msg, note string) {
 	switch p.Kind {
 	case profile.Enum:
 		return convertEnum(p, c.text)
+	case profile.DateTime:
+		if t, withTime, ok := parseDotted(c.text); ok && withTime && c.typ == textCell {
+			v := t.Format(time.RFC3339Nano)
+			return v, "", fmt.Sprintf("%q has no time zone, so it was read as UTC, %s, as a date and time in a workbook is; for a time in another zone write it with its offset, e.g. %s",
+				c.text, v, t.Format("2006-01-02T15:04:05")+"+01:00")
+		}
 	case profile.String:
 		if p.Name == "displayName" {
 			problem, note := checkName(c.text)
@@ -470,14 +476,49 @@ func checkName(s string) (problem, note string) {
 	return "", note
 }
 
-// parseDate accepts RFC 3339 with an offset, or YYYY-MM-DD as midnight UTC.
+// parseDate accepts RFC 3339 with an offset, YYYY-MM-DD as midnight UTC,
+// and the day-first dates German Excel writes into CSV (see parseDotted).
 func parseDate(s string) (time.Time, bool) {
+	if t, _, ok := parseDotted(s); ok {
+		return t, true
+	}
 	if len(s) == len("2006-01-02") {
 		t, err := time.Parse("2006-01-02", s)
 		return t, err == nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t, err == nil
+}
+
+// dottedDate is a day-first date with dots, as German (and Austrian, Swiss,
+// Polish, Czech ...) Excel saves a date cell in CSV: 31.12.2027 or
+// 1.2.2027, with a time after a space when the cell has one
+// (31.12.2027 18:00, 31.12.2027 18:00:30). A dotted date is never
+// month-first, so it is not ambiguous.
+var dottedDate = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
+
+// parseDotted reads a dottedDate: a date alone as midnight UTC, as
+// YYYY-MM-DD is read, and a date with a time in UTC, as a date cell of a
+// workbook is read (neither has a time zone). withTime says a time was
+// given. A day that does not exist (31.02.2027) is not a date.
+func parseDotted(s string) (t time.Time, withTime, ok bool) {
+	m := dottedDate.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, false, false
+	}
+	n := make([]int, len(m))
+	for i := 1; i < len(m); i++ {
+		n[i], _ = strconv.Atoi(m[i]) // "" for a missing part reads as 0
+	}
+	day, month, year, hour, minute, second := n[1], n[2], n[3], n[4], n[5], n[6]
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59 {
+		return time.Time{}, false, false
+	}
+	t = time.Date(year, time.Month(month), day, hour, minute, second, 0, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false, false
+	}
+	return t, m[4] != "", true
 }
 
 // checkDeviceName allows only the documented {{...}} tokens, and notes
