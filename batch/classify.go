@@ -1,0 +1,95 @@
+package batch
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/plan"
+	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// classify decides what the job does with the row, by what the tenant
+// holds: its kind of work, or none with the result settled.
+func (j *Job) classify(it *item, t *tenant, now time.Time) {
+	r, row := &it.r, &it.row
+	p, found := t.byName[profile.Key(row.DisplayName)]
+	if note := profile.MatchNote(row.DisplayName, p.DisplayName); found && note != "" {
+		r.Notes = append(r.Notes, note)
+	}
+	if r.Status == results.Invalid {
+		if found && j.OnExists == Skip && input.OnlyForNew(row.Problems) {
+			// Nothing of the row is sent: its past expiry does not
+			// matter, as a daily run over an old sheet shows.
+			r.Status, r.ID, r.ErrorCode, r.ErrorMessage = results.Exists, p.ID, "", ""
+			r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, *row)
+			r.Notes = append(r.Notes, "ignored: "+problemText(row.Problems)+" (the profile exists and nothing was sent)")
+		}
+		return
+	}
+	if on, _ := row.Body["isTeamsDeviceProfile"].(bool); on && t.teams != nil &&
+		(!found || j.OnExists == Create || j.OnExists == Update && t.teams.ID != p.ID) {
+		// One Teams device profile per tenant, and the tenant has
+		// another: posting or patching this row would make two.
+		r.Status, r.ErrorCode = results.Invalid, "InvalidInput"
+		r.ErrorMessage = fmt.Sprintf("isTeamsDeviceProfile: the tenant already has a Teams device profile, %q (%s); one profile per tenant may be for Teams devices (%s)",
+			t.teams.DisplayName, t.teams.ID, profile.PageAOSPAssociate)
+		return
+	}
+	switch {
+	case found && j.OnExists == Fail:
+		r.Status, r.ID = results.Failed, p.ID
+		r.ErrorCode = "AlreadyExists"
+		r.ErrorMessage = "a profile with this name is already in the tenant (--on-exists fail)"
+	case found && (j.OnExists == Skip || j.OnExists == Update):
+		r.Status, r.ID, r.TokenExpiration = results.Exists, p.ID, inRowZone(p.TokenExpirationDateTime, *row)
+		d := plan.Compare(row.Given(), p, plan.Options{UpdateSecrets: j.UpdateSecrets})
+		expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
+		if _, given := row.Body["enrollmentMode"]; !given && p.EnrollmentMode != "" {
+			it.mode = p.EnrollmentMode // a new token follows the tenant's mode
+		}
+		if expiring && !p.TokenExpirationDateTime.IsZero() {
+			if d, _ := j.lifetime(row, it.mode, now); now.Add(d).Before(p.TokenExpirationDateTime) {
+				// --renew-within never shortens a token.
+				r.Notes = append(r.Notes, fmt.Sprintf("not renewed: a new token would expire %s, before the current one (%s); give a longer --token-validity or tokenExpirationDateTime",
+					now.Add(d).UTC().Format(time.RFC3339), p.TokenExpirationDateTime.UTC().Format(time.RFC3339)))
+				expiring = false
+			}
+		}
+		switch {
+		case !d.Empty() && j.OnExists == Update:
+			r.Changes, r.Action = d.Strings(), results.ActUpdate
+			if d.Payload {
+				r.Changes = append(r.Changes, StaleNote)
+			}
+			it.diff, it.renew = d, expiring
+			it.kind = doUpdate
+			if j.DryRun {
+				r.Status = results.Planned
+			}
+		case !d.Empty():
+			r.Notes = append(r.Notes, "the tenant's profile differs from the row ("+strings.Join(d.Strings(), "; ")+"); nothing was changed: run with --on-exists update to apply the row")
+			fallthrough
+		default:
+			known, why := p.Known()
+			switch {
+			case !known && (expiring || j.QRExisting):
+				// A mode or token type this tool does not know: its
+				// token lifetime and QR payload cannot be vouched for.
+				r.Notes = append(r.Notes, "not renewed nor printed: the tenant's profile has "+why)
+			case expiring:
+				it.kind = doRenew
+			case j.QRExisting:
+				it.kind = doFetch
+			}
+		}
+	default:
+		it.kind = doCreate
+		r.Action = results.ActCreate
+		if j.DryRun {
+			r.Status = results.Planned
+		}
+	}
+}
