@@ -15,7 +15,7 @@ import (
 // holds: its kind of work, or none with the result settled.
 func (j *Job) classify(it *item, t *tenant, now time.Time) {
 	r, row := &it.r, &it.row
-	p, found := t.byName[profile.Key(row.DisplayName)]
+	p, found := t.named(row.DisplayName)
 	if note := profile.MatchNote(row.DisplayName, p.DisplayName); found && note != "" {
 		r.Notes = append(r.Notes, note)
 	}
@@ -29,8 +29,7 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 		}
 		return
 	}
-	if on, _ := row.Body["isTeamsDeviceProfile"].(bool); on && t.teams != nil &&
-		(!found || j.OnExists == Create || j.OnExists == Update && t.teams.ID != p.ID) {
+	if t.secondTeams(row, p, found, j.OnExists) {
 		// One Teams device profile per tenant, and the tenant has
 		// another: posting or patching this row would make two.
 		r.Status, r.ErrorCode = results.Invalid, "InvalidInput"

@@ -21,7 +21,6 @@ import (
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/plan"
-	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -175,7 +174,7 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 	}
 
 	j.state(StateListing)
-	existing, err := j.Client.List(ctx, listSelect()...)
+	t, err := j.listTenant(ctx)
 	if err != nil {
 		if herr := hold("not attempted: the tenant's profiles could not be listed, so nothing was posted"); herr != nil {
 			return herr
@@ -185,17 +184,6 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 		}
 		return &ListError{Err: err}
 	}
-	t := &tenant{byName: make(map[string]profile.Profile, len(existing)), before: make(map[string]bool, len(existing))}
-	for k, p := range existing {
-		t.before[p.ID] = true
-		if p.IsTeamsDeviceProfile && t.teams == nil {
-			t.teams = &existing[k]
-		}
-		if _, dup := t.byName[profile.Key(p.DisplayName)]; !dup {
-			t.byName[profile.Key(p.DisplayName)] = p
-		}
-	}
-	existing = nil
 
 	j.state("creating")
 	w := &worker{Job: j, before: t.before, out: out}
