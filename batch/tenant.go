@@ -31,10 +31,11 @@ func (j *Job) listTenant(ctx context.Context) (*tenant, error) {
 // first Teams device profile.
 func newTenant(existing []profile.Profile) *tenant {
 	t := &tenant{byName: make(map[string]profile.Profile, len(existing)), before: make(map[string]bool, len(existing))}
-	for k, p := range existing {
+	for _, p := range existing {
 		t.before[p.ID] = true
 		if p.IsTeamsDeviceProfile && t.teams == nil {
-			t.teams = &existing[k]
+			teams := p // a copy: a pointer into existing would hold the whole listing in memory
+			t.teams = &teams
 		}
 		if _, dup := t.byName[profile.Key(p.DisplayName)]; !dup {
 			t.byName[profile.Key(p.DisplayName)] = p
