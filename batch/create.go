@@ -18,9 +18,9 @@ import (
 func (w *worker) create(ctx context.Context, it *item) error {
 	row, r := &it.row, &it.r
 	maybe := false // an earlier attempt may have created the profile
-	failures := 0  // transient failures other than throttling
-	throttles := 0 // throttled answers; the pacer slows down for them
-	for attempt := 1; ; attempt++ {
+	tries := graph.Retries{Max: w.MaxRetries}
+	for {
+		attempt := tries.Attempt()
 		if maybe {
 			p, found, err := w.lookup(ctx, row.DisplayName)
 			if errors.Is(err, ratelimit.ErrStopped) {
@@ -90,12 +90,7 @@ func (w *worker) create(ctx context.Context, it *item) error {
 			return nil
 		}
 		maybe = maybe || ge.MaybeApplied()
-		if ge.Throttled() {
-			throttles++
-		} else {
-			failures++
-		}
-		if failures > w.MaxRetries || throttles > graph.MaxThrottled {
+		if !tries.Again(ge) {
 			if maybe {
 				// Settle whether the last attempt created it.
 				if p, found, lerr := w.lookup(ctx, row.DisplayName); lerr == nil && found {

@@ -7,7 +7,7 @@
 // The client retries reads (lists, GETs, token actions) that failed in a
 // transient way. It never retries a create: whether a create may be sent
 // again is the batch's decision, because a create that got no answer may
-// have been carried out.
+// have been carried out. Both count attempts, and give up, with Retries.
 //
 // The bearer token goes only to the origin (scheme, host and port) of
 // BaseURL: a link from the service to another origin fails the request
@@ -46,9 +46,9 @@ import (
 const DefaultURL = "https://graph.microsoft.com/beta"
 
 // MaxThrottled is how many throttled answers (429) one request may get
-// before it is given up. Throttling does not use up MaxRetries: the shared
-// pacer slows the whole job down instead, so a row is not lost merely
-// because the service was busy.
+// before it is given up. Throttling does not use up MaxRetries (see
+// Retries): the shared pacer slows the whole job down instead, so a row is
+// not lost merely because the service was busy.
 const MaxThrottled = 30
 
 // MaxRetryAfter caps a Retry-After: a longer one (or a garbled HTTP date)
@@ -395,19 +395,15 @@ func (c *Client) debug(msg, method, path string, status int, rid, crid string, e
 // Retry-After is kept by the pacer, which holds every request back; without
 // one the client backs off with jitter.
 func (c *Client) retry(ctx context.Context, method, pathOrURL string, body []byte) (*Response, error) {
-	failures, throttles := 0, 0
-	for attempt := 1; ; attempt++ {
+	tries := Retries{Max: c.MaxRetries}
+	for {
+		attempt := tries.Attempt()
 		resp, err := c.Do(ctx, method, pathOrURL, body)
 		var ge *Error
 		if err == nil || !errors.As(err, &ge) || !ge.Transient() || ctx.Err() != nil {
 			return resp, err
 		}
-		if ge.Throttled() {
-			throttles++
-		} else {
-			failures++
-		}
-		if failures > c.MaxRetries || throttles > MaxThrottled {
+		if !tries.Again(ge) {
 			return resp, err
 		}
 		if !ge.HasRetryAfter && c.Pacer != nil {
@@ -416,6 +412,41 @@ func (c *Client) retry(ctx context.Context, method, pathOrURL string, body []byt
 			}
 		}
 	}
+}
+
+// Retries counts the attempts of one request and the transient failures
+// among them, and says when to give up: after more than Max failures other
+// than throttling, or more than MaxThrottled throttled answers, whichever
+// comes first. Throttling does not use up Max, since the shared pacer
+// slows the whole job down for it instead.
+//
+// The client's retries of reads and the batch's resends of a create count
+// with it. Its zero value allows no resend but of throttled requests; it
+// counts one request, by one goroutine.
+type Retries struct {
+	Max int // transient failures other than throttling that are sent again, e.g. Client.MaxRetries
+
+	failures  int // transient failures other than throttling
+	throttles int // throttled answers (429)
+}
+
+// Attempt is the number of the attempt being sent, from 1: one more than
+// the failures counted so far.
+func (r *Retries) Attempt() int { return 1 + r.failures + r.throttles }
+
+// Again counts ge, the failure of the attempt just sent, and reports
+// whether the request may be sent again. A failure that is not transient
+// is not counted: it is never sent again.
+func (r *Retries) Again(ge *Error) bool {
+	if !ge.Transient() {
+		return false
+	}
+	if ge.Throttled() {
+		r.throttles++
+	} else {
+		r.failures++
+	}
+	return r.failures <= r.Max && r.throttles <= MaxThrottled
 }
 
 func query(selectFields []string, filter string) string {
