@@ -1,12 +1,3 @@
-// Package batch runs the job: it checks which rows already exist in the
-// tenant, fans the rest out to a bounded group of workers that share one
-// pacer, retries what the service failed in a transient way without ever
-// creating a profile twice, and records the outcome of every row.
-//
-// A row's failure is that row's result, never the group's error: only a
-// fatal condition (the token rejected twice, a missing permission) cancels
-// the run. When the job is asked to stop, no further rows are handed out,
-// requests in flight finish, and rows never sent stay not_attempted.
 package batch
 
 import (
@@ -42,7 +33,7 @@ const DefaultTokenValidity = 90 * 24 * time.Hour
 // Options tune a job.
 type Options struct {
 	Concurrency   int              // workers; at least 1
-	MaxRetries    int              // resends of a row after a transient failure
+	MaxRetries    int              // resends of a create after a transient failure other than throttling (graph.Retries); reads and updates follow the client's
 	OnExists      OnExists         // default Skip
 	Strict        bool             // post nothing when any row is invalid
 	DryRun        bool             // look up names and compare, change nothing: a plan
@@ -73,15 +64,6 @@ type ListError struct{ Err error }
 
 func (e *ListError) Error() string { return "list the tenant's profiles: " + e.Err.Error() }
 func (e *ListError) Unwrap() error { return e.Err }
-
-type kind int
-
-const (
-	doCreate kind = iota + 1
-	doRenew
-	doFetch
-	doUpdate
-)
 
 // Run processes rows and returns one result per row, in the same order.
 // The error is non-nil only when the run was aborted (an *graph.AuthError)
@@ -254,6 +236,16 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 	return err
 }
 
+// kind is the work a row needs, as classify decides it; 0 for none.
+type kind int
+
+const (
+	doCreate kind = iota + 1 // post it (create.go)
+	doRenew                  // renew the token of its profile (update.go)
+	doFetch                  // read its profile's QR content (content.go)
+	doUpdate                 // patch its profile (update.go)
+)
+
 // item is one row on its way through the job: read, classified, worked on
 // by one worker at most, then emitted and dropped.
 type item struct {
@@ -313,6 +305,7 @@ func (j *Job) state(s string) {
 	}
 }
 
+// stopped reports whether Stop is closed.
 func (j *Job) stopped() bool {
 	if j.Stop == nil {
 		return false
@@ -325,6 +318,9 @@ func (j *Job) stopped() bool {
 	}
 }
 
+// worker does the work of the rows the fan-out hands it: create (create.go),
+// update and renew (update.go), fetch (content.go). One worker serves every
+// goroutine of the group; it holds nothing of a row.
 type worker struct {
 	*Job
 	before map[string]bool // ids in the tenant before the run

@@ -66,8 +66,6 @@ func (j *Job) logRow(r *results.Result) {
 	j.Log.Log(context.Background(), lvl, "row", attrs...)
 }
 
-// logRest logs the rows that no worker finished (invalid, exists, planned,
-// not attempted), in input order, so that every input row has an event.
 // record copies what an error says into the result.
 func record(r *results.Result, err error) {
 	var ge *graph.Error
