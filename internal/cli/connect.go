@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/auth"
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
+)
+
+// connFlags say where Graph is and how to sign in and pace requests.
+type connFlags struct {
+	graphURL       string
+	cloud          string
+	auth           string
+	simulate       bool
+	simContent     string
+	rate           float64
+	writeBudget    int
+	requestBudget  int
+	adaptive       bool
+	maxRetries     int
+	requestTimeout time.Duration
+}
+
+func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.graphURL, "graph-url", getenv("GRAPH_URL"), "Graph base URL (env GRAPH_URL); overrides --cloud")
+	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
+	fs.StringVar(&c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser")
+	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
+	fs.StringVar(&c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64")
+	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")
+	fs.IntVar(&c.writeBudget, "write-budget", ratelimit.IntuneWriteBudget, "most writes (POST, PATCH, DELETE) sent in any 20 s; 0 = none")
+	fs.IntVar(&c.requestBudget, "request-budget", ratelimit.IntuneRequestBudget, "most requests of any kind sent in any 20 s; 0 = none")
+	fs.BoolVar(&c.adaptive, "adaptive", true, "learn lower budgets and rates when the service throttles, and recover slowly")
+	fs.IntVar(&c.maxRetries, "max-retries", 6, "retries of a request that failed in a transient way (503, 504, no answer); 429s slow the job down instead and allow up to 30 tries")
+	fs.DurationVar(&c.requestTimeout, "request-timeout", 30*time.Second, "time limit of one request")
+}
+
+// rateHeadroom is the share of --rate the pacer leaves unused, so that a
+// --rate equal to the service's limit is never throttled for timing jitter.
+const rateHeadroom = 0.03
+
+// conn is a ready Graph client with its pacer.
+type conn struct {
+	url    string
+	client *graph.Client
+	pacer  *ratelimit.Pacer
+	close  func()
+}
+
+// connect builds the Graph client: against the simulator on a loopback port
+// with --simulate, else against the cloud's Graph with a token from the
+// sign-in chain.
+func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*conn, error) {
+	if c.rate < 0 {
+		return nil, usagef("--rate %v: use a number of requests per second, or 0 for no limit", c.rate)
+	}
+	if c.requestTimeout <= 0 {
+		return nil, usagef("--request-timeout %v: use a positive time limit such as 30s (a request without one could wait for ever)", c.requestTimeout)
+	}
+	if c.maxRetries < 0 {
+		return nil, usagef("--max-retries %d: use 0 or more", c.maxRetries)
+	}
+	if c.writeBudget < 0 || c.requestBudget < 0 {
+		return nil, usagef("--write-budget and --request-budget: use a number of requests per 20 s, or 0 for none")
+	}
+	pacer := ratelimit.New(ratelimit.Config{
+		Rate: c.rate, Headroom: rateHeadroom, Adaptive: c.adaptive, Logger: log,
+		WriteBudget: c.writeBudget, RequestBudget: c.requestBudget,
+	})
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	cl := &graph.Client{HTTP: hc, Pacer: pacer, RequestTimeout: c.requestTimeout, MaxRetries: c.maxRetries, Log: log}
+	out := &conn{client: cl, pacer: pacer, close: func() {}}
+	c.simContent = choice(c.simContent)
+	if c.simContent != sim.ContentJSON && c.simContent != sim.ContentBase64 {
+		return nil, usagef("--sim-content %q: use %s or %s", c.simContent, sim.ContentJSON, sim.ContentBase64)
+	}
+	if c.simulate {
+		srv := sim.New(sim.Options{Content: c.simContent})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("start simulator: %w", err)
+		}
+		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+		go hs.Serve(ln)
+		out.close = func() { hs.Close() }
+		out.url = "http://" + ln.Addr().String() + "/beta"
+		cl.BaseURL = out.url
+		return out, nil
+	}
+	cloud, err := auth.LookupCloud(choice(c.cloud))
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	out.url = cloud.GraphURL
+	if c.graphURL != "" {
+		out.url = strings.TrimRight(c.graphURL, "/")
+	}
+	cl.BaseURL = out.url
+	if err := graph.CheckBaseURL(out.url); err != nil {
+		return nil, &usageError{fmt.Errorf("--graph-url: %w", err)}
+	}
+	ts, err := auth.New(ctx, auth.Options{Mode: choice(c.auth), GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr})
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	cl.Tokens = ts
+	return out, nil
+}
+
+// isSignInFailure reports a sign-in the identity provider refused.
+func isSignInFailure(err error) bool { return auth.IsAuthFailure(err) }
+
+// isNoCredentials reports that no sign-in method is set up: a
+// configuration problem (exit 2), not a rejected sign-in.
+func isNoCredentials(err error) bool { return errors.Is(err, auth.ErrNoCredentials) }

@@ -1,0 +1,24 @@
+package cli
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// runMemoryLimit sets the soft memory limit of a run (runtime/debug
+// SetMemoryLimit) unless GOMEMLIMIT is set: what a run holds at its peak
+// does not grow with the rows (two QR sheet parts of pagesPerFile pages,
+// about 0.8 MiB a page, and what is in flight), so the limit is that plus
+// 60 MiB. On a loaded machine the collector lets garbage pile up above the
+// live memory between cycles; near the limit it collects sooner instead.
+// It is a soft limit: a run that needs more (a --split-by over many values
+// holds its labels) goes above it, the collector working harder. It
+// returns the limit set, 0 when GOMEMLIMIT decides.
+func runMemoryLimit(pagesPerFile int) int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return 0
+	}
+	limit := int64(60+pagesPerFile*4/5) << 20
+	debug.SetMemoryLimit(limit)
+	return limit
+}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/profile"
+)
+
+func (m *Main) simCommand(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("sim", "sim [--listen ADDR] [flags]")
+	var (
+		listen       string
+		o            sim.Options
+		seed         int
+		forbidden    bool
+		existingMode string
+	)
+	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fs.DurationVar(&o.Latency, "latency", 0, "added to every response")
+	fs.IntVar(&o.Limit, "limit", 0, "requests allowed per --window before answering 429 (0 = no limit)")
+	fs.DurationVar(&o.Window, "window", 20*time.Second, "sliding window of --limit")
+	fs.IntVar(&o.WriteLimit, "write-limit", 0, "creates allowed per --window (Intune: 100 per 20s)")
+	fs.StringVar(&o.RetryAfter, "retry-after", "seconds", "Retry-After format: seconds, fractional or date")
+	fs.Float64Var(&o.Fail503, "fail-503", 0, "fraction of requests answered 503")
+	fs.Float64Var(&o.Fail504AfterCreate, "fail-504-after-create", 0, "fraction of creates answered 504 after creating")
+	fs.Float64Var(&o.DropAfterCreate, "drop-after-create", 0, "fraction of creates whose connection drops after creating")
+	fs.BoolVar(&o.OmitToken, "omit-token", false, "answer creates without token and QR content")
+	fs.StringVar(&o.Content, "content", sim.ContentJSON, "form of qrCodeContent for AOSP profiles: json or base64 (as Microsoft's AOSP sample reads it)")
+	fs.BoolVar(&forbidden, "forbidden", false, "answer every request 403, as Graph answers an app without "+graph.Permission)
+	fs.IntVar(&seed, "existing", 0, "profiles already in the tenant at start (named \"Existing 1\" ...)")
+	fs.StringVar(&existingMode, "existing-mode", "corporateOwnedDedicatedDevice", "enrollmentMode of the --existing profiles")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if o.Content != sim.ContentJSON && o.Content != sim.ContentBase64 {
+		return usagef("--content %q: use %s or %s", o.Content, sim.ContentJSON, sim.ContentBase64)
+	}
+	if forbidden {
+		o.Authorize = func(string) int { return http.StatusForbidden }
+	}
+	s := sim.New(o)
+	existing := make([]profile.Profile, seed)
+	for i := range existing {
+		existing[i] = profile.Profile{DisplayName: fmt.Sprintf("Existing %d", i+1), EnrollmentMode: existingMode}
+	}
+	s.SeedProfiles(existing...)
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usagef("listen on %s: %w", listen, err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	addr := dialAddr(ln.Addr())
+	fmt.Fprintf(m.Stderr, "Graph simulator on http://%s/beta; try:\n  enrollbatch run --input samples/profiles.csv --graph-url http://%s/beta\n(set GRAPH_ACCESS_TOKEN to any value). Ctrl-C stops it.\n", addr, addr)
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	st := s.Stats()
+	fmt.Fprintf(m.Stderr, "served %d request(s): %d created, %d throttled\n", st.Requests, st.Created, st.Throttled)
+	return nil
+}
+
+// dialAddr is the address to give clients of a listener: a listener on
+// every interface (0.0.0.0 or ::) is reached on this machine through
+// loopback, the only plain-http Graph address the client accepts.
+func dialAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}
