@@ -215,3 +215,62 @@ func Choice(s string, choices ...string) (string, bool) {
 	}
 	return s, false
 }
+
+// OneOf is a flag value that is one of a fixed set of words, as people
+// type them (A4, JSON, Skip): Set takes any case and surrounding space and
+// keeps the word as the set spells it, and refuses anything else with the
+// words to use and, for a near miss, the one meant.
+type OneOf struct {
+	p       *string
+	choices []string
+}
+
+// ChoiceVar defines a flag that takes one of choices, with value as its
+// default, stored in p.
+func ChoiceVar(fs *flag.FlagSet, p *string, name, value, usage string, choices ...string) {
+	*p = value
+	fs.Var(&OneOf{p: p, choices: choices}, name, usage)
+}
+
+func (o *OneOf) String() string {
+	if o == nil || o.p == nil {
+		return ""
+	}
+	return *o.p
+}
+
+// Set takes s when it names one of the choices.
+func (o *OneOf) Set(s string) error {
+	c, ok := Choice(s, o.choices...)
+	if !ok {
+		return errors.New(o.Use(s))
+	}
+	*o.p = c
+	return nil
+}
+
+// Use is the sentence that says which words to use instead of s.
+func (o *OneOf) Use(s string) string {
+	use := "use " + orList(o.choices)
+	best, bestD := "", 3
+	for _, c := range o.choices {
+		if d := distance(strings.ToLower(strings.TrimSpace(s)), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best != "" {
+		return use + "; did you mean " + best + "?"
+	}
+	return use
+}
+
+// orList words a list as "a, b or c".
+func orList(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}

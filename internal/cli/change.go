@@ -110,7 +110,7 @@ func (m *Main) applyChange(ctx context.Context, ch *change) error {
 			return err
 		}
 	}
-	rec, err := newRecord(ch.out, nil, nil)
+	rec, err := output.OpenRecord(ch.out, false, time.Now(), m.Stderr)
 	if err != nil {
 		return err
 	}
@@ -118,12 +118,12 @@ func (m *Main) applyChange(ctx context.Context, ch *change) error {
 	if ch.dryRun {
 		removal.Log(log, rs)
 		for i := range rs {
-			rec.add(&rs[i])
+			rec.Add(&rs[i])
 		}
 	} else {
-		opts := removal.Options{Concurrency: ch.concurrency, Log: log, Force: ch.force, Intend: rec.intend,
+		opts := removal.Options{Concurrency: ch.concurrency, Log: log, Force: ch.force, Intend: rec.Intend,
 			Record: func(r *results.Result) {
-				rec.add(r)
+				rec.Add(r)
 				m.printChange(r)
 			},
 			Keep: func(p profile.Profile) string { return stillSelected(p, ch.prefix, names) }}
@@ -135,12 +135,12 @@ func (m *Main) applyChange(ctx context.Context, ch *change) error {
 	if runErr != nil {
 		run.Aborted = runErr.Error()
 	}
-	if err := output.WriteWorkbookFrom(xlsx, run, rec.source()); err != nil {
-		return fmt.Errorf("write results: %w; %s", err, rec.keep())
+	if err := output.WriteWorkbookFrom(xlsx, run, rec.Source()); err != nil {
+		return fmt.Errorf("write results: %w; %s", err, rec.Keep())
 	}
-	rec.remove(m.Stderr)
-	m.summary(log, choice(ch.lf.format), run, &rec.tally)
-	if choice(ch.lf.format) != "json" {
+	rec.Remove(m.Stderr)
+	m.summary(log, ch.lf.format, run, &rec.Tally)
+	if ch.lf.format != "json" {
 		fmt.Fprintf(m.Stderr, "wrote %s\n", xlsx)
 	}
 	if why := st.stopped(); why != "" {
@@ -149,8 +149,8 @@ func (m *Main) applyChange(ctx context.Context, ch *change) error {
 	if runErr != nil {
 		return runErr
 	}
-	if rec.tally.NotOK > 0 {
-		return &rowsError{n: rec.tally.NotOK}
+	if rec.Tally.NotOK > 0 {
+		return &rowsError{n: rec.Tally.NotOK}
 	}
 	if run.Interrupted {
 		return &rowsError{}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/auth"
+	"github.com/enrollbatch/enrollbatch/cliflag"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
@@ -35,9 +36,9 @@ type connFlags struct {
 func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.graphURL, "graph-url", getenv("GRAPH_URL"), "Graph base URL (env GRAPH_URL); overrides --cloud")
 	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
-	fs.StringVar(&c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser")
+	cliflag.ChoiceVar(fs, &c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser", auth.Modes()...)
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
-	fs.StringVar(&c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64")
+	cliflag.ChoiceVar(fs, &c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64", sim.ContentJSON, sim.ContentBase64)
 	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")
 	fs.IntVar(&c.writeBudget, "write-budget", ratelimit.IntuneWriteBudget, "most writes (POST, PATCH, DELETE) sent in any 20 s; 0 = none")
 	fs.IntVar(&c.requestBudget, "request-budget", ratelimit.IntuneRequestBudget, "most requests of any kind sent in any 20 s; 0 = none")
@@ -81,10 +82,6 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	cl := &graph.Client{HTTP: hc, Pacer: pacer, RequestTimeout: c.requestTimeout, MaxRetries: c.maxRetries, Log: log}
 	out := &conn{client: cl, pacer: pacer, close: func() {}}
-	c.simContent = choice(c.simContent)
-	if c.simContent != sim.ContentJSON && c.simContent != sim.ContentBase64 {
-		return nil, usagef("--sim-content %q: use %s or %s", c.simContent, sim.ContentJSON, sim.ContentBase64)
-	}
 	if c.simulate {
 		srv := sim.New(sim.Options{Content: c.simContent})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -98,7 +95,7 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 		cl.BaseURL = out.url
 		return out, nil
 	}
-	cloud, err := auth.LookupCloud(choice(c.cloud))
+	cloud, err := auth.LookupCloud(strings.ToLower(strings.TrimSpace(c.cloud)))
 	if err != nil {
 		return nil, &usageError{err}
 	}
@@ -110,7 +107,7 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	if err := graph.CheckBaseURL(out.url); err != nil {
 		return nil, &usageError{fmt.Errorf("--graph-url: %w", err)}
 	}
-	ts, err := auth.New(ctx, auth.Options{Mode: choice(c.auth), GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr})
+	ts, err := auth.New(ctx, auth.Options{Mode: c.auth, GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr})
 	if err != nil {
 		return nil, &usageError{err}
 	}

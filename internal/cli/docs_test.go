@@ -7,7 +7,7 @@ package cli
 //
 // After adding, renaming or changing a flag, write docs/commands.md again:
 //
-//	ENROLLBATCH_UPDATE_DOCS=1 go test -run TestDocsCommands .
+//	ENROLLBATCH_UPDATE_DOCS=1 go test -run TestDocsCommands ./internal/cli
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 const (
 	docsUpdateEnv   = "ENROLLBATCH_UPDATE_DOCS"
 	commandsDocPath = "docs/commands.md"
-	docsUpdateHint  = "ENROLLBATCH_UPDATE_DOCS=1 go test -run TestDocsCommands ."
+	docsUpdateHint  = "ENROLLBATCH_UPDATE_DOCS=1 go test -run TestDocsCommands ./internal/cli"
 )
 
 // notOurFlags are the --flags the docs show in code that belong to other

@@ -27,9 +27,6 @@ func (m *Main) doctorCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if lf.format != "text" && lf.format != "json" {
-		return usagef("--log-format %q: use text or json", lf.format)
-	}
 	c, err := m.connect(ctx, &cf, log)
 	if err != nil {
 		return err

@@ -66,7 +66,7 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 		log.Info("profile", "displayName", p.DisplayName, "id", p.ID, "status", "exported")
 	}
 	log.Info("export", "file", out, "profiles", len(ps), "namePrefix", prefix)
-	if choice(lf.format) != "json" {
+	if lf.format != "json" {
 		fmt.Fprintf(m.Stderr, "wrote %s: %d profile(s)", out, len(ps))
 		if prefix != "" {
 			fmt.Fprintf(m.Stderr, " whose name starts with %q", prefix)

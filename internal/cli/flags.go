@@ -72,10 +72,6 @@ func (m *Main) parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, nil
 }
 
-// choice normalizes a flag value that names one of a fixed set of words:
-// the words are lowercase, and people type A4, JSON or Skip.
-func choice(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // parseDays parses a duration that may be given in days: "14d", "90d",
 // "36h", "1h30m".
 func parseDays(s string) (time.Duration, error) {
@@ -126,12 +122,11 @@ type logFlags struct {
 }
 
 func (l *logFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	cliflag.ChoiceVar(fs, &l.format, "log-format", "text", "log format: text or json", "text", "json")
 	fs.BoolVar(&l.verbose, "verbose", false, "log every request and rate change (debug level)")
 }
 
 func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
-	l.format = choice(l.format)
 	// Text logs are for people watching a terminal: only what went wrong,
 	// unless --verbose. JSON logs are for collectors: one event per row.
 	lvl := slog.LevelWarn
@@ -142,13 +137,10 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 		lvl = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
-	switch l.format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
+	if l.format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, usagef("--log-format %q: use text or json", l.format)
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
 // checkNamePrefix refuses a --name-prefix that was given but is blank, in

@@ -98,11 +98,11 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	// The sheet encodes the codes itself, on every core.
-	sheet, err := writeSheet(out, &sf, results.FromSlice(rs), extra, time.Now(), false)
+	sheet, err := output.WriteSheet(out, sf.spec(time.Now()), results.FromSlice(rs), extra, false)
 	if err != nil {
 		return fmt.Errorf("write QR sheet: %w", err)
 	}
-	sheet.report(m.Stderr, results.FromSlice(rs))
+	sheet.Report(m.Stderr, results.FromSlice(rs))
 	for _, r := range rs {
 		for _, n := range r.Notes {
 			if why, ok := strings.CutPrefix(n, "not printed: "); ok {
@@ -110,12 +110,12 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	if sheet.labels == 0 {
+	if sheet.Labels == 0 {
 		fmt.Fprintln(m.Stderr, "nothing to print: no matching profile with a valid token")
-		return &rowsError{n: len(sheet.skipped) + refused}
+		return &rowsError{n: len(sheet.Skipped) + refused}
 	}
-	if len(sheet.skipped)+refused > 0 {
-		return &rowsError{n: len(sheet.skipped) + refused}
+	if len(sheet.Skipped)+refused > 0 {
+		return &rowsError{n: len(sheet.Skipped) + refused}
 	}
 	return nil
 }

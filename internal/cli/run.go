@@ -3,192 +3,22 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/batch"
+	"github.com/enrollbatch/enrollbatch/cliflag"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/removal"
 	"github.com/enrollbatch/enrollbatch/results"
-	"github.com/enrollbatch/enrollbatch/typeset"
 )
-
-// sheetFlags shape the QR sheet.
-type sheetFlags struct {
-	paper         string
-	labelsPerPage int
-	labelColumns  string
-	splitBy       string
-	fontFile      string
-	pagesPerFile  int
-	fonts         *typeset.Fonts // the embedded fonts after --font's, set by check
-}
-
-func (s *sheetFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.paper, "paper", "a4", "paper size of the QR sheet: a4 or letter")
-	fs.IntVar(&s.labelsPerPage, "labels-per-page", 6, "labels per page: 1, 2, 4 or 6")
-	fs.StringVar(&s.labelColumns, "label-columns", "", "input columns to print on each label, e.g. Site,Technician")
-	fs.StringVar(&s.splitBy, "split-by", "", "write one QR sheet per value of this column, e.g. Site (qr-codes-<value>.pdf)")
-	fs.StringVar(&s.fontFile, "font", "", "font file (.ttf, .otf, .ttc) tried first for label captions")
-	fs.IntVar(&s.pagesPerFile, "pages-per-file", output.DefaultMaxPages, "pages per QR sheet file; a longer sheet is written in numbered parts")
-}
-
-func (s *sheetFlags) check() error {
-	s.paper = choice(s.paper)
-	if s.paper != "a4" && s.paper != "letter" {
-		return usagef("--paper %q: use a4 or letter", s.paper)
-	}
-	switch s.labelsPerPage {
-	case 1, 2, 4, 6:
-	default:
-		return usagef("--labels-per-page %d: use 1, 2, 4 or 6", s.labelsPerPage)
-	}
-	if s.pagesPerFile < 1 {
-		return usagef("--pages-per-file %d: use 1 or more", s.pagesPerFile)
-	}
-	var files []string
-	if s.fontFile != "" {
-		files = append(files, s.fontFile)
-	}
-	fonts, err := typeset.NewFonts(files...)
-	if err != nil {
-		return usagef("--font: %w", err)
-	}
-	s.fonts = fonts
-	return nil
-}
-
-// checkColumns refuses --label-columns that name no column of the input:
-// the same usage error (exit 2) in every command that prints.
-func (s *sheetFlags) checkColumns(extra []string) error {
-	if _, _, err := output.LabelsFromResults(nil, extra, s.columns(), time.Now()); err != nil {
-		return &usageError{fmt.Errorf("--label-columns: %w", err)}
-	}
-	if s.splitBy != "" {
-		if _, err := output.ColumnValues(nil, nil, extra, s.splitBy); err != nil {
-			return &usageError{fmt.Errorf("--split-by: %w", err)}
-		}
-	}
-	return nil
-}
-
-func (s *sheetFlags) columns() []string {
-	var cols []string
-	for _, c := range strings.Split(s.labelColumns, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			cols = append(cols, c)
-		}
-	}
-	return cols
-}
-
-// writeSheet writes the QR sheet of src's printable results to path, one
-// sheet per value with --split-by, or removes a sheet left there when
-// nothing is printable, so the folder always matches the results. With
-// clean (a folder the tool owns), earlier sheets and parts next to path that
-// this run did not write go too. The labels' notes (characters drawn as
-// markers, codes moved to larger labels) are returned by row, with the
-// files written and the rows not printed: withNotes adds them to the
-// results.
-func writeSheet(path string, sf *sheetFlags, src results.Source, extra []string, start time.Time, clean bool) (sheetOutcome, error) {
-	o, err := output.SheetFromResults(path, src, extra, sf.columns(), sf.splitBy, output.SheetOptions{
-		Paper: sf.paper, LabelsPerPage: sf.labelsPerPage,
-		Title: output.DefaultTitle, Date: start, Now: time.Now(),
-		Fonts: sf.fonts, MaxPages: sf.pagesPerFile,
-	}, clean)
-	out := sheetOutcome{files: o.Files, labels: o.Labels, skipped: o.Skipped, notes: o.Notes}
-	if errors.Is(err, output.ErrNoLabels) {
-		out.files = nil
-		return out, output.RemoveSheet(path)
-	}
-	return out, err
-}
-
-// sheetOutcome is what writeSheet did.
-type sheetOutcome struct {
-	files   []string         // written, in order
-	labels  int              // labels printed
-	skipped []string         // rows not printed, one sentence each
-	notes   map[int][]string // by row: what the results say about the labels
-}
-
-// withNotes is src with the sheet's notes about each row's label added to
-// the row's result.
-func (o sheetOutcome) withNotes(src results.Source) results.Source {
-	if len(o.notes) == 0 {
-		return src
-	}
-	return func(yield func(*results.Result, error) bool) {
-		for r, err := range src {
-			if err == nil && r.Row > 0 && len(o.notes[r.Row]) > 0 {
-				c := *r
-				c.Notes = append(append([]string(nil), r.Notes...), o.notes[r.Row]...)
-				r = &c
-			}
-			if !yield(r, err) || err != nil {
-				return
-			}
-		}
-	}
-}
-
-// report prints the notes, the rows not printed and the files written.
-func (o sheetOutcome) report(w io.Writer, src results.Source) {
-	printSheetNotes(w, src, o.notes)
-	for _, s := range o.skipped {
-		fmt.Fprintf(w, "not printed: %s\n", s)
-	}
-	for i, f := range o.files {
-		switch {
-		case len(o.files) == 1:
-			fmt.Fprintf(w, "wrote %s (%d label(s))\n", f, o.labels)
-		case i == len(o.files)-1:
-			fmt.Fprintf(w, "wrote %s (%d label(s) in %d files)\n", f, o.labels, len(o.files))
-		default:
-			fmt.Fprintf(w, "wrote %s\n", f)
-		}
-	}
-}
-
-// printSheetNotes logs what the sheet said about labels, row by row.
-func printSheetNotes(w io.Writer, src results.Source, notes map[int][]string) {
-	for _, n := range notes[0] { // labels without an input row
-		fmt.Fprintf(w, "label: %s\n", n)
-	}
-	if len(notes) == 0 || len(notes) == 1 && notes[0] != nil {
-		return
-	}
-	for r, err := range src {
-		if err != nil {
-			return
-		}
-		if r.Row == 0 {
-			continue
-		}
-		for _, n := range notes[r.Row] {
-			fmt.Fprintf(w, "label: row %d, %s: %s\n", r.Row, r.DisplayName, n)
-		}
-	}
-}
-
-// removeStale removes a QR sheet an earlier run left, so that the folder
-// matches the results.
-func removeStale(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove old %s: %w", path, err)
-	}
-	return nil
-}
 
 func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("run", "run [--input] FILE [flags]")
@@ -208,7 +38,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default the first)")
 	fs.StringVar(&out, "out", "out", "folder for results.xlsx and qr-codes.pdf (created)")
 	fs.IntVar(&concurrency, "concurrency", 16, "requests in flight at once (the budgets bound how many leave per 20 s)")
-	fs.StringVar(&onExists, "on-exists", "skip", "when a profile with the name exists: skip, update (patch what differs), create or fail")
+	cliflag.ChoiceVar(fs, &onExists, "on-exists", "skip", "when a profile with the name exists: skip, update (patch what differs), create or fail", "skip", "update", "create", "fail")
 	fs.BoolVar(&updateSecrets, "update-secrets", false, "with --on-exists update: send a row's wifiPassword even when no other Wi-Fi setting changed")
 	fs.BoolVar(&strict, "strict", false, "post nothing when any row is invalid")
 	fs.BoolVar(&prune, "prune", false, "also delete the tenant's profiles under --name-prefix that no row names (listed first)")
@@ -220,7 +50,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	fs.Var(daysFlag{&renewWithin}, "renew-within", "renew tokens of existing profiles that expire within this time, e.g. 14d")
 	fs.Var(daysFlag{&tokenValidity}, "token-validity", "token lifetime when a row gives no tokenExpirationDateTime")
 	fs.BoolVar(&resultsCSV, "results-csv", false, "also write results.csv")
-	fs.StringVar(&progress, "progress", "auto", "progress bar: auto (when stderr is a terminal), always or never")
+	cliflag.ChoiceVar(fs, &progress, "progress", "auto", "progress bar: auto (when stderr is a terminal), always or never", "auto", "always", "never")
 	deadline := defaultDeadline
 	fs.DurationVar(&deadline, "deadline", defaultDeadline, "stop the run after this long as a stop signal would: nothing new is sent, results are written")
 	fs.StringVar(&lockPath, "lock", "", "lock file that keeps two runs apart (default OUT/.enrollbatch.lock)")
@@ -242,12 +72,6 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopProfiles()
-	onExists, progress = choice(onExists), choice(progress)
-	switch batch.OnExists(onExists) {
-	case batch.Skip, batch.Create, batch.Fail, batch.Update:
-	default:
-		return usagef("--on-exists %q: use skip, update, create or fail", onExists)
-	}
 	if prune && namePrefix == "" {
 		return usagef("--prune needs --name-prefix P: pruning is limited to the profiles whose names start with P, never the whole tenant")
 	}
@@ -260,9 +84,6 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if updateSecrets && batch.OnExists(onExists) != batch.Update {
 		return usagef("--update-secrets works with --on-exists update only")
 	}
-	if progress != "auto" && progress != "always" && progress != "never" {
-		return usagef("--progress %q: use auto, always or never", progress)
-	}
 	if concurrency < 1 {
 		return usagef("--concurrency %d: use 1 or more", concurrency)
 	}
@@ -274,7 +95,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	runMemoryLimit(sf.pagesPerFile)
 	var pacer atomic.Pointer[ratelimit.Pacer]
-	prog := m.newProgress(progress, choice(lf.format), func() time.Time {
+	prog := m.newProgress(progress, lf.format, func() time.Time {
 		if p := pacer.Load(); p != nil {
 			return p.PausedUntil()
 		}
@@ -363,26 +184,11 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: scan.census.Rows}).Check(); err != nil {
 		return &usageError{err}
 	}
-	left, leftPaths := leftSpools(m.Stderr, out)
-
 	var pruned []results.Result
 	if prune {
 		if pruned, err = m.planPrune(ctx, c, scan.names, namePrefix, force, dryRun, yes); err != nil {
 			return err
 		}
-	}
-	// A rerun into the same folder prints again the codes the earlier run
-	// created there, so the sheet holds them all.
-	var carry *output.Carry
-	if !dryRun {
-		_, earlier, err := output.ReadWorkbook(filepath.Join(out, "results.xlsx"))
-		if err != nil {
-			earlier = nil
-		}
-		if earlier = append(earlier, left...); len(earlier) > 0 {
-			carry = output.NewCarry(earlier, time.Now())
-		}
-		earlier = nil
 	}
 
 	job := &batch.Job{Client: c.client, Options: batch.Options{
@@ -403,7 +209,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			prog.SetState(fmt.Sprintf("%s (%d page(s) read)", batch.StateListing, pages))
 		}
 	}
-	rec, err := newRecord(out, carry, left)
+	// A rerun into the same folder prints again the codes the earlier
+	// runs created there, so the sheet holds them all.
+	rec, err := output.OpenRecord(out, !dryRun, time.Now(), m.Stderr)
 	if err != nil {
 		return err
 	}
@@ -411,12 +219,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if !dryRun && runErr == nil {
 		// What stopped runs in this folder deleted or revoked goes on in
 		// this run's record, before this run's prune acts.
-		if err := rec.addEarlier(hard, c.client, left); err != nil {
-			runErr = err
-			leftPaths = nil // their spools stay: they hold what this run could not settle
-		}
+		runErr = rec.AddEarlier(hard, c.client.Gone)
 	}
-	left = nil
 	if prune {
 		held := runErr != nil || st.stopped() != "" || job.Strict && scan.census.Invalid > 0
 		opts := removal.Options{Concurrency: concurrency, Log: log}
@@ -424,9 +228,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			runErr = err
 		}
 	}
-	left = nil
-	if rec.carried > 0 {
-		fmt.Fprintf(m.Stderr, "carried over %d QR code(s) from the earlier results in %s\n", rec.carried, out)
+	if rec.Carried > 0 {
+		fmt.Fprintf(m.Stderr, "carried over %d QR code(s) from the earlier results in %s\n", rec.Carried, out)
 	}
 	prog.SetState("writing outputs")
 
@@ -443,12 +246,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if runErr != nil {
 		run.Aborted = runErr.Error()
 	}
-	var kept *keptElsewhereError
-	err = m.writeOutputs(out, run, rec, &sf, resultsCSV, dryRun)
-	if (err == nil || errors.As(err, &kept)) && !dryRun {
-		// This run's record holds what the spools of stopped runs held,
+	var kept *output.KeptElsewhereError
+	err = output.WriteRun(output.RunFiles{Dir: out, CSV: resultsCSV, Plan: dryRun, Sheet: sf.spec(start), Report: m.Stderr}, run, rec)
+	if err == nil || errors.As(err, &kept) {
+		// This run's results hold what the spools of stopped runs held,
 		// unless they name profiles this run's input does not.
-		rec.removeLeftSpools(m.Stderr, leftPaths)
+		rec.RemoveLeft(m.Stderr)
 	}
 	if errors.As(err, &kept) {
 		// The record is complete under another name: finish the report,
@@ -458,8 +261,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	prog.Finish()
-	m.summary(log, choice(lf.format), run, &rec.tally)
-	m.logPlan(log, choice(lf.format), dryRun, rec.tally.Plan)
+	m.summary(log, lf.format, run, &rec.Tally)
+	m.logPlan(log, lf.format, dryRun, rec.Tally.Plan)
 	if runErr != nil {
 		if graph.IsAuth(runErr) {
 			return runErr
@@ -469,64 +272,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if why := st.stopped(); why != "" {
 		fmt.Fprintf(m.Stderr, "stopped (%s): rows never sent are not_attempted; run the same command again to finish them: the rerun's QR sheet will hold every profile this folder's runs created\n", why)
 	}
-	if rec.tally.NotOK > 0 {
-		return &rowsError{n: rec.tally.NotOK}
+	if rec.Tally.NotOK > 0 {
+		return &rowsError{n: rec.Tally.NotOK}
 	}
 	if runErr != nil || run.Interrupted || kept != nil {
 		return &rowsError{n: 0}
 	}
-	return nil
-}
-
-// writeOutputs writes results.xlsx, results.csv when asked, and the QR
-// sheet (or removes a stale one), from the record; the record's spool is
-// removed once they are written, or kept, and named, when even the
-// fallbacks failed.
-func (m *Main) writeOutputs(out string, run results.Run, rec *record, sf *sheetFlags, csv, dryRun bool) error {
-	src := rec.source()
-	if dryRun {
-		p := filepath.Join(out, output.PlanFile)
-		if err := output.WriteWorkbookFrom(p, run, src); err != nil {
-			return fmt.Errorf("write plan: %w", err)
-		}
-		fmt.Fprintf(m.Stderr, "wrote %s\n", p)
-		rec.remove(m.Stderr)
-		return nil
-	}
-	// The sheet first: its notes about labels go into the results.
-	pdf := filepath.Join(out, "qr-codes.pdf")
-	sheet, sheetErr := writeSheet(pdf, sf, src, run.ExtraHeaders, run.Start, true)
-	noted := sheet.withNotes(src)
-	xlsx := filepath.Join(out, "results.xlsx")
-	if err := output.WriteWorkbookFrom(xlsx, run, noted); err != nil {
-		kept, kerr := keepRecord(out, run, noted, time.Now())
-		if kerr != nil {
-			return fmt.Errorf("write results: %w; keeping them elsewhere failed too: %w; %s", err, kerr, rec.keep())
-		}
-		rec.remove(m.Stderr)
-		if sheetErr != nil {
-			removeSheetAfterFailure(m.Stderr, pdf, sheetErr)
-		} else {
-			sheet.report(m.Stderr, noted)
-		}
-		return &keptElsewhereError{path: xlsx, cause: err, kept: kept}
-	}
-	fmt.Fprintf(m.Stderr, "wrote %s\n", xlsx)
-	if csv {
-		p := filepath.Join(out, "results.csv")
-		if err := output.WriteCSVFrom(p, run, noted); err != nil {
-			rec.remove(m.Stderr)
-			return fmt.Errorf("write results: %w", err)
-		}
-		fmt.Fprintf(m.Stderr, "wrote %s\n", p)
-	}
-	if sheetErr != nil {
-		rec.remove(m.Stderr)
-		removeSheetAfterFailure(m.Stderr, pdf, sheetErr)
-		return fmt.Errorf("write QR sheet: %w; the results are complete: print the codes with enrollbatch qr --results %s", sheetErr, xlsx)
-	}
-	sheet.report(m.Stderr, noted)
-	rec.remove(m.Stderr)
 	return nil
 }
 
@@ -574,7 +325,7 @@ func (m *Main) planPrune(ctx context.Context, c *conn, keep map[string]bool, pre
 // not_attempted. Each profile is read again right before its DELETE and
 // kept if its name no longer starts with prefix or a row of the sheet
 // (keep) names it now; each result goes to the record as it is settled.
-func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, prefix string, keep map[string]bool, force bool, opts removal.Options, dryRun, held bool, rec *record) error {
+func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, prefix string, keep map[string]bool, force bool, opts removal.Options, dryRun, held bool, rec *output.Record) error {
 	if held && !dryRun {
 		for i := range rs {
 			if removal.Pending(rs[i]) {
@@ -586,7 +337,7 @@ func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, pre
 	if dryRun || held {
 		removal.Log(opts.Log, rs)
 		for i := range rs {
-			rec.add(&rs[i])
+			rec.Add(&rs[i])
 		}
 		return nil
 	}
@@ -600,7 +351,7 @@ func (m *Main) applyPrune(ctx context.Context, c *conn, rs []results.Result, pre
 		}
 		return ""
 	}
-	opts.Record = func(r *results.Result) { rec.add(r) }
-	opts.Intend = rec.intend
+	opts.Record = func(r *results.Result) { rec.Add(r) }
+	opts.Intend = rec.Intend
 	return removal.Apply(ctx, c.client, rs, opts)
 }

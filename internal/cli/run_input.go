@@ -12,6 +12,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -124,7 +125,7 @@ const notSentChanged = "not sent: the input file changed while the run read it; 
 // result as it is settled. When the file changed since the first pass,
 // nothing is sent, and each row of the file as it is now is recorded
 // not_attempted.
-func (m *Main) stream(ctx context.Context, job *batch.Job, path, sheet string, scan *inputScan, rec *record) error {
+func (m *Main) stream(ctx context.Context, job *batch.Job, path, sheet string, scan *inputScan, rec *output.Record) error {
 	sum, err := hashFile(path)
 	if err != nil {
 		return err
@@ -140,7 +141,7 @@ func (m *Main) stream(ctx context.Context, job *batch.Job, path, sheet string, s
 			if err != nil {
 				break
 			}
-			rec.add(&results.Result{Row: row.Line, DisplayName: row.DisplayName, Description: row.Description,
+			rec.Add(&results.Result{Row: row.Line, DisplayName: row.DisplayName, Description: row.Description,
 				Extras: row.Extras, Status: results.NotAttempted, ErrorMessage: notSentChanged})
 		}
 		return fmt.Errorf("read %s: %w", path, errInputChanged)
@@ -156,7 +157,7 @@ func (m *Main) stream(ctx context.Context, job *batch.Job, path, sheet string, s
 		return row, err
 	}
 	// rec.add never fails: what the spool cannot take is held in memory.
-	err = job.Stream(ctx, scan.census, next, rec.add)
+	err = job.Stream(ctx, scan.census, next, rec.Add)
 	if err == nil && rows != scan.census.Rows {
 		err = fmt.Errorf("read %s: %w", path, errInputChanged)
 	}

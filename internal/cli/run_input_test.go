@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -59,11 +61,11 @@ func TestInputChangedBetweenPasses(t *testing.T) {
 			if err := tc.change(in); err != nil {
 				t.Fatal(err)
 			}
-			rec, err := newRecord(t.TempDir(), nil, nil)
+			rec, err := output.OpenRecord(t.TempDir(), false, time.Now(), io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer rec.spool.Remove()
+			defer rec.Remove(io.Discard)
 			c := &graph.Client{BaseURL: url, HTTP: http.DefaultClient, Pacer: ratelimit.New(ratelimit.Config{}), MaxRetries: 1, RequestTimeout: 5 * time.Second}
 			job := &batch.Job{Client: c, Options: batch.Options{Concurrency: 2}}
 			err = (&Main{}).stream(context.Background(), job, in, "", scan, rec)
@@ -75,7 +77,7 @@ func TestInputChangedBetweenPasses(t *testing.T) {
 			}
 			// Every row of the file ends in the record, not_attempted.
 			var got []results.Result
-			for r, err := range rec.source() {
+			for r, err := range rec.Source() {
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/cliflag"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/profile"
@@ -35,15 +36,12 @@ func (m *Main) simCommand(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.Fail504AfterCreate, "fail-504-after-create", 0, "fraction of creates answered 504 after creating")
 	fs.Float64Var(&o.DropAfterCreate, "drop-after-create", 0, "fraction of creates whose connection drops after creating")
 	fs.BoolVar(&o.OmitToken, "omit-token", false, "answer creates without token and QR content")
-	fs.StringVar(&o.Content, "content", sim.ContentJSON, "form of qrCodeContent for AOSP profiles: json or base64 (as Microsoft's AOSP sample reads it)")
+	cliflag.ChoiceVar(fs, &o.Content, "content", sim.ContentJSON, "form of qrCodeContent for AOSP profiles: json or base64 (as Microsoft's AOSP sample reads it)", sim.ContentJSON, sim.ContentBase64)
 	fs.BoolVar(&forbidden, "forbidden", false, "answer every request 403, as Graph answers an app without "+graph.Permission)
 	fs.IntVar(&seed, "existing", 0, "profiles already in the tenant at start (named \"Existing 1\" ...)")
 	fs.StringVar(&existingMode, "existing-mode", "corporateOwnedDedicatedDevice", "enrollmentMode of the --existing profiles")
 	if err := m.parse(fs, args); err != nil {
 		return err
-	}
-	if o.Content != sim.ContentJSON && o.Content != sim.ContentBase64 {
-		return usagef("--content %q: use %s or %s", o.Content, sim.ContentJSON, sim.ContentBase64)
 	}
 	if forbidden {
 		o.Authorize = func(string) int { return http.StatusForbidden }
