@@ -17,13 +17,6 @@ const CarriedNote = "QR code carried over from the earlier results.xlsx in this 
 // carried over because the tenant no longer accepts it.
 const StaleCarryNote = "the QR code an earlier run in this folder printed was not carried over"
 
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
-
 // CarryOver completes a rerun's sheet after an interruption. earlier are
 // the results a previous run left in the same folder; rs are this run's.
 // A row of rs that found its profile already there (exists, nothing to
@@ -108,7 +101,7 @@ func (c *Carry) Apply(r *results.Result) bool {
 		case r.TokenExpiration.IsZero():
 			r.Notes = append(r.Notes, StaleCarryNote+": its token was revoked since; renew it with --renew-within, or print the tenant's code with --qr-existing")
 			return false
-		case !r.TokenExpiration.Equal(e.expires) && absDuration(r.TokenExpiration.Sub(e.expires)) >= time.Second:
+		case !results.SameExpiry(r.TokenExpiration, e.expires):
 			r.Notes = append(r.Notes, StaleCarryNote+fmt.Sprintf(": its token was replaced since (the tenant's expires %s); print the tenant's code with --qr-existing", r.TokenExpiration.UTC().Format("2006-01-02 15:04 MST")))
 			return false
 		}

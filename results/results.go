@@ -298,3 +298,10 @@ func FromSlice(rs []Result) Source {
 		}
 	}
 }
+
+// SameExpiry reports whether two token expiries are the same token's: equal
+// to the second, since a workbook keeps no fractions of a second.
+func SameExpiry(a, b time.Time) bool {
+	d := a.Sub(b)
+	return d > -time.Second && d < time.Second
+}

@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/output"
-	"github.com/enrollbatch/enrollbatch/profile"
-	"github.com/enrollbatch/enrollbatch/provisioning"
+	"github.com/enrollbatch/enrollbatch/reprint"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -73,21 +70,21 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		}
 		rs, extra = got, run.ExtraHeaders
 		if only != "" {
-			rs = onlyNamed(rs, only)
+			rs = reprint.OnlyNamed(rs, only)
 		}
-		refused += m.checkAgainstTenant(ctx, &cf, log, rs)
+		refused += m.checkCodes(ctx, &cf, log, rs)
 	} else {
 		c, err := m.connect(ctx, &cf, log)
 		if err != nil {
 			return err
 		}
 		defer c.close()
-		rs, err = tenantResults(ctx, c.client, prefix, log)
+		rs, err = reprint.FromTenant(ctx, c.client, prefix, log)
 		if err != nil {
 			return err
 		}
 		if only != "" {
-			rs = onlyNamed(rs, only)
+			rs = reprint.OnlyNamed(rs, only)
 		}
 		for _, r := range rs {
 			fmt.Fprintf(m.Stdout, "read %s (%s)\n", r.DisplayName, r.ID)
@@ -120,160 +117,25 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 	return nil
 }
 
-// tenantResults lists the profiles whose name starts with prefix and reads
-// each one's QR content, which the service returns only when selected.
-//
-// The code carries the provisioning JSON found in the service's content and
-// image (see package provisioning); warnings about them go to log.
-func tenantResults(ctx context.Context, c *graph.Client, prefix string, log *slog.Logger) ([]results.Result, error) {
-	all, err := c.List(ctx, "id", "displayName", "enrollmentMode", "enrollmentTokenType")
-	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
-	}
-	var rs []results.Result
-	for _, pr := range all {
-		if profile.HasNamePrefix(pr.DisplayName, prefix) {
-			r := results.Result{DisplayName: pr.DisplayName, ID: pr.ID, Status: results.Exists}
-			if known, why := pr.Known(); !known {
-				// Skipped for printing, never a failure: the tenant may
-				// hold profiles of modes this tool does not know.
-				r.Notes = append(r.Notes, "not printed: "+why)
-			}
-			rs = append(rs, r)
-		}
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	for i := range rs {
-		if len(rs[i].Notes) > 0 {
-			continue
-		}
-		g.Go(func() error {
-			got, err := c.Get(gctx, rs[i].ID, "id", "displayName", "description", "tokenExpirationDateTime", "qrCodeContent", "qrCodeImage")
-			if err != nil {
-				return fmt.Errorf("read %q: %w", rs[i].DisplayName, err)
-			}
-			rs[i].Description = got.Description
-			rs[i].TokenExpiration = got.TokenExpirationDateTime
-			var img []byte
-			if got.QRCodeImage != nil {
-				img = got.QRCodeImage.Value
-			}
-			pl := provisioning.Resolve(got.QRCodeContent, img)
-			rs[i].QRCodeContent, rs[i].QRCodeImage = pl.Content, pl.Image
-			rs[i].Notes = append(append(rs[i].Notes, pl.Notes...), pl.Warnings...)
-			for _, w := range pl.Warnings {
-				log.Warn("qr code", "displayName", rs[i].DisplayName, "id", rs[i].ID, "warning", w)
-			}
-			return nil
-		})
-	}
-	return rs, g.Wait()
-}
-
-// onlyNamed keeps the results whose names are in the comma-separated list.
-func onlyNamed(rs []results.Result, only string) []results.Result {
-	want := map[string]bool{}
-	for _, n := range strings.Split(only, ",") {
-		want[profile.Key(n)] = true
-	}
-	kept := rs[:0]
-	for _, r := range rs {
-		if want[profile.Key(r.DisplayName)] {
-			kept = append(kept, r)
-		}
-	}
-	return kept
-}
-
-// checkAgainstTenant makes sure the codes of a results workbook still
-// enroll: a profile deleted since, a token revoked or replaced (its expiry
-// differs), or content that changed (settings updated) is not printed, with
-// a note. It returns how many rows it held back. When the tenant cannot be
-// reached it says so and holds back nothing.
-func (m *Main) checkAgainstTenant(ctx context.Context, cf *connFlags, log *slog.Logger, rs []results.Result) int {
-	var ids []int
-	for i := range rs {
-		if rs[i].Printable() && rs[i].ID != "" {
-			ids = append(ids, i)
-		}
-	}
-	if len(ids) == 0 {
-		return 0
-	}
-	cannot := func(err error) int {
-		fmt.Fprintf(m.Stderr, "warning: the codes were not checked against the tenant (%v): any revoked or replaced since the run are printed anyway; sign in to check them, or print with --from-tenant\n", err)
-		log.Warn("tenant not checked", "error", err.Error())
-		return 0
+// checkCodes checks the codes of a results workbook against the tenant
+// (see reprint.Check) and returns how many it held back. When the tenant
+// cannot be reached it says so and holds back nothing.
+func (m *Main) checkCodes(ctx context.Context, cf *connFlags, log *slog.Logger, rs []results.Result) int {
+	if !slices.ContainsFunc(rs, func(r results.Result) bool { return r.Printable() && r.ID != "" }) {
+		return 0 // nothing to check: no need to sign in
 	}
 	c, err := m.connect(ctx, cf, log)
-	if err != nil {
-		return cannot(err)
-	}
-	defer c.close()
-	all, err := c.client.List(ctx, "id", "displayName", "tokenExpirationDateTime")
-	if err != nil {
-		return cannot(err)
-	}
-	byID := make(map[string]profile.Profile, len(all))
-	for _, p := range all {
-		byID[p.ID] = p
-	}
-	stale := make([]string, len(rs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	for _, i := range ids {
-		r := &rs[i]
-		p, ok := byID[r.ID]
-		switch {
-		case !ok:
-			stale[i] = "the profile is no longer in the tenant"
-			continue
-		case p.TokenExpirationDateTime.IsZero():
-			stale[i] = "its token was revoked since the run"
-			continue
-		case !r.TokenExpiration.IsZero() && absDuration(p.TokenExpirationDateTime.Sub(r.TokenExpiration)) >= time.Second:
-			stale[i] = fmt.Sprintf("its token was replaced since the run (the tenant's expires %s)", p.TokenExpirationDateTime.UTC().Format("2006-01-02 15:04 MST"))
-			continue
-		}
-		if r.QRCodeContent == "" {
-			continue
-		}
-		g.Go(func() error {
-			got, err := c.client.Get(gctx, r.ID, "id", "qrCodeContent", "qrCodeImage")
-			if err != nil {
-				return err
+	if err == nil {
+		defer c.close()
+		var checked, stale int
+		if checked, stale, err = reprint.Check(ctx, c.client, rs, log); err == nil {
+			if checked > 0 {
+				fmt.Fprintf(m.Stderr, "checked %d code(s) against the tenant: %d stale\n", checked, stale)
 			}
-			var img []byte
-			if got.QRCodeImage != nil {
-				img = got.QRCodeImage.Value
-			}
-			if pl := provisioning.Resolve(got.QRCodeContent, img); pl.Content != "" && results.StoredContent(pl.Content) != r.QRCodeContent {
-				stale[i] = "its QR content changed since the run (token replaced or settings updated)"
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return cannot(err)
-	}
-	n := 0
-	for i, why := range stale {
-		if why == "" {
-			continue
+			return stale
 		}
-		n++
-		rs[i].Status = results.NotAttempted
-		rs[i].Notes = append(rs[i].Notes, "not printed: "+why+"; print it with enrollbatch qr --from-tenant")
-		log.Warn("stale code", "displayName", rs[i].DisplayName, "id", rs[i].ID, "reason", why)
 	}
-	fmt.Fprintf(m.Stderr, "checked %d code(s) against the tenant: %d stale\n", len(ids), n)
-	return n
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
+	fmt.Fprintf(m.Stderr, "warning: the codes were not checked against the tenant (%v): any revoked or replaced since the run are printed anyway; sign in to check them, or print with --from-tenant\n", err)
+	log.Warn("tenant not checked", "error", err.Error())
+	return 0
 }
