@@ -391,7 +391,7 @@ func TestPastExpiryStopsBeforePosting(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--dry-run", "--rate", "0")
-	rs := readResults(t, filepath.Join(out, "results.xlsx"))
+	rs := readResults(t, filepath.Join(out, "plan.xlsx"))
 	if code != 1 || len(rs) != 2 || rs[0].Status != results.Invalid || !strings.Contains(rs[0].ErrorMessage, "is in the past") || rs[1].Status != results.Planned {
 		t.Errorf("dry run exit %d, results %+v: %s", code, rs, stderr)
 	}
