@@ -19,11 +19,7 @@ func (w *worker) complete(ctx context.Context, it *item, p profile.Profile) erro
 	r := &it.r
 	switch {
 	case p.QRCodeContent != "":
-		var img []byte
-		if p.QRCodeImage != nil {
-			img = p.QRCodeImage.Value
-		}
-		w.setContent(r, p.QRCodeContent, img)
+		provisioning.Settle(r, p, w.Log)
 		w.prepare(r)
 		return nil
 	case p.TokenValue == "":
@@ -49,29 +45,9 @@ func (w *worker) fetch(ctx context.Context, it *item) error {
 	if !p.TokenExpirationDateTime.IsZero() {
 		r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, it.row)
 	}
-	var img []byte
-	if p.QRCodeImage != nil {
-		img = p.QRCodeImage.Value
-	}
-	w.setContent(r, p.QRCodeContent, img)
+	provisioning.Settle(r, p, w.Log)
 	w.prepare(r)
 	return nil
-}
-
-// setContent records what the row's code prints: the provisioning JSON
-// found in the service's qrCodeContent and qrCodeImage (see package
-// provisioning). What was done to the service's content goes into the
-// row's notes; warnings go into the log as well.
-func (w *worker) setContent(r *results.Result, content string, img []byte) {
-	pl := provisioning.Resolve(content, img)
-	r.QRCodeContent, r.QRCodeImage = pl.Content, pl.Image
-	r.Notes = append(r.Notes, pl.Notes...)
-	r.Notes = append(r.Notes, pl.Warnings...)
-	if w.Log != nil {
-		for _, warn := range pl.Warnings {
-			w.Log.Warn("qr code", "row", r.Row, "displayName", r.DisplayName, "id", r.ID, "warning", warn)
-		}
-	}
 }
 
 func (w *worker) contentFailed(r *results.Result, what string, err error) error {

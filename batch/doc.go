@@ -10,6 +10,11 @@
 //
 // The job goes by stages, a file each:
 //
+//   - file.go: the way in from an input file: a first pass (ScanFile) that
+//     validates and counts every row and keeps the names prune protects,
+//     then the job over a second pass (StreamFile); the two passes compare
+//     the file's content, and rows of a file that changed between them are
+//     recorded not_attempted.
 //   - job.go: Job, its Options and the errors it returns; Run and Stream,
 //     which read the rows one by one, classify each, and fan the rows that
 //     need work out to a group of at most Concurrency goroutines; an item

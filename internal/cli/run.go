@@ -113,17 +113,17 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	// and count it (--strict and the preflight need the whole file before
 	// anything is sent), once by the job, which holds only the rows in
 	// flight.
-	scan, err := scanInput(inPath, sheet, prune)
+	scan, err := batch.ScanFile(inPath, sheet, prune)
 	if err != nil {
 		return &usageError{err}
 	}
-	file := scan.file
-	if scan.census.Rows == 0 {
+	file := scan.File
+	if scan.Census.Rows == 0 {
 		return noRows(inPath)
 	}
 	if prune {
-		if err := scan.unnamedError(inPath); err != nil {
-			return err
+		if err := scan.UnnamedError(inPath); err != nil {
+			return &usageError{err}
 		}
 	}
 	for _, w := range file.Warnings {
@@ -181,12 +181,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			return &usageError{err}
 		}
 	}
-	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: scan.census.Rows}).Check(); err != nil {
+	if err := (output.Preflight{Dir: out, Files: files, Extra: len(file.ExtraHeaders), Rows: scan.Census.Rows}).Check(); err != nil {
 		return &usageError{err}
 	}
 	var pruned []results.Result
 	if prune {
-		if pruned, err = m.planPrune(ctx, c, scan.names, namePrefix, force, dryRun, yes); err != nil {
+		if pruned, err = m.planPrune(ctx, c, scan.Names, namePrefix, force, dryRun, yes); err != nil {
 			return err
 		}
 	}
@@ -215,16 +215,16 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	runErr := m.stream(hard, job, inPath, sheet, scan, rec)
+	runErr := job.StreamFile(hard, inPath, sheet, scan, rec.Add)
 	if !dryRun && runErr == nil {
 		// What stopped runs in this folder deleted or revoked goes on in
 		// this run's record, before this run's prune acts.
 		runErr = rec.AddEarlier(hard, c.client.Gone)
 	}
 	if prune {
-		held := runErr != nil || st.stopped() != "" || job.Strict && scan.census.Invalid > 0
+		held := runErr != nil || st.stopped() != "" || job.Strict && scan.Census.Invalid > 0
 		opts := removal.Options{Concurrency: concurrency, Log: log}
-		if err := m.applyPrune(hard, c, pruned, namePrefix, scan.names, force, opts, dryRun, held, rec); err != nil && runErr == nil {
+		if err := m.applyPrune(hard, c, pruned, namePrefix, scan.Names, force, opts, dryRun, held, rec); err != nil && runErr == nil {
 			runErr = err
 		}
 	}

@@ -1,0 +1,173 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// This file is the stage before the job and its way in: a first pass
+// over an input file (ScanFile) that validates and counts every row and
+// keeps the names prune must protect, then the job over a second pass
+// (StreamFile), which holds only the rows in flight. The two passes
+// compare the file's content.
+
+// Scan is what the first pass over the input found.
+type Scan struct {
+	File   *input.File     // headers, extra columns and warnings; no rows
+	Census Census          // the rows, counted
+	Names  map[string]bool // profile.Key of every row's name, with --prune
+	// Unnamed lists the lines (at most maxUnnamed of them) of rows whose
+	// displayName could not be read, and UnnamedCount counts them all:
+	// such a row may name a profile, so prune deletes nothing then.
+	Unnamed      []int
+	UnnamedCount int
+	sum          [sha256.Size]byte // the file's content before the pass
+}
+
+// maxUnnamed bounds the lines an error about unreadable names lists.
+const maxUnnamed = 10
+
+// hashFile is the SHA-256 of the file's content. Two passes over the
+// input compare it, not the size and time, which a copy with the times
+// kept, or a share with coarse times, leaves as they were.
+func hashFile(path string) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once
+		}
+		return sum, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return sum, fmt.Errorf("read %s: %w", path, err)
+	}
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// scanInput reads the input once as a stream, validating every row and
+// keeping only counts (and the names, for --prune).
+func ScanFile(path, sheet string, names bool) (*Scan, error) {
+	sum, err := hashFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := input.Open(path, input.Options{Sheet: sheet})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	s := &Scan{sum: sum}
+	if names {
+		s.Names = map[string]bool{}
+	}
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.Census.Count(&row)
+		if !names {
+			continue
+		}
+		if row.NameUnknown() {
+			if s.UnnamedCount++; len(s.Unnamed) < maxUnnamed {
+				s.Unnamed = append(s.Unnamed, row.Line)
+			}
+			continue
+		}
+		s.Names[profile.Key(row.DisplayName)] = true
+	}
+	s.File = r.File()
+	return s, nil
+}
+
+// unnamedError is the error of --prune over a sheet with rows whose names
+// cannot be read, or nil.
+func (s *Scan) UnnamedError(path string) error {
+	if s.UnnamedCount == 0 {
+		return nil
+	}
+	lines := make([]string, len(s.Unnamed))
+	for i, l := range s.Unnamed {
+		lines[i] = strconv.Itoa(l)
+	}
+	more := ""
+	if s.UnnamedCount > len(s.Unnamed) {
+		more = fmt.Sprintf(" and %d more", s.UnnamedCount-len(s.Unnamed))
+	}
+	return fmt.Errorf("%s: row(s) %s%s have no displayName that could be read; every row protects the profile it names, so --prune deletes nothing while one cannot be read: fill in those names (or delete those rows), then run again; nothing was sent",
+		path, strings.Join(lines, ", "), more)
+}
+
+// ErrInputChanged is the error of an input file that changed between the
+// two passes over it.
+var ErrInputChanged = errors.New("the file changed while the run read it (saved again?); nothing more was sent: run the same command again")
+
+// NotSentChanged is the message of a row never sent because the file
+// changed before the second pass.
+const NotSentChanged = "not sent: the input file changed while the run read it; run the same command again"
+
+// stream runs the job over a second pass of the input, recording every
+// result as it is settled. When the file changed since the first pass,
+// nothing is sent, and each row of the file as it is now is recorded
+// not_attempted.
+func (j *Job) StreamFile(ctx context.Context, path, sheet string, scan *Scan, record func(*results.Result) error) error {
+	sum, err := hashFile(path)
+	if err != nil {
+		return err
+	}
+	r, err := input.Open(path, input.Options{Sheet: sheet})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if sum != scan.sum {
+		for {
+			row, err := r.Next()
+			if err != nil {
+				break
+			}
+			record(&results.Result{Row: row.Line, DisplayName: row.DisplayName, Description: row.Description,
+				Extras: row.Extras, Status: results.NotAttempted, ErrorMessage: NotSentChanged})
+		}
+		return fmt.Errorf("read %s: %w", path, ErrInputChanged)
+	}
+	rows := 0
+	next := func() (input.Row, error) {
+		row, err := r.Next()
+		if err == nil {
+			if rows++; rows > scan.Census.Rows {
+				return input.Row{}, ErrInputChanged
+			}
+		}
+		return row, err
+	}
+	err = j.Stream(ctx, scan.Census, next, record)
+	if err == nil && rows != scan.Census.Rows {
+		err = fmt.Errorf("read %s: %w", path, ErrInputChanged)
+	}
+	if err == nil {
+		if after, herr := hashFile(path); herr != nil || after != sum {
+			err = fmt.Errorf("read %s: %w", path, ErrInputChanged)
+		}
+	}
+	return err
+}

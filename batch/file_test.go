@@ -1,0 +1,86 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// TestInputChangedBetweenPasses edits the input after the first pass, in
+// ways a size and a time would not show: the second pass sends nothing,
+// says why, and records every row of the file not_attempted.
+func TestInputChangedBetweenPasses(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(b []byte) []byte
+	}{
+		{"a row added", func(b []byte) []byte { return append(b, "Till 99\n"...) }},
+		{"edited, same size and time", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("Till 03"), []byte("Till 33"), 1)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sim.New(sim.Options{OmitImage: true})
+			hs := httptest.NewServer(s)
+			defer hs.Close()
+			var names strings.Builder
+			names.WriteString("displayName\n")
+			for i := 1; i <= 5; i++ {
+				fmt.Fprintf(&names, "Till %02d\n", i)
+			}
+			in := filepath.Join(t.TempDir(), "in.csv")
+			if err := os.WriteFile(in, []byte(names.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			scan, err := ScanFile(in, "", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scan.Census.Rows != 5 {
+				t.Fatalf("first pass counted %d rows", scan.Census.Rows)
+			}
+			// As cp -p, or a share with coarse times, leaves it.
+			fi, _ := os.Stat(in)
+			b, _ := os.ReadFile(in)
+			if err := os.WriteFile(in, tc.change(b), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(in, fi.ModTime(), fi.ModTime())
+
+			c := &graph.Client{BaseURL: hs.URL + "/beta", HTTP: http.DefaultClient, Pacer: ratelimit.New(ratelimit.Config{}), MaxRetries: 1, RequestTimeout: 5 * time.Second}
+			job := &Job{Client: c, Options: Options{Concurrency: 2}}
+			var got []results.Result
+			err = job.StreamFile(context.Background(), in, "", scan, func(r *results.Result) error {
+				got = append(got, *r)
+				return nil
+			})
+			if !errors.Is(err, ErrInputChanged) {
+				t.Fatalf("error %v, want the input changed", err)
+			}
+			if n := s.Stats().Requests; n != 0 {
+				t.Errorf("%d requests sent for a file that changed", n)
+			}
+			if len(got) < 5 {
+				t.Fatalf("%d rows recorded, want every row of the file", len(got))
+			}
+			for _, r := range got {
+				if r.Status != results.NotAttempted || r.ErrorMessage != NotSentChanged {
+					t.Errorf("row %d: %s %q, want not_attempted", r.Row, r.Status, r.ErrorMessage)
+				}
+			}
+		})
+	}
+}
