@@ -12,6 +12,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/enrollbatch/enrollbatch/suggest"
 )
 
 // Error is a mistake in the arguments. Its text names the argument as the
@@ -126,7 +128,7 @@ func Suggest(fs *flag.FlagSet, name string) []string {
 	var cs []cand
 	lname := strings.ToLower(name)
 	fs.VisitAll(func(f *flag.Flag) {
-		d := distance(lname, f.Name)
+		d := suggest.Distance(lname, f.Name)
 		limit := 2
 		if len(f.Name) <= 4 {
 			limit = 1
@@ -152,33 +154,6 @@ func Suggest(fs *flag.FlagSet, name string) []string {
 		out = append(out, c.name)
 	}
 	return out
-}
-
-// distance is the optimal string alignment distance of a and b.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // rephrase turns the flag package's messages, which spell every flag with
@@ -254,7 +229,7 @@ func (o *OneOf) Use(s string) string {
 	use := "use " + orList(o.choices)
 	best, bestD := "", 3
 	for _, c := range o.choices {
-		if d := distance(strings.ToLower(strings.TrimSpace(s)), strings.ToLower(c)); d < bestD {
+		if d := suggest.Distance(strings.ToLower(strings.TrimSpace(s)), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}

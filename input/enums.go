@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/suggest"
 )
 
 // enumWord is another way to write an enumeration value: the name the
@@ -147,7 +148,7 @@ func convertEnum(p profile.Property, text string) (v any, msg, note string) {
 
 // nearEnum returns the value of property name that text is a typo or two
 // away from: the value whose key, or the key of one of whose words, is
-// closest to text's (see editDistance), within one edit for keys shorter
+// closest to text's (see suggest.Distance), within one edit for keys shorter
 // than 10 characters, two below 20 and three above. There is no
 // suggestion when two values are as close, nor when the digits differ
 // (WPA3 is not a mistyped WPA2).
@@ -171,7 +172,7 @@ func nearEnum(name, text string) (string, bool) {
 			if n := utf8.RuneCountInString(key) - len(k); n > allowed || -n > allowed { // keys of values and words are ASCII
 				continue // more edits than allowed; no need to count
 			}
-			d := editDistance([]rune(key), []rune(k))
+			d := suggest.Distance(key, k)
 			switch {
 			case d > allowed:
 			case best == "" || d < bestDist:

@@ -26,6 +26,7 @@ import (
 	"unicode"
 
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/suggest"
 )
 
 // Problem is one thing wrong with the input, naming file, row and column.
@@ -280,36 +281,7 @@ func oneTypo(a, b string) bool {
 	if d := len(ra) - len(rb); d > 1 || d < -1 {
 		return false // more than one typo; no need to count
 	}
-	return editDistance(ra, rb) == 1
-}
-
-// editDistance is the optimal string alignment distance of a and b: the
-// number of insertions, deletions, substitutions and transpositions of
-// adjacent characters that turn one into the other. Headers (nearProperty)
-// and enumeration values (nearEnum) are both matched with it.
-func editDistance(a, b []rune) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
+	return suggest.Distance(a, b) == 1
 }
 
 // setHeaders fills Headers, Columns, ExtraHeaders and the header warnings

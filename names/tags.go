@@ -18,6 +18,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/suggest"
 )
 
 // Tags resolves role scope tags by id or name against the tenant's tags.
@@ -127,7 +128,7 @@ func (t *Tags) closest(entry string) []graph.ScopeTag {
 	var out []graph.ScopeTag
 	for _, tag := range t.all {
 		tk := profile.Key(tag.DisplayName)
-		d := distance(k, tk)
+		d := suggest.Distance(k, tk)
 		if d > limit && utf8.RuneCountInString(k) >= 3 && utf8.RuneCountInString(tk) >= 3 && (strings.Contains(tk, k) || strings.Contains(k, tk)) {
 			d = limit
 		}
@@ -139,28 +140,6 @@ func (t *Tags) closest(entry string) []graph.ScopeTag {
 		}
 	}
 	return out
-}
-
-// distance is the Levenshtein distance between a and b, in runes.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // TagError is an entry of roleScopeTagIds that names no tag of the tenant,
