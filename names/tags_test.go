@@ -86,4 +86,3 @@ func TestResolveTagsListsAtMostTen(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
-
