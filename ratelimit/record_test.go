@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -197,5 +198,57 @@ func TestRecordSavedWhileSending(t *testing.T) {
 	sendWrites(t, fc, p, 150) // 1.5 s
 	if f := readRecordFile(t, path); len(f.Writers) != 1 || len(f.Writers[0].Writes) < 90 {
 		t.Errorf("record while sending: %+v, want the writes of the first second", f)
+	}
+}
+
+func TestRecordSavedByTwoAtOnceStaysWhole(t *testing.T) {
+	// Two writers save the same record over and over while a reader reads
+	// it: every read is a whole record, and in the end both entries are
+	// there.
+	path := filepath.Join(t.TempDir(), "r.window")
+	now := epoch0
+	until := now.Add(10 * time.Second).UnixMilli()
+	writers := []*record{{path: path, id: "a"}, {path: path, id: "b"}}
+	done := make(chan struct{})
+	var reads, bad int
+	go func() {
+		defer close(done)
+		for range 300 {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			reads++
+			var f recordFile
+			if json.Unmarshal(b, &f) != nil || f.Version != recordVersion {
+				bad++
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i, r := range writers {
+		wg.Go(func() {
+			for j := range 100 {
+				w := recordWriter{Writes: make([]int64, 1+(i+j)%5)}
+				for k := range w.Writes {
+					w.Writes[k] = until
+				}
+				r.save(w, now)
+			}
+		})
+	}
+	wg.Wait()
+	<-done
+	if bad != 0 {
+		t.Errorf("%d of %d reads were not a whole record", bad, reads)
+	}
+	for _, r := range writers { // a last save each, one after the other
+		r.save(recordWriter{Writes: []int64{until}}, now)
+	}
+	if f := readRecordFile(t, path); len(f.Writers) != 2 {
+		t.Errorf("record %+v, want both writers", f)
+	}
+	if _, err := os.Stat(path + ".lk"); !os.IsNotExist(err) {
+		t.Errorf("the lock file is left behind: %v", err)
 	}
 }
