@@ -5,6 +5,9 @@
 // (profile.Properties) when it matches the property's name ignoring case,
 // spaces, underscores and hyphens, so "Display Name" is displayName. Every
 // other column is an extra column: never sent, copied into the results.
+// The deviceGroup column (DeviceGroupColumn) is neither: it names the
+// profile's enrollment-time device group, which the run sets after the
+// create, and is never part of the body.
 //
 // Each non-blank row becomes a Row with the POST body built from its
 // non-empty cells, typed as the schema says, and every problem found in it.
@@ -113,6 +116,10 @@ type Row struct {
 	// admin-center word as its enum value). Each starts with the property
 	// name. They go into the result's notes.
 	Notes []string
+	// DeviceGroup is the deviceGroup cell, trimmed: a group's display name
+	// or object id, "none", or empty (see DeviceGroupColumn). It is never
+	// part of Body.
+	DeviceGroup string
 	// WifiOff says Body's configureWifi false was filled in because the
 	// row has no Wi-Fi values (the service's default is true): a new
 	// profile gets it, but an existing profile's Wi-Fi is not changed for
@@ -154,7 +161,8 @@ type File struct {
 	Delimiter rune   // field delimiter, CSV only
 	// Headers are the header cells as written (trimmed).
 	Headers []string
-	// Columns maps a property name to the index of its column in Headers.
+	// Columns maps a property name, or DeviceGroupColumn, to the index of
+	// its column in Headers.
 	Columns map[string]int
 	// ExtraHeaders are the headers of the extra columns, in column order.
 	ExtraHeaders []string
@@ -257,6 +265,9 @@ func nearProperty(norm string) (string, bool) {
 			return p.Name, true
 		}
 	}
+	if oneTypo(norm, deviceGroupNorm) {
+		return DeviceGroupColumn, true
+	}
 	return "", false
 }
 
@@ -309,6 +320,15 @@ func (f *File) setHeaders(headers []string, colName func(int) string) error {
 				break
 			}
 			f.Columns[p.Name] = i
+			continue
+		case !ok && norm == deviceGroupNorm:
+			if prev, dup := f.Columns[DeviceGroupColumn]; dup {
+				f.Warnings = append(f.Warnings, fmt.Sprintf(
+					"column %q (%s) repeats %s, already given in column %q (%s); only the first is used, this one is kept as an extra column",
+					h, colName(i), DeviceGroupColumn, f.Headers[prev], colName(prev)))
+				break
+			}
+			f.Columns[DeviceGroupColumn] = i
 			continue
 		case ok:
 			// Set by the service: never sent, and not kept as an extra

@@ -185,6 +185,9 @@ func (f *File) validate(rr rawRow) Row {
 			}
 		}
 	}
+	if i, ok := f.Columns[DeviceGroupColumn]; ok {
+		f.readDeviceGroup(&row, at(i), bad)
+	}
 	if !given["displayName"] {
 		// Also a row whose only values are right of the headers: every row
 		// without a DisplayName has a problem on displayName (see Row).
@@ -236,6 +239,9 @@ func (f *File) crossCheck(row *Row, given map[string]bool, bad func(column, msg 
 			}
 			row.Notes = append(row.Notes, fmt.Sprintf("tokenExpirationDateTime: for %s the admin center sets an expiry only on deviceStaging tokens (%s); it is sent as given, and the service may not apply it", mode, page))
 		}
+	}
+	if _, tokenOK := row.Body["enrollmentTokenType"]; row.DeviceGroup != "" && modeOK && (tokenOK || !given["enrollmentTokenType"]) {
+		checkDeviceGroup(row, bad)
 	}
 	f.checkWifi(row, given, bad)
 	if wifi, _ := row.Body["wifiSsid"].(string); wifi != "" && modeOK && !profile.IsAOSP(mode) {

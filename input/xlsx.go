@@ -179,7 +179,7 @@ func openXLSX(path, sheet string) (file *File, src rowSource, err error) {
 	typed := map[int]bool{} // columns whose cell types matter
 	for prop, i := range f.Columns {
 		switch prop {
-		case "displayName", "description":
+		case "displayName", "description", DeviceGroupColumn:
 		default:
 			typed[i] = true
 		}
