@@ -15,11 +15,25 @@ type Census struct {
 	Invalid      int   // rows with problems
 	Unsendable   int   // rows invalid whether or not their profile exists
 	InvalidLines []int // the first ten invalid rows, for messages
+	names        *nameNeeds
+}
+
+// NamesNeeded reports what the rows name that only the tenant can answer:
+// tags, a roleScopeTagIds entry that is a name (reading the tenant's scope
+// tags needs graph.PermissionScopeTags); groups, a deviceGroup cell that
+// names a group by name or id (reading groups needs
+// graph.PermissionGroups).
+func (c *Census) NamesNeeded() (tags, groups bool) {
+	if c.names == nil {
+		return false, false
+	}
+	return c.names.tagNames, len(c.names.groups) > 0
 }
 
 // Count adds row to the census.
 func (c *Census) Count(row *input.Row) {
 	c.Rows++
+	c.countNames(row)
 	if row.Valid() {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/names"
 	"github.com/enrollbatch/enrollbatch/plan"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -59,7 +60,7 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 		}
 		switch {
 		case !d.Empty() && j.OnExists == Update:
-			r.Changes, r.Action = d.Strings(), results.ActUpdate
+			r.Changes, r.Action = j.changeStrings(d), results.ActUpdate
 			if d.Payload {
 				r.Changes = append(r.Changes, StaleNote)
 			}
@@ -69,7 +70,7 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 				r.Status = results.Planned
 			}
 		case !d.Empty():
-			r.Notes = append(r.Notes, "the tenant's profile differs from the row ("+strings.Join(d.Strings(), "; ")+"); nothing was changed: run with --on-exists update to apply the row")
+			r.Notes = append(r.Notes, "the tenant's profile differs from the row ("+strings.Join(j.changeStrings(d), "; ")+"); nothing was changed: run with --on-exists update to apply the row")
 			fallthrough
 		default:
 			known, why := p.Known()
@@ -84,11 +85,31 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 				it.kind = doFetch
 			}
 		}
+		if j.OnExists == Update && it.group.Action != names.GroupKeep {
+			read, invalid := j.groupAllowed(it, p)
+			if invalid {
+				return
+			}
+			// The profile's device group is read back and compared by
+			// the worker (group.go), after any patch and before any new
+			// token.
+			it.readGroup = read
+			switch {
+			case !read:
+			case it.kind == doRenew:
+				it.kind, it.renew = doUpdate, true
+			case it.kind == 0, it.kind == doFetch:
+				it.kind = doUpdate
+			}
+		}
 	default:
 		it.kind = doCreate
 		r.Action = results.ActCreate
 		if j.DryRun {
 			r.Status = results.Planned
+			if g := it.group; g.Action == names.GroupByName || g.Action == names.GroupByID {
+				r.Notes = append(r.Notes, "deviceGroup: "+groupNamed(g.Group)+" would be set after the create")
+			}
 		}
 	}
 }

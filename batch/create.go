@@ -55,6 +55,9 @@ func (w *worker) create(ctx context.Context, it *item) error {
 			r.Status, r.ID, r.HTTPStatus = results.Created, p.ID, resp.Status
 			r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
 			r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, *row)
+			if ok, err := w.groupAfterCreate(ctx, it); !ok {
+				return err
+			}
 			return w.complete(ctx, it, p)
 		}
 		record(r, err)
@@ -115,6 +118,9 @@ func (w *worker) adopt(ctx context.Context, it *item, p profile.Profile) error {
 	r := &it.r
 	clearError(r)
 	r.Status, r.ID, r.TokenExpiration = results.Created, p.ID, inRowZone(p.TokenExpirationDateTime, it.row)
+	if ok, err := w.groupAfterCreate(ctx, it); !ok {
+		return err
+	}
 	return w.fetch(ctx, it)
 }
 

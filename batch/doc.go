@@ -22,6 +22,11 @@
 //   - census.go: the Census, a first pass over the input that Stream needs
 //     before it sends anything (--strict holds every row back when one is
 //     invalid, and a file of invalid rows lists nothing).
+//   - names.go: the sheet's names, looked up once before anything is
+//     posted: the tenant's scope tags (only when a roleScopeTagIds entry is
+//     a name) and each deviceGroup's group with its owners; the rows they
+//     make invalid count for --strict, and each row of the second pass is
+//     resolved from the answers (tag names become ids).
 //   - tenant.go: listing the tenant once, before any row is sent: the
 //     profiles by name, the ids there before the run, and the rule of one
 //     Teams device profile per tenant.
@@ -35,6 +40,9 @@
 //     profile.
 //   - update.go: patching what differs from the tenant's profile, and
 //     renewing the tokens that expire within --renew-within.
+//   - group.go: a profile's enrollment-time device group: set after the
+//     create; with --on-exists update read back, then set or cleared when
+//     it is not the row's (also in a plan, which only reads).
 //   - content.go: reading a profile's token expiry and QR content back,
 //     creating a token first when the service made none.
 //   - token.go: token lifetimes (the row's expiry or --token-validity, cut

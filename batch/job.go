@@ -11,6 +11,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/names"
 	"github.com/enrollbatch/enrollbatch/plan"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -56,6 +57,8 @@ type Options struct {
 type Job struct {
 	Client *graph.Client
 	Options
+
+	names *resolver // the sheet's scope tags and device groups, once looked up (names.go)
 }
 
 // ListError is returned when the tenant's profiles could not be listed:
@@ -127,6 +130,7 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 	if j.Now == nil {
 		j.Now = time.Now
 	}
+	j.names = nil
 	out := newOrdered(j, emit, census.Rows, 1024+8*j.Concurrency)
 	hold := func(why string) error {
 		for idx := 0; ; idx++ {
@@ -139,6 +143,7 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 				out.wait()
 				return &InputError{Err: err}
 			}
+			j.names.apply(&row)
 			it := newItem(idx, row)
 			if it.r.Status != results.Invalid && why != "" {
 				it.r.Status, it.r.ErrorMessage = results.NotAttempted, why
@@ -153,6 +158,28 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 		return hold(fmt.Sprintf("held back by --strict: %s invalid; fix them and run again", invalidRows(census)))
 	case census.Unsendable == census.Rows:
 		return hold("")
+	}
+	// The names the rows give, looked up once before anything is posted
+	// (names.go); the rows they make invalid count for --strict.
+	if census.names.lookups() {
+		j.state(StateNames)
+		res, err := j.lookUpNames(ctx, census.names)
+		if err != nil {
+			if herr := hold("not attempted: the scope tags or device groups the sheet names could not be looked up, so nothing was posted"); herr != nil {
+				return herr
+			}
+			if graph.IsAuth(err) {
+				return err
+			}
+			return &NamesError{Err: err}
+		}
+		j.names = res
+		census = res.recount(census)
+		if j.Strict && census.Invalid > 0 {
+			return hold(fmt.Sprintf("held back by --strict: %s invalid; fix them and run again", invalidRows(census)))
+		}
+	} else {
+		j.names, _ = j.lookUpNames(ctx, nil)
 	}
 
 	j.state(StateListing)
@@ -183,9 +210,11 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 			readErr = err
 			break
 		}
+		group := j.names.apply(&row)
 		it := newItem(idx, row)
+		it.group = group
 		j.classify(it, t, now)
-		if it.kind == 0 || j.DryRun {
+		if it.kind == 0 || j.DryRun && !it.readGroup {
 			if out.put(it) != nil {
 				break
 			}
@@ -207,14 +236,16 @@ func (j *Job) Stream(ctx context.Context, census Census, next func() (input.Row,
 				return nil
 			}
 			var err error
-			switch it.kind {
-			case doCreate:
+			switch {
+			case j.DryRun:
+				err = w.planGroup(gctx, it)
+			case it.kind == doCreate:
 				err = w.create(gctx, it)
-			case doRenew:
+			case it.kind == doRenew:
 				err = w.renew(gctx, it)
-			case doFetch:
+			case it.kind == doFetch:
 				err = w.fetch(gctx, it)
-			case doUpdate:
+			case it.kind == doUpdate:
 				err = w.update(gctx, it)
 			}
 			w.logRow(&it.r)
@@ -257,6 +288,11 @@ type item struct {
 	renew  bool      // doUpdate: renew the token as well
 	mode   string    // the tenant's mode, for a row that gives none
 	logged bool      // the row's event is logged
+	// group is what to do with the profile's enrollment-time device
+	// group (names.go, group.go); readGroup says the existing profile's
+	// must be read back and compared first (--on-exists update).
+	group     names.Decision
+	readGroup bool
 }
 
 // newItem starts row's result: not attempted, or invalid with its problems.

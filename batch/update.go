@@ -44,27 +44,53 @@ const StaleNote = "QR payload changed: codes printed before this update are stal
 // profile. The client retries it after a transient failure, an update
 // being idempotent. When the change alters the QR payload, the new content
 // is read back so that a replacement label is printed.
+//
+// With a deviceGroup to apply (it.readGroup), the profile's device group
+// is read back after the patch and set or cleared when it differs
+// (group.go). A row whose only work was the group and whose group already
+// matches stays exists; renewing its token then is a renewal (renew).
 func (w *worker) update(ctx context.Context, it *item) error {
 	r := &it.r
 	d := it.diff
-	r.Attempts++
-	_, resp, err := w.Client.Patch(ctx, r.ID, d.Patch)
-	if err != nil {
-		record(r, err)
-		r.Status = results.Failed
-		if graph.IsAuth(err) {
+	if !d.Empty() {
+		r.Attempts++
+		_, resp, err := w.Client.Patch(ctx, r.ID, d.Patch)
+		if err != nil {
+			record(r, err)
+			r.Status = results.Failed
+			if graph.IsAuth(err) {
+				return err
+			}
+			var ge *graph.Error
+			if !errors.As(err, &ge) && (ctx.Err() != nil || errors.Is(err, ratelimit.ErrStopped)) {
+				it.notSent(errors.Is(err, ratelimit.ErrStopped))
+				r.Attempts--
+			}
+			return nil
+		}
+		clearError(r)
+		r.Status, r.HTTPStatus = results.Updated, resp.Status
+		r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
+	}
+	if it.readGroup {
+		changed, ok, err := w.syncGroup(ctx, it, !d.Empty())
+		if !ok {
 			return err
 		}
-		var ge *graph.Error
-		if !errors.As(err, &ge) && (ctx.Err() != nil || errors.Is(err, ratelimit.ErrStopped)) {
-			it.notSent(errors.Is(err, ratelimit.ErrStopped))
-			r.Attempts--
+		if changed {
+			r.Status = results.Updated
+		}
+	}
+	if r.Status != results.Updated {
+		// Nothing changed: the group was already the row's.
+		switch {
+		case it.renew:
+			return w.renew(ctx, it)
+		case w.QRExisting:
+			return w.fetch(ctx, it)
 		}
 		return nil
 	}
-	clearError(r)
-	r.Status, r.HTTPStatus = results.Updated, resp.Status
-	r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
 	if it.renew {
 		if err := w.Client.CreateToken(ctx, r.ID, w.validity(it)); err != nil {
 			return w.contentFailed(r, "renew its token after the update", err)
