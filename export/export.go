@@ -7,8 +7,15 @@
 // Every writable property the service returns is written, except the
 // Wi-Fi password, which the service never returns. Values the reader would
 // refuse as contradictory are left empty: the Wi-Fi settings of a profile
-// whose configureWifi is false. The profile's id follows as a last column, for reference; the
-// reader ignores it, since profiles are matched by displayName.
+// whose configureWifi is false. The profile's enrollment-time device group
+// follows in the deviceGroup column, then the profile's id as a last
+// column, for reference; the reader ignores it, since profiles are matched
+// by displayName.
+//
+// Scope tags and device groups are written by name (FetchNames), so that
+// the sheet runs in another tenant where the same names exist; the
+// built-in Default tag, and any tag or group whose name would not read
+// back as itself, are written as ids.
 package export
 
 import (
@@ -62,13 +69,13 @@ func Fetch(ctx context.Context, c *graph.Client, prefix string) ([]profile.Profi
 }
 
 // Headers returns the columns of an export: the template's property
-// columns, then IDColumn.
+// columns, then input.DeviceGroupColumn and IDColumn.
 func Headers() []string {
 	var h []string
 	for _, p := range input.TemplateProperties() {
 		h = append(h, p.Name)
 	}
-	return append(h, IDColumn)
+	return append(h, input.DeviceGroupColumn, IDColumn)
 }
 
 // cell returns the value of property name of p for the sheet: a string, a
@@ -128,20 +135,27 @@ func text(v any) string {
 // Write writes the profiles to path, .xlsx or .csv by the extension, with
 // mode 0600 (the file names every profile of the tenant). In XLSX the
 // sheet is named sheet (default the template's), dates are date cells, and
-// the header is bold and frozen. The file is replaced atomically.
+// the header is bold and frozen. The file is replaced atomically. Scope
+// tags are written as ids, and device groups not at all: see WriteNamed.
 func Write(path, sheet string, ps []profile.Profile) error {
+	return WriteNamed(path, sheet, ps, nil)
+}
+
+// WriteNamed is Write with scope tags and device groups as n has them
+// (FetchNames).
+func WriteNamed(path, sheet string, ps []profile.Profile, n *Names) error {
 	var (
 		data []byte
 		err  error
 	)
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		data, err = csvBytes(ps)
+		data, err = csvBytes(ps, n)
 	case ".xlsx":
 		if sheet == "" {
 			sheet = input.TemplateSheet
 		}
-		data, err = xlsxBytes(sheet, ps)
+		data, err = xlsxBytes(sheet, ps, n)
 	default:
 		return fmt.Errorf("export to %s: use a file name ending in .xlsx or .csv", path)
 	}
@@ -154,7 +168,7 @@ func Write(path, sheet string, ps []profile.Profile) error {
 	return nil
 }
 
-func csvBytes(ps []profile.Profile) ([]byte, error) {
+func csvBytes(ps []profile.Profile, n *Names) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	hs := Headers()
@@ -164,7 +178,7 @@ func csvBytes(ps []profile.Profile) ([]byte, error) {
 	rec := make([]string, len(hs))
 	for _, p := range ps {
 		for i, h := range hs {
-			rec[i] = text(cell(p, h))
+			rec[i] = text(n.cell(p, h))
 		}
 		if err := w.Write(rec); err != nil {
 			return nil, err
@@ -174,7 +188,7 @@ func csvBytes(ps []profile.Profile) ([]byte, error) {
 	return buf.Bytes(), w.Error()
 }
 
-func xlsxBytes(sheet string, ps []profile.Profile) ([]byte, error) {
+func xlsxBytes(sheet string, ps []profile.Profile, n *Names) ([]byte, error) {
 	wb := excelize.NewFile()
 	defer wb.Close()
 	if err := wb.SetSheetName(wb.GetSheetName(0), sheet); err != nil {
@@ -197,7 +211,7 @@ func xlsxBytes(sheet string, ps []profile.Profile) ([]byte, error) {
 	hs := Headers()
 	for i, h := range hs {
 		w := float64(max(len(h)+4, 14))
-		if h == "displayName" || h == "description" || h == IDColumn {
+		if h == "displayName" || h == "description" || h == IDColumn || h == input.DeviceGroupColumn {
 			w = 38
 		}
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
@@ -214,10 +228,10 @@ func xlsxBytes(sheet string, ps []profile.Profile) ([]byte, error) {
 	if err := sw.SetRow("A1", row); err != nil {
 		return nil, err
 	}
-	for n, p := range ps {
+	for k, p := range ps {
 		row := make([]any, len(hs))
 		for i, h := range hs {
-			switch v := cell(p, h).(type) {
+			switch v := n.cell(p, h).(type) {
 			case nil:
 			case time.Time:
 				row[i] = excelize.Cell{StyleID: date, Value: v}
@@ -227,7 +241,7 @@ func xlsxBytes(sheet string, ps []profile.Profile) ([]byte, error) {
 				row[i] = text(v)
 			}
 		}
-		ref, _ := excelize.CoordinatesToCellName(1, n+2)
+		ref, _ := excelize.CoordinatesToCellName(1, k+2)
 		if err := sw.SetRow(ref, row); err != nil {
 			return nil, err
 		}

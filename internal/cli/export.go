@@ -59,7 +59,18 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := export.Write(out, sheet, ps); err != nil {
+	// Scope tags and device groups go by name, for another tenant.
+	nm, err := export.FetchNames(ctx, c.client, ps, func(w string) {
+		if lf.format == "json" {
+			log.Warn("export", "warning", w)
+			return
+		}
+		fmt.Fprintf(m.Stderr, "warning: %s\n", w)
+	})
+	if err != nil {
+		return err
+	}
+	if err := export.WriteNamed(out, sheet, ps, nm); err != nil {
 		return err
 	}
 	for _, p := range ps {
