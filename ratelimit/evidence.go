@@ -22,9 +22,11 @@ package ratelimit
 // If the service accepts that request with the learned count of the job's
 // own requests in its window, the evidence is gone and the configured budget
 // holds again at once. If it refuses it, the learned budget holds, and the
-// next probe waits twice as long (at most twice BudgetRecoverAfter, so that
-// a limit that lifts is found within a few windows). Each refused probe
-// costs the service's window one request.
+// next probe waits as long again. BudgetRecoverAfter is one and a half
+// windows by default: a job that spends its budget in a burst at the start
+// of each window probes every other window, so a limit that lifts is found
+// within about two. Each refused probe costs the service's window one
+// request, and the job the rest of a whole-second Retry-After.
 //
 // Short Retry-After answers from a service that has shown it counts a window
 // in the last three windows (the tail of someone else's requests leaving)
@@ -185,14 +187,14 @@ func (p *Pacer) learnLocked(k, n int, now time.Time) {
 }
 
 // refusedProbeLocked takes budget k back to what was learned after the
-// service refused the probe above it; the next probe waits twice as long,
-// up to twice BudgetRecoverAfter.
+// service refused the probe above it; the next probe waits
+// BudgetRecoverAfter again.
 func (p *Pacer) refusedProbeLocked(k int, now time.Time) {
 	l := &p.learn[k]
 	cur, _ := p.budgetOf(k)
 	*cur = l.learned
 	l.probeAt = time.Time{}
-	l.quiet = min(2*l.quiet, 2*p.budgetRecover)
+	l.quiet = p.budgetRecover
 	l.seen = now
 	p.log.Debug("pacer budget probe refused", "kind", kindName(k), "budget", *cur, "next", l.quiet)
 	p.epoch++
@@ -200,11 +202,49 @@ func (p *Pacer) refusedProbeLocked(k int, now time.Time) {
 	p.lastBudget = now
 }
 
+// probeDueLocked returns when the next probe of budget k may start: once
+// the quiet time has passed since the evidence was last seen and since the
+// last throttled answer. It is the zero time when there is no learned
+// budget or a probe runs.
+func (p *Pacer) probeDueLocked(k int) time.Time {
+	l := &p.learn[k]
+	if l.learned == 0 || !l.probeAt.IsZero() {
+		return time.Time{}
+	}
+	due := l.seen.Add(l.quiet)
+	if t := p.lastThrottle.Add(l.quiet); t.After(due) {
+		due = t
+	}
+	return due
+}
+
+// startProbesLocked starts the probes that are due at now: each such
+// budget goes one above what was learned. It runs on a success, so that
+// the probe's request leaves with the others of a window, not alone in the
+// middle of the wait for room (a refusal there costs more).
+func (p *Pacer) startProbesLocked(now time.Time) {
+	for k := range p.learn {
+		due := p.probeDueLocked(k)
+		if due.IsZero() || now.Before(due) {
+			continue
+		}
+		l := &p.learn[k]
+		cur, _ := p.budgetOf(k)
+		*cur = l.learned + 1
+		l.probeAt = now
+		p.log.Debug("pacer budget probe", "kind", kindName(k), "budget", *cur)
+		p.budgetRaises++
+		p.lastBudget = now
+		p.resetLocked() // waiters look again, and give up their old tokens
+	}
+}
+
 // raiseBudgetLocked lets learned budgets recover, on the success of t: it
-// starts a probe once the service has been quiet long enough, and ends a
-// probe that the service accepted (or that the job never needed for four
-// windows) with the configured budget.
+// starts the probes that are due, and ends a probe that the service
+// accepted (or that the job never needed for four windows) with the
+// configured budget.
 func (p *Pacer) raiseBudgetLocked(t Ticket, now time.Time) {
+	p.startProbesLocked(now)
 	for k := range p.learn {
 		l := &p.learn[k]
 		if l.learned == 0 {
@@ -221,10 +261,6 @@ func (p *Pacer) raiseBudgetLocked(t Ticket, now time.Time) {
 			p.log.Debug("pacer budget back", "kind", kindName(k), "from", *cur, "to", configured)
 			*cur = configured
 			*l = learning{}
-		case now.Sub(l.seen) >= l.quiet && now.Sub(p.lastThrottle) >= l.quiet:
-			*cur = l.learned + 1
-			l.probeAt = now
-			p.log.Debug("pacer budget probe", "kind", kindName(k), "budget", *cur)
 		default:
 			continue
 		}

@@ -179,3 +179,19 @@ func TestOneRefusalOnlyPauses(t *testing.T) {
 		t.Fatalf("after a second refusal at about 60: budget %d, want 57 (the fewer of the two counts before the refused write)", st.WriteBudget)
 	}
 }
+
+func TestLowerLimitLiftsAtAnyMoment(t *testing.T) {
+	// Wherever the lift falls between two probes, the job is back at its
+	// full budget within three windows of it.
+	for off := time.Duration(0); off < 50*time.Second; off += 5 * time.Second {
+		lift := epoch0.Add(2*time.Minute + off)
+		g := &gateway{limit: 20, window: 20 * time.Second, liftAt: lift, lifted: 100}
+		res := runJob(t, g, intuneBudget, 500+int(off/time.Second), 16, 50*time.Millisecond)
+		took, ok := fullAfter(res.accepted, lift, 20*time.Second, 95)
+		t.Logf("lift at 2m+%v: full again %v after it", off, took)
+		if res.early != 0 || !ok || took > 3*20*time.Second {
+			t.Errorf("lift at 2m+%v: a full window %v after it (reached: %v), %d inside a Retry-After; want within 3 windows, none",
+				off, took, ok, res.early)
+		}
+	}
+}

@@ -135,8 +135,8 @@ type Config struct {
 	// after that answer arrives at least a window after it did.
 	BudgetMargin time.Duration
 	// BudgetRecoverAfter is the quiet time (no throttling) after which a
-	// learned budget is probed one request higher (default one budget
-	// window); each refused probe doubles it, up to twice its start.
+	// learned budget is probed one request higher, and again after each
+	// refused probe (default one and a half budget windows).
 	BudgetRecoverAfter time.Duration
 	// Clock is the source of time (default the wall clock).
 	Clock Clock
@@ -263,7 +263,7 @@ func New(cfg Config) *Pacer {
 	p.budgetSpan = p.budgetWindow + margin
 	p.budgetMargin = margin
 	if p.budgetRecover <= 0 {
-		p.budgetRecover = p.budgetWindow
+		p.budgetRecover = p.budgetWindow * 3 / 2
 	}
 	p.probeQuiet = 3 * p.recoverAfter
 	p.writes, p.reqs = p.maxWrites, p.maxRequests
