@@ -46,6 +46,10 @@ type Options struct {
 	GraphURL string        // the Graph base URL
 	Cloud    string        // the cloud's name, e.g. "public", or "simulator"
 	Recorder *Recorder     // records the response headers; nil records none
+	// ScopeTags and Groups say that the sheet to run (doctor --input)
+	// names scope tags in roleScopeTagIds, or groups in deviceGroup:
+	// doctor then checks that they can be read (names.go).
+	ScopeTags, Groups bool
 }
 
 // Identity is who the token says signed in, from its claims.
@@ -110,6 +114,9 @@ type Report struct {
 	Throttling map[string]string `json:"throttling"` // throttling headers seen, by name
 	Checks     []Check           `json:"checks"`
 	Advice     string            `json:"advice,omitempty"` // what to do next when not ready
+	// Missing are the permissions a refused read of names showed missing
+	// (graph.PermissionScopeTags, graph.PermissionGroups).
+	Missing []string `json:"missingPermissions,omitempty"`
 }
 
 // Run checks the tenant. It only fails for a cancelled context; everything
@@ -210,9 +217,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.add("permission", Fail, p.describe()+"; creating profiles needs "+graph.Permission)
 	}
 
+	failures = append(failures, r.checkNames(ctx, o)...)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+
 	r.Ready = len(failures) == 0 && !r.AuthFailed
+	// Whether the profiles themselves failed: then that is the advice.
+	profilesFailed := slices.ContainsFunc(r.Checks, func(c Check) bool {
+		return c.Result == Fail && (c.Name == "list" || c.Name == "read back" || c.Name == "permission")
+	})
 	switch {
 	case r.Ready:
+	case len(r.Missing) > 0 && !profilesFailed:
+		r.Advice = "grant the app registration " + strings.Join(r.Missing, " and ") + " (Microsoft Graph, application permissions) and give admin consent, " +
+			"or a person signing in the consent for them; the sheet's names need them. Then run doctor again"
 	case r.AuthFailed && r.Identity.Kind == "user":
 		r.Advice = "sign in as a user holding an Intune role that may manage enrollment profiles, with consent for the delegated permission " + graph.Permission
 	case r.AuthFailed:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/doctor"
 )
 
@@ -13,13 +14,26 @@ import (
 func (m *Main) doctorCommand(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("doctor", "doctor [flags]  (the sign-in and Graph flags of run)")
 	var (
-		cf connFlags
-		lf logFlags
+		cf            connFlags
+		lf            logFlags
+		inPath, sheet string
 	)
+	fs.StringVar(&inPath, "input", "", "also check what this sheet needs: reading scope tags when roleScopeTagIds gives names, reading groups when deviceGroup names groups")
+	fs.StringVar(&sheet, "sheet", "", "with --input: XLSX sheet to read (default the first)")
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
 	if err := m.parse(fs, args); err != nil {
 		return err
+	}
+	var tags, groups bool
+	if inPath != "" {
+		scan, err := batch.ScanFile(inPath, sheet, false)
+		if err != nil {
+			return &usageError{err}
+		}
+		tags, groups = scan.Census.NamesNeeded()
+	} else if sheet != "" {
+		return usagef("--sheet goes with --input")
 	}
 	// Only problems are logged, as text; --log-format json turns the
 	// report itself into one JSON object.
@@ -35,7 +49,7 @@ func (m *Main) doctorCommand(ctx context.Context, args []string) error {
 	rec := doctor.NewRecorder(c.client.HTTP.Transport)
 	c.client.HTTP.Transport = rec
 
-	o := doctor.Options{Client: c.client, GraphURL: c.url, Cloud: cf.cloud, Recorder: rec}
+	o := doctor.Options{Client: c.client, GraphURL: c.url, Cloud: cf.cloud, Recorder: rec, ScopeTags: tags, Groups: groups}
 	switch {
 	case cf.simulate:
 		o.Cloud, o.SignIn = "simulator", "the built-in simulator (--simulate)"
