@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -123,7 +124,7 @@ func WriteCSVFrom(path string, run results.Run, src results.Source) error {
 	if !utf8.ValidRune(delim) {
 		delim = ','
 	}
-	return WriteFileAtomic(path, func(out io.Writer) error {
+	return atomicfile.Write(path, func(out io.Writer) error {
 		if _, err := io.WriteString(out, utf8BOM); err != nil {
 			return err
 		}

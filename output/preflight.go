@@ -1,10 +1,12 @@
 package output
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 )
 
 // MaxColumns is the number of columns an Excel worksheet has (A to XFD).
@@ -66,23 +68,18 @@ func (p Preflight) Check() error {
 	return nil
 }
 
-// tryWrite creates a temporary file for name in dir as WriteFileAtomic
-// does, writes and syncs a byte, renames it once, and removes it.
+// tryWrite writes a temporary file for name in dir as atomicfile.Write
+// does (a byte, mode 0600, synced), renames it once, and removes it.
 func tryWrite(dir, name string) error {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	first, err := atomicfile.WriteTemp(filepath.Join(dir, name), func(w io.Writer) error {
+		_, err := w.Write([]byte{0})
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	first := tmp.Name()
-	_, werr := tmp.Write([]byte{0})
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(first)
-		return err
-	}
 	second := filepath.Join(dir, "."+name+".tmp-check")
-	if err := Rename(first, second); err != nil {
+	if err := atomicfile.Rename(first, second); err != nil {
 		os.Remove(first)
 		return err
 	}

@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/typeset"
 )
 
@@ -398,35 +398,10 @@ func (w *SheetWriter) finishPart(async bool) {
 // writePart writes a finished part; tests replace it to hold writes back.
 var writePart = writeTemp
 
-// writeTemp writes a finished part next to path, mode 0600, synced.
+// writeTemp writes a finished part next to path, as atomicfile.WriteTemp
+// does: mode 0600, synced, nothing left behind on error.
 func writeTemp(path string, pdf *gofpdf.Fpdf) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-*")
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) (string, error) {
-		_ = tmp.Close()
-		_ = os.Remove(name)
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(FileMode); err != nil {
-		return fail(err)
-	}
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	if err := pdf.Output(bw); err != nil {
-		return fail(err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	return name, nil
+	return atomicfile.WriteTemp(path, pdf.Output)
 }
 
 // PartName is the file name of part i (from 1) of n of the sheet at path.
@@ -470,7 +445,7 @@ func (w *SheetWriter) Close() ([]string, error) {
 		}
 	}
 	for i, tmp := range w.parts {
-		if err := Rename(tmp, files[i]); err != nil {
+		if err := atomicfile.Rename(tmp, files[i]); err != nil {
 			w.removeTemps()
 			return nil, fmt.Errorf("write %s: %w", files[i], err)
 		}
@@ -479,10 +454,7 @@ func (w *SheetWriter) Close() ([]string, error) {
 	if err := RemoveSheet(w.path, files...); err != nil {
 		return files, err
 	}
-	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
+	atomicfile.SyncDir(filepath.Dir(w.path))
 	return files, nil
 }
 

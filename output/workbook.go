@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -122,7 +123,7 @@ func WriteWorkbookFrom(path string, run results.Run, src results.Source) error {
 	if err := buildWorkbook(f, run, src, rows); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, func(w io.Writer) error { return f.Write(w) })
+	return atomicfile.Write(path, func(w io.Writer) error { return f.Write(w) })
 }
 
 // resultsPart is the Results sheet's part in the archive: the first sheet

@@ -335,42 +335,6 @@ func TestWriteCSV(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.txt")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("boom")
-	if err := WriteFileAtomic(path, func(w io.Writer) error {
-		_, _ = io.WriteString(w, "partial")
-		return boom
-	}); !errors.Is(err, boom) {
-		t.Fatalf("err %v, want boom", err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "old" {
-		t.Fatalf("failed write changed the file to %q", b)
-	}
-	if err := WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := io.WriteString(w, "new")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	st, _ := os.Stat(path)
-	if string(b) != "new" || st.Mode().Perm() != 0o600 {
-		t.Fatalf("got %q mode %v, want \"new\" 0600", b, st.Mode().Perm())
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("temporary files left: %v", entries)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), func(io.Writer) error { return nil }); err == nil {
-		t.Error("writing into a missing directory succeeded")
-	}
-}
-
 // TestReadWorkbookRefusesABomb checks that a results workbook is opened
 // with the same unzip limit as an input workbook: a small file whose sheet
 // claims to unpack to 2 GiB is refused at once.
