@@ -23,7 +23,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/plan"
@@ -135,7 +135,8 @@ func text(v any) string {
 // Write writes the profiles to path, .xlsx or .csv by the extension, with
 // mode 0600 (the file names every profile of the tenant). In XLSX the
 // sheet is named sheet (default the template's), dates are date cells, and
-// the header is bold and frozen. The file is replaced atomically. Scope
+// the header is bold and frozen. The file is replaced atomically
+// (atomicfile.WriteFile): a failed export leaves an earlier file as it was. Scope
 // tags are written as ids, and device groups not at all: see WriteNamed.
 func Write(path, sheet string, ps []profile.Profile) error {
 	return WriteNamed(path, sheet, ps, nil)
@@ -162,8 +163,8 @@ func WriteNamed(path, sheet string, ps []profile.Profile, n *Names) error {
 	if err != nil {
 		return fmt.Errorf("export to %s: %w", path, err)
 	}
-	if err := writeAtomic(path, data); err != nil {
-		return fmt.Errorf("export to %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, data); err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	return nil
 }
@@ -254,26 +255,4 @@ func xlsxBytes(sheet string, ps []profile.Profile, n *Names) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// writeAtomic writes data to a temporary file next to path, with mode
-// 0600, and renames it into place.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
