@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/xuri/excelize/v2"
 )
@@ -40,7 +40,8 @@ func TemplateProperties() []profile.Property {
 // unchanged, and the extra columns Site and Technician. The XLSX template
 // also has a note on each header saying what goes there, date formatting
 // on date columns and drop-downs on choice and boolean columns. The file
-// is replaced atomically.
+// is replaced atomically with mode 0600, as every file the tool writes
+// (atomicfile.WriteFile).
 func WriteTemplate(path string) error {
 	var (
 		data []byte
@@ -54,11 +55,11 @@ func WriteTemplate(path string) error {
 	default:
 		err = fmt.Errorf("unknown file type %q; use .csv or .xlsx", ext)
 	}
-	if err == nil {
-		err = writeAtomic(path, data)
-	}
 	if err != nil {
 		return fmt.Errorf("write template %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, data); err != nil {
+		return fmt.Errorf("template: %w", err)
 	}
 	return nil
 }
@@ -213,25 +214,4 @@ func addDropDown(wb *excelize.File, sh, col string, p profile.Property) error {
 	}
 	dv.SetError(excelize.DataValidationErrorStyleStop, p.Name, "Choose one of: "+strings.Join(values, ", "))
 	return wb.AddDataValidation(sh, dv)
-}
-
-// writeAtomic writes data to a temporary file next to path and renames it
-// into place, so a reader never sees half a file.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
