@@ -173,7 +173,7 @@ func (w *worker) groupFailed(r *results.Result, g graph.Group, err error, happen
 		if de.Code != "" {
 			why = graph.TargetCodeFix(de.Code, g.DisplayName)
 		}
-		reason = fmt.Sprintf("the service refused group %s (%s): %s", groupNamed(g), orDefault(de.Code, "validationSucceeded false"), why)
+		reason = fmt.Sprintf("the service refused group %s with %s: %s", groupNamed(g), orDefault(de.Code, "validationSucceeded false"), why)
 	case errors.As(err, &de):
 		reason += "; " + de.Why
 	}

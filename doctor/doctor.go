@@ -230,8 +230,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	switch {
 	case r.Ready:
 	case len(r.Missing) > 0 && !profilesFailed:
-		r.Advice = "grant the app registration " + strings.Join(r.Missing, " and ") + " (Microsoft Graph, application permissions) and give admin consent, " +
-			"or a person signing in the consent for them; the sheet's names need them. Then run doctor again"
+		r.Advice = "grant the app registration " + strings.Join(r.Missing, " and ") + " (Microsoft Graph, application permission) and give admin consent " +
+			"(a person signing in needs consent to the delegated permission of that name): the sheet's names need it; then run doctor again"
 	case r.AuthFailed && r.Identity.Kind == "user":
 		r.Advice = "sign in as a user holding an Intune role that may manage enrollment profiles, with consent for the delegated permission " + graph.Permission
 	case r.AuthFailed:
