@@ -434,3 +434,60 @@ func TestNamesForbiddenNamesThePermissionAndPostsNothing(t *testing.T) {
 		})
 	}
 }
+
+// An update shows scope tags with their names when the tags were listed.
+func TestUpdateShowsScopeTagNames(t *testing.T) {
+	s, job := namesSetup(t, sim.Options{})
+	s.SeedProfiles(profile.Profile{DisplayName: "Tagged", RoleScopeTagIDs: []string{"0"}})
+	job.OnExists = Update
+	rs, err := job.Run(context.Background(), sheetRows(t, "displayName,roleScopeTagIds\nTagged,\"0, Leeds DC\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"roleScopeTagIds: Default (0) → Default (0), Leeds DC (40)"}; rs[0].Status != results.Updated || !slices.Equal(rs[0].Changes, want) {
+		t.Errorf("%s %q, want updated %q", rs[0].Status, rs[0].Changes, want)
+	}
+	if got := byName(s)["Tagged"].RoleScopeTagIDs; !slices.Equal(got, []string{"0", "40"}) {
+		t.Errorf("tags %q", got)
+	}
+}
+
+// Without Application.Read.All, Graph lists service principal owners
+// without their appId: the row gets a note, and the service's own check
+// after the create decides.
+func TestHiddenOwnersAreANote(t *testing.T) {
+	s, job := namesSetup(t, sim.Options{Granted: []string{"DeviceManagementConfiguration.ReadWrite.All", "GroupMember.Read.All"}})
+	rs, err := job.Run(context.Background(), sheetRows(t, "displayName,deviceGroup\nA,Leeds Scanners\nB,Unowned Kiosks\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Status != results.Created || !strings.Contains(strings.Join(rs[0].Notes, " "), "cannot tell whether the Intune Provisioning Client owns it") {
+		t.Errorf("A: %s %q", rs[0].Status, rs[0].Notes)
+	}
+	// B's only owner is a user: no service principal at all, so the
+	// Intune Provisioning Client is surely not among them.
+	if rs[1].Status != results.Invalid || !strings.Contains(rs[1].ErrorMessage, "the Intune Provisioning Client is not an owner") {
+		t.Errorf("B: %s %q", rs[1].Status, rs[1].ErrorMessage)
+	}
+	if got, _ := s.DeviceGroups(rs[0].ID); !slices.Equal(got, []string{scannersID}) {
+		t.Errorf("A's groups %q", got)
+	}
+}
+
+// With application permissions the actions have been reported to answer
+// 500: the row fails with what to do, and the run goes on.
+func TestDeviceGroupAction500(t *testing.T) {
+	s, job := namesSetup(t, sim.Options{})
+	s.Inject(sim.Fault{Op: sim.OpSetDeviceGroup, Status: 500, Count: -1})
+	rs, err := job.Run(context.Background(), sheetRows(t, "displayName,deviceGroup\nA,Leeds Scanners\nB,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rs[0]; r.Status != results.Failed || r.HTTPStatus != 500 || !strings.Contains(r.ErrorMessage, "--auth device-code") ||
+		!strings.Contains(r.ErrorMessage, "the profile was created") {
+		t.Errorf("A: %s %d %q", r.Status, r.HTTPStatus, r.ErrorMessage)
+	}
+	if rs[1].Status != results.Created {
+		t.Errorf("B: %s", rs[1].Status)
+	}
+}
