@@ -339,8 +339,15 @@ func Describe(r results.Result) string {
 	if len(r.Notes) > 0 {
 		s += ": " + strings.Join(r.Notes, "; ")
 	}
-	if r.Status == results.Failed {
+	switch {
+	case r.Status == results.Failed:
 		s += ": kept without --force"
+	case Pending(r):
+		// What it would kill, for the person deciding.
+		s += ": every QR code printed for it stops working"
+		if r.Action == results.ActDelete {
+			s += ", and the profile is gone from the Intune admin center"
+		}
 	}
 	return s
 }

@@ -139,7 +139,7 @@ func (m *Main) applyChange(ctx context.Context, ch *change) error {
 		return fmt.Errorf("write results: %w; %s", err, rec.Keep())
 	}
 	rec.Remove(m.Stderr)
-	m.summary(log, ch.lf.format, run, &rec.Tally)
+	m.summary(log, ch.lf, run, &rec.Tally)
 	if ch.lf.format != "json" {
 		fmt.Fprintf(m.Stderr, "wrote %s\n", xlsx)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/cliflag"
+	"github.com/enrollbatch/enrollbatch/console"
 	"github.com/enrollbatch/enrollbatch/profile"
 )
 
@@ -140,7 +141,7 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	if l.format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	return slog.New(console.NewPeopleHandler(w, lvl)), nil
 }
 
 // checkNamePrefix refuses a --name-prefix that was given but is blank, in

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -246,6 +247,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if runErr != nil {
 		run.Aborted = runErr.Error()
 	}
+	if dryRun {
+		m.printChanges(log, lf.format, rec.Source())
+	}
 	var kept *output.KeptElsewhereError
 	err = output.WriteRun(output.RunFiles{Dir: out, CSV: resultsCSV, Plan: dryRun, Sheet: sf.spec(start), Report: m.Stderr}, run, rec)
 	if err == nil || errors.As(err, &kept) {
@@ -261,7 +265,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	prog.Finish()
-	m.summary(log, lf.format, run, &rec.Tally)
+	m.summary(log, &lf, run, &rec.Tally)
 	m.logPlan(log, lf.format, dryRun, rec.Tally.Plan)
 	if runErr != nil {
 		if graph.IsAuth(runErr) {
@@ -281,16 +285,43 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	return nil
 }
 
-// logPlan prints what a dry run would do ("plan: 3 to create, 7 to update,
-// 30 unchanged, 1 invalid") or what a run did; with JSON logs it is one
-// event with the same counts instead.
+// printChanges says what a dry run would do, row by row as terraform plan
+// does ("+ row 3, Kasse 3: create", "~ row 4, Kasse 4: update" with each
+// "property: old → new"); the profiles a prune would delete were listed
+// before. With JSON logs it is one "change" event per row.
+func (m *Main) printChanges(log *slog.Logger, format string, src results.Source) {
+	for r, err := range src {
+		if err != nil {
+			return
+		}
+		if r.Status != results.Planned || r.Row == 0 || r.Action == "" {
+			continue
+		}
+		if format == "json" {
+			log.Info("change", "row", r.Row, "displayName", r.DisplayName, "action", string(r.Action), "changes", r.Changes)
+			continue
+		}
+		mark := map[results.Action]string{results.ActCreate: "+", results.ActUpdate: "~", results.ActDelete: "-"}[r.Action]
+		fmt.Fprintf(m.Stderr, "  %s row %d, %s: %s\n", mark, r.Row, r.DisplayName, r.Action)
+		for _, c := range r.Changes {
+			fmt.Fprintf(m.Stderr, "      %s\n", strings.ReplaceAll(c, "\n", "\n      "))
+		}
+	}
+}
+
+// logPlan says what a dry run would do, in counts ("plan: 3 to create, 7 to
+// update, 30 unchanged, 1 invalid"); with JSON logs it is one "plan" event
+// with the same counts, or after a real run one "done" event (in text mode
+// the summary says what a run did).
 func (m *Main) logPlan(log *slog.Logger, format string, dryRun bool, p results.Plan) {
 	event, text := "done", p.Done()
 	if dryRun {
 		event, text = "plan", p.String()
 	}
 	if format != "json" {
-		fmt.Fprintf(m.Stderr, "%s: %s\n", event, text)
+		if dryRun {
+			fmt.Fprintf(m.Stderr, "%s: %s\n", event, text)
+		}
 		return
 	}
 	log.Info(event, "create", p.Create, "update", p.Update, "delete", p.Delete,

@@ -3,15 +3,23 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
-// summary prints the end of a run: the text summary for people, or in
-// JSON mode one "summary" event with the same facts.
-func (m *Main) summary(log *slog.Logger, format string, run results.Run, t *results.Tally) {
-	if format != "json" {
-		fmt.Fprint(m.Stderr, t.Summary(run))
+// summary prints the end of a run: for people one line of counts by
+// status (with --verbose, also the requests sent, throttled and paused),
+// or in JSON mode one "summary" event with the same facts.
+func (m *Main) summary(log *slog.Logger, lf *logFlags, run results.Run, t *results.Tally) {
+	if lf.format != "json" {
+		rows, requests, _ := strings.Cut(t.Summary(run), "\n")
+		if !run.DryRun || run.Command != "run" {
+			fmt.Fprintln(m.Stderr, rows) // a plan ends with its own counts
+		}
+		if lf.verbose {
+			fmt.Fprint(m.Stderr, requests)
+		}
 		return
 	}
 	counts := t.Counts
