@@ -441,13 +441,15 @@ func TestNoCredentials(t *testing.T) {
 		{
 			name: "auto, nothing set",
 			want: []string{
-				"no credentials found; tried:",
+				"no credentials found.\nSigning in yourself? Add --auth device-code",
+				"--auth browser on a desktop",
+				"For unattended runs (cron, CI, Kubernetes), enrollbatch tried:",
 				"  GRAPH_ACCESS_TOKEN: not set",
 				"  environment: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)",
 				"  workload identity: set AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID",
 				"  managed identity: not on Azure (IDENTITY_ENDPOINT/MSI_ENDPOINT not set); use --auth managed to force it",
 				"  Azure CLI: az not found on PATH; install it and run az login",
-				"or run with --simulate",
+				"run with --simulate",
 			},
 			wantRows: 5,
 		},

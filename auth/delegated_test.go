@@ -190,11 +190,17 @@ func TestDeviceCodeSignIn(t *testing.T) {
 	}
 }
 
-// TestDelegatedModesOnlyWhenAsked checks that auto mode never picks an interactive sign-in.
+// TestDelegatedModesOnlyWhenAsked checks that auto mode never starts an
+// interactive sign-in, and that its error leads a person to one first.
 func TestDelegatedModesOnlyWhenAsked(t *testing.T) {
 	_, err := New(context.Background(), Options{Getenv: envOf(map[string]string{}), LookPath: noAz})
-	if err == nil || strings.Contains(err.Error(), "device code") || strings.Contains(err.Error(), "browser") {
-		t.Errorf("auto mode with nothing configured: %v", err)
+	var nc *NoCredentialsError
+	if !errors.As(err, &nc) {
+		t.Fatalf("auto mode with nothing configured: %v, want no credentials", err)
+	}
+	msg := err.Error()
+	if i, j := strings.Index(msg, "--auth device-code"), strings.Index(msg, "GRAPH_ACCESS_TOKEN"); i < 0 || j < 0 || i > j {
+		t.Errorf("the interactive sign-in is not offered first:\n%s", msg)
 	}
 	if !strings.Contains(strings.Join(Modes(), " "), "device-code browser") {
 		t.Errorf("Modes() = %v", Modes())

@@ -45,11 +45,18 @@ func (e *NoCredentialsError) Error() string {
 	if e.Mode != "" && e.Mode != ModeAuto {
 		fmt.Fprintf(&b, " for --auth %s", e.Mode)
 	}
-	b.WriteString("; tried:")
+	if e.Mode == "" || e.Mode == ModeAuto {
+		// A person at a terminal signs in interactively; the rest is
+		// for unattended runs.
+		b.WriteString(".\nSigning in yourself? Add --auth device-code (a code to enter at microsoft.com/devicelogin, from any machine), or --auth browser on a desktop.")
+		b.WriteString("\nFor unattended runs (cron, CI, Kubernetes), enrollbatch tried:")
+	} else {
+		b.WriteString("; tried:")
+	}
 	for _, a := range e.Tried {
 		fmt.Fprintf(&b, "\n  %s: %s", a.Source, a.Reason)
 	}
-	b.WriteString("\nor run with --simulate to try the tool without a tenant")
+	b.WriteString("\nTo try enrollbatch without a tenant, run with --simulate.")
 	return b.String()
 }
 

@@ -71,7 +71,11 @@ func (h *PeopleHandler) Handle(_ context.Context, r slog.Record) error {
 		b.WriteString(r.Message)
 		sep := ": "
 		for _, k := range order {
-			fmt.Fprintf(&b, "%s%s %s", sep, k, vals[k])
+			if k == "error" {
+				fmt.Fprintf(&b, "%s%s", sep, vals[k]) // the error says itself what it is
+			} else {
+				fmt.Fprintf(&b, "%s%s %s", sep, k, vals[k])
+			}
 			sep = ", "
 		}
 		line = b.String()
