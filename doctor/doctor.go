@@ -50,6 +50,24 @@ type Options struct {
 	// names scope tags in roleScopeTagIds, or groups in deviceGroup:
 	// doctor then checks that they can be read (names.go).
 	ScopeTags, Groups bool
+	// SignInUnreachable reports a sign-in error that is no refusal (the
+	// authority could not be reached, or failed); nil counts every error
+	// as a refusal.
+	SignInUnreachable func(error) bool
+	// Delegated says a person signs in (--auth device-code or browser), so
+	// the advice is about their Intune role and the delegated permission,
+	// not about an app registration's application permission.
+	Delegated bool
+}
+
+// SignInAdvice says what a sign-in needs to work for enrollbatch: for a
+// person, an Intune role and the delegated permission; for an app, the
+// application permission with admin consent.
+func SignInAdvice(delegated bool) string {
+	if delegated {
+		return "sign in as a user holding an Intune role that may manage enrollment profiles (such as Intune Administrator or Policy and Profile Manager), with consent for the delegated permission " + graph.Permission
+	}
+	return "the app registration needs the application permission " + graph.Permission + " (Microsoft Graph) with admin consent"
 }
 
 // Identity is who the token says signed in, from its claims.
@@ -136,9 +154,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			r.AuthFailed = true
+			// A refusal or missing credentials stop everything (exit 3);
+			// an authority that cannot be reached is not a refusal.
+			r.AuthFailed = o.SignInUnreachable == nil || !o.SignInUnreachable(err)
 			r.add("sign-in", Fail, err.Error())
-			r.Advice = "fix the sign-in (see the message above); the app registration then needs the application permission " + graph.Permission + " with admin consent"
+			r.Advice = "fix the sign-in (see the message above); " + SignInAdvice(o.Delegated)
+			if !r.AuthFailed {
+				r.Advice = "the sign-in authority could not be reached or failed (see the message above): check the network, a proxy and --cloud, then run doctor again; " + SignInAdvice(o.Delegated)
+			}
 			r.skipRest("no token")
 			return r, nil
 		}

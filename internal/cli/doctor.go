@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/enrollbatch/enrollbatch/auth"
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/doctor"
 )
@@ -49,7 +50,9 @@ func (m *Main) doctorCommand(ctx context.Context, args []string) error {
 	rec := doctor.NewRecorder(c.client.HTTP.Transport)
 	c.client.HTTP.Transport = rec
 
-	o := doctor.Options{Client: c.client, GraphURL: c.url, Cloud: cf.cloud, Recorder: rec, ScopeTags: tags, Groups: groups}
+	o := doctor.Options{Client: c.client, GraphURL: c.url, Cloud: cf.cloud, Recorder: rec, ScopeTags: tags, Groups: groups,
+		Delegated: cf.auth == auth.ModeDeviceCode || cf.auth == auth.ModeBrowser,
+		SignInUnreachable: func(err error) bool { return !isSignInFailure(err) && !isNoCredentials(err) }}
 	switch {
 	case cf.simulate:
 		o.Cloud, o.SignIn = "simulator", "the built-in simulator (--simulate)"
