@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/draw"
 	_ "image/gif"  // qrCodeImage may be any image type the service chooses
 	_ "image/jpeg" // (it documents a mimeContent, PNG in practice)
 	_ "image/png"
@@ -117,9 +118,33 @@ func DecodeImage(data []byte) (string, error) {
 		})
 	}
 	if err != nil {
+		// An image drawn without the quiet zone the standard asks for
+		// (four modules of white around the code), or on a transparent
+		// background (which reads as black), is legible to a phone but
+		// not to the detector: put it on white with a margin and look
+		// again.
+		if padded, perr := gozxing.NewBinaryBitmapFromImage(onWhite(img)); perr == nil {
+			res, err = reader.Decode(padded, map[gozxing.DecodeHintType]any{
+				gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
+			})
+		}
+	}
+	if err != nil {
 		return "", fmt.Errorf("no QR code found in the image: %w", err)
 	}
 	return res.GetText(), nil
+}
+
+// onWhite is img drawn over an opaque white page with a margin of an
+// eighth of its size on every side (at least 8 pixels): the quiet zone of
+// a code drawn edge to edge, at any module size up to that.
+func onWhite(img image.Image) image.Image {
+	b := img.Bounds()
+	pad := max(8, max(b.Dx(), b.Dy())/8)
+	page := image.NewRGBA(image.Rect(0, 0, b.Dx()+2*pad, b.Dy()+2*pad))
+	draw.Draw(page, page.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(page, image.Rect(pad, pad, pad+b.Dx(), pad+b.Dy()), img, b.Min, draw.Over)
+	return page
 }
 
 // Payload is what to print for one profile.

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
+	"image/png"
 	"strings"
 	"testing"
 
@@ -220,4 +222,62 @@ func BenchmarkResolve(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestDecodeImageWithoutQuietZone: images a second, independent fake of
+// Graph drew edge to edge, or on a transparent background, read as a
+// phone reads them.
+func TestDecodeImageWithoutQuietZone(t *testing.T) {
+	c, err := qr.Encode(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _, err := image.Decode(bytes.NewReader(pngOf(t, doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const scale = 4
+	quiet := (full.Bounds().Dx()/scale - c.Size()) / 2 * scale
+	inner := full.Bounds().Inset(quiet)
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"no quiet zone", cropped(full, inner)},
+		{"transparent background", transparent(cropped(full, inner))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := png.Encode(&b, tc.img); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeImage(b.Bytes())
+			if err != nil || got != doc {
+				t.Errorf("DecodeImage = %q, %v; want the payload", got, err)
+			}
+		})
+	}
+}
+
+// cropped is the part r of img, starting at (0, 0).
+func cropped(img image.Image, r image.Rectangle) image.Image {
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(out, out.Bounds(), img, r.Min, draw.Src)
+	return out
+}
+
+// transparent is img with its light pixels made transparent.
+func transparent(img image.Image) image.Image {
+	b := img.Bounds()
+	out := image.NewNRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, _, _, _ := img.At(x, y).RGBA(); r > 0x8000 {
+				out.Set(x, y, color.NRGBA{})
+				continue
+			}
+			out.Set(x, y, color.NRGBA{A: 0xff})
+		}
+	}
+	return out
 }
