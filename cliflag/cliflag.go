@@ -249,3 +249,67 @@ func orList(words []string) string {
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
+
+// Group is a titled set of flags in a command's help.
+type Group struct {
+	Title string
+	Flags []string
+}
+
+// Usage prints a command's help: its synopsis, examples, and its flags by
+// group in the order groups give (flags in no group come last, under
+// "Other"), each spelled with two dashes as people type them.
+func Usage(w io.Writer, fs *flag.FlagSet, synopsis string, examples []string, groups []Group) {
+	fmt.Fprintf(w, "Usage: enrollbatch %s\n", synopsis)
+	if len(examples) > 0 {
+		fmt.Fprintf(w, "\nExamples:\n")
+		for _, e := range examples {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+	placed := map[string]bool{}
+	printGroup := func(title string, names []string) {
+		var fl []*flag.Flag
+		for _, n := range names {
+			if f := fs.Lookup(n); f != nil && !placed[n] {
+				fl = append(fl, f)
+				placed[n] = true
+			}
+		}
+		if len(fl) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s:\n", title)
+		for _, f := range fl {
+			printFlag(w, f)
+		}
+	}
+	for _, g := range groups {
+		printGroup(g.Title, g.Flags)
+	}
+	var rest []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if !placed[f.Name] {
+			rest = append(rest, f.Name)
+		}
+	})
+	printGroup("Other", rest)
+}
+
+// printFlag prints one flag as flag.PrintDefaults does, with two dashes.
+func printFlag(w io.Writer, f *flag.Flag) {
+	name, usage := flag.UnquoteUsage(f)
+	line := "  --" + f.Name
+	if name != "" {
+		line += " " + name
+	}
+	line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+	switch d := f.DefValue; {
+	case d == "" || d == "false" || d == "0" || d == "0s":
+	case name == "string":
+		line += fmt.Sprintf(" (default %q)", d)
+	default:
+		line += fmt.Sprintf(" (default %s)", d)
+	}
+	fmt.Fprintln(w, line)
+}

@@ -272,14 +272,15 @@ type commandHelp struct {
 	flags    []helpFlag // in the order printed
 }
 
-// helpFlag is one flag as flag.PrintDefaults prints it.
+// helpFlag is one flag as the help prints it, with the group it is under.
 type helpFlag struct {
-	name, typ, def, usage string
+	group, name, typ, def, usage string
 }
 
 var (
 	commandLineRE = regexp.MustCompile(`(?m)^  enrollbatch ([a-z][a-z-]*)`)
-	flagLineRE    = regexp.MustCompile(`^  -([A-Za-z0-9][A-Za-z0-9-]*)(?: ([^\t]+?))?(?:\t(.*))?$`)
+	flagLineRE    = regexp.MustCompile(`^  --([A-Za-z0-9][A-Za-z0-9-]*)(?: ([^\t]+?))?(?:\t(.*))?$`)
+	groupLineRE   = regexp.MustCompile(`^([A-Z][A-Za-z -]*):$`)
 	defaultRE     = regexp.MustCompile(` \(default (.*)\)$`)
 )
 
@@ -318,21 +319,28 @@ func helpOf(t *testing.T, name string) commandHelp {
 	for len(rest) > 0 && strings.TrimSpace(rest[0]) == "" {
 		rest = rest[1:]
 	}
-	if len(rest) == 0 || rest[0] != "Flags:" {
-		h.text = rest
-		return h
-	}
-	for _, line := range rest[1:] {
+	group := ""
+	for _, line := range rest {
 		if cont, ok := strings.CutPrefix(line, "    \t"); ok && len(h.flags) > 0 {
 			f := &h.flags[len(h.flags)-1]
 			f.usage = strings.TrimSpace(f.usage + " " + cont)
 			continue
 		}
+		if m := groupLineRE.FindStringSubmatch(line); m != nil {
+			group = m[1]
+			continue
+		}
+		if group == "" || group == "Examples" || strings.TrimSpace(line) == "" {
+			continue // the examples, and a help without flags
+		}
 		m := flagLineRE.FindStringSubmatch(line)
 		if m == nil {
 			t.Fatalf("%s --help: cannot read the line %q", name, line)
 		}
-		h.flags = append(h.flags, helpFlag{name: m[1], typ: m[2], usage: m[3]})
+		h.flags = append(h.flags, helpFlag{group: group, name: m[1], typ: m[2], usage: m[3]})
+	}
+	if len(h.flags) == 0 {
+		h.text = rest
 	}
 	for i := range h.flags {
 		f := &h.flags[i]
@@ -368,7 +376,12 @@ func commandsDoc(helps []commandHelp) string {
 			continue
 		}
 		b.WriteString("| flag | value | default | meaning |\n|---|---|---|---|\n")
+		group := ""
 		for _, f := range h.flags {
+			if f.group != group {
+				group = f.group
+				fmt.Fprintf(&b, "| **%s** | | | |\n", mdCell(group))
+			}
 			fmt.Fprintf(&b, "| `--%s` | %s | %s | %s |\n", f.name, mdCell(f.typ), mdDefault(f.def), mdCell(f.usage))
 		}
 	}

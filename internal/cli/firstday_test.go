@@ -40,3 +40,28 @@ func TestSignInLeadsAPersonToTheInteractiveSignIn(t *testing.T) {
 		t.Errorf("doctor --auth device-code gives an app registration's advice:\n%s", all)
 	}
 }
+
+// TestHelpIsGroupedWithExamples: help run shows examples and its flags by
+// group, spelled with two dashes as the README spells them.
+func TestHelpIsGroupedWithExamples(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := run(t, nil, "help", "run")
+	if code != 0 {
+		t.Fatalf("help run: exit %d\n%s", code, stderr)
+	}
+	order := []string{"Examples:", "enrollbatch run profiles.xlsx --auth device-code --dry-run",
+		"\nInput:\n  --input", "\nWhat to change:", "\nOutputs:", "\nQR sheet:", "\nSigning in:", "\nPacing:", "\nLogging and debugging:\n", "--cpuprofile"}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(stdout[at:], want)
+		if i < 0 {
+			t.Fatalf("help run lacks %q after byte %d:\n%s", want, at, stdout)
+		}
+		at += i
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "  -") && !strings.HasPrefix(line, "  --") {
+			t.Errorf("a flag with one dash: %q", line)
+		}
+	}
+}

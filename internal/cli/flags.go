@@ -15,16 +15,6 @@ import (
 	"github.com/enrollbatch/enrollbatch/profile"
 )
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func (m *Main) newFlagSet(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: enrollbatch %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
 // parse parses args; --help prints the usage to stdout and ends the
 // command. Arguments that are not flags are refused.
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {

@@ -36,7 +36,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		sf                                               sheetFlags
 	)
 	fs.StringVar(&inPath, "input", "", "profile definitions, .csv or .xlsx (required)")
-	fs.StringVar(&sheet, "sheet", "", "XLSX sheet to read (default the first)")
+	fs.StringVar(&sheet, "sheet", "", "XLSX sheet to read (needed when the workbook has several visible sheets)")
 	fs.StringVar(&out, "out", "out", "folder for results.xlsx and qr-codes.pdf (created)")
 	fs.IntVar(&concurrency, "concurrency", 16, "requests in flight at once (the budgets bound how many leave per 20 s)")
 	cliflag.ChoiceVar(fs, &onExists, "on-exists", "skip", "when a profile with the name exists: skip, update (patch what differs), create or fail", "skip", "update", "create", "fail")
