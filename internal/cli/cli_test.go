@@ -167,7 +167,7 @@ func TestExitCodes(t *testing.T) {
 	_, furl := simServer(t, sim.Options{Authorize: func(string) int { return http.StatusForbidden }})
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.csv")
-	os.WriteFile(bad, []byte("displayName,tokenExpirationDateTime\nKiosk A,2027-01-31\nKiosk B,31.12.2026\n"), 0o600)
+	os.WriteFile(bad, []byte("displayName,tokenExpirationDateTime\nKiosk A,2027-01-31\nKiosk B,31.02.2026\n"), 0o600)
 	noName := filepath.Join(dir, "noname.csv")
 	os.WriteFile(noName, []byte("description\nx\n"), 0o600)
 	tok := []string{"GRAPH_ACCESS_TOKEN=test-token"}
@@ -187,7 +187,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad on-exists", nil, []string{"run", "--simulate", "--input", bad, "--on-exists", "maybe"}, 2, "on-exists"},
 		{"invalid row", tok, []string{"run", "--graph-url", url, "--input", bad, "--out", t.TempDir(), "--rate", "0"}, 1, "invalid 1"},
 		{"forbidden", tok, []string{"run", "--graph-url", furl, "--input", bad, "--out", t.TempDir(), "--rate", "0"}, 3, "DeviceManagementConfiguration.ReadWrite.All"},
-		{"validate bad", nil, []string{"validate", "--input", bad}, 1, `row 3, tokenExpirationDateTime: "31.12.2026"`},
+		{"validate bad", nil, []string{"validate", "--input", bad}, 1, `row 3, tokenExpirationDateTime: "31.02.2026"`},
 		{"validate sample", nil, []string{"validate", "--input", "samples/profiles.csv"}, 0, "0 invalid"},
 		{"help", nil, []string{"run", "--help"}, 0, "-concurrency"},
 	}

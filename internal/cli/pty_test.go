@@ -81,7 +81,7 @@ func TestProgressUnderTerminal(t *testing.T) {
 	for i := 1; i <= 24; i++ {
 		b.WriteString("Till " + string(rune('A'+i-1)) + ",2030-01-01\n")
 	}
-	b.WriteString("Broken,31.12.2030\n")
+	b.WriteString("Broken,31.02.2030\n")
 	path := filepath.Join(t.TempDir(), "p.csv")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestProgressUnderTerminal(t *testing.T) {
 	text := strings.Join(s.lines, "\n")
 	var logLine, summary bool
 	for _, l := range s.lines {
-		if strings.Contains(l, "row=26") && strings.Contains(l, "31.12.2030") {
+		if strings.Contains(l, "row 26, Broken: invalid") && strings.Contains(l, "31.02.2030") {
 			logLine = true
 			if strings.Contains(l, "[#") || strings.Contains(l, "rows/s") {
 				t.Errorf("log line glued to the bar: %q", l)

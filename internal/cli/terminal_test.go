@@ -28,7 +28,7 @@ func TestFlagMistakes(t *testing.T) {
 		{"bool with a separate value", []string{"run", "samples/profiles.csv", "--simulate", "--adaptive", "false"},
 			`use --adaptive=false`},
 		{"two input files", []string{"run", "a.csv", "b.csv"}, `unexpected argument "b.csv": give one input file`},
-		{"bad choice", []string{"run", "samples/profiles.csv", "--simulate", "--paper", "A5"}, `--paper "a5": use a4 or letter`},
+		{"bad choice", []string{"run", "samples/profiles.csv", "--simulate", "--paper", "A5"}, `--paper: invalid value "A5": use a4 or letter; did you mean a4?`},
 		{"unknown label column in run", []string{"run", "samples/profiles.csv", "--simulate", "--label-columns", "Nope"}, "--label-columns"},
 	}
 	for _, tt := range tests {
@@ -90,7 +90,7 @@ func TestNoRowsToProcess(t *testing.T) {
 
 func TestStrictNamesTheRows(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.csv")
-	csv := "displayName,tokenExpirationDateTime\nA,2030-01-01\nB,31.12.2030\nC,2030-01-01\nD,soon\n"
+	csv := "displayName,tokenExpirationDateTime\nA,2030-01-01\nB,31.02.2030\nC,2030-01-01\nD,soon\n"
 	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestStrictNamesTheRows(t *testing.T) {
 		t.Errorf("held-back row says %q, want it to name rows 3 and 5", rs[0].ErrorMessage)
 	}
 	// Text logs list the invalid rows with their problems.
-	for _, want := range []string{"row=3", `31.12.2030`, "row=5", "soon"} {
+	for _, want := range []string{"row 3, B: invalid", `31.02.2030`, "row 5, D: invalid", "soon"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr does not show %q:\n%s", want, stderr)
 		}
@@ -133,7 +133,7 @@ func TestTemplateRefusesToOverwrite(t *testing.T) {
 // an object.
 func TestJSONLogsEveryLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.csv")
-	csv := "displayName,tokenExpirationDateTime\nA,2030-01-01\nB,31.12.2030\nC,2030-01-01\n"
+	csv := "displayName,tokenExpirationDateTime\nA,2030-01-01\nB,31.02.2030\nC,2030-01-01\n"
 	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
