@@ -51,7 +51,7 @@ func (m *Main) doctorCommand(ctx context.Context, args []string) error {
 	c.client.HTTP.Transport = rec
 
 	o := doctor.Options{Client: c.client, GraphURL: c.url, Cloud: cf.cloud, Recorder: rec, ScopeTags: tags, Groups: groups,
-		Delegated: cf.auth == auth.ModeDeviceCode || cf.auth == auth.ModeBrowser,
+		Delegated:         cf.auth == auth.ModeDeviceCode || cf.auth == auth.ModeBrowser,
 		SignInUnreachable: func(err error) bool { return !isSignInFailure(err) && !isNoCredentials(err) }}
 	switch {
 	case cf.simulate:

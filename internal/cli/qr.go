@@ -61,8 +61,8 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	var (
-		rs      []results.Result
-		extra   []string
+		rs        []results.Result
+		extra     []string
 		refused   int  // rows the tenant says are stale
 		unchecked bool // the codes could not be checked against the tenant
 	)
