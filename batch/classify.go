@@ -49,6 +49,7 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 		expiring := j.RenewWithin > 0 && (p.TokenExpirationDateTime.IsZero() || p.TokenExpirationDateTime.Before(now.Add(j.RenewWithin)))
 		if _, given := row.Body["enrollmentMode"]; !given && p.EnrollmentMode != "" {
 			it.mode = p.EnrollmentMode // a new token follows the tenant's mode
+			r.EnrollmentMode = p.EnrollmentMode
 		}
 		if expiring && !p.TokenExpirationDateTime.IsZero() {
 			if d, _ := j.lifetime(row, it.mode, now); now.Add(d).Before(p.TokenExpirationDateTime) {

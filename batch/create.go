@@ -53,6 +53,9 @@ func (w *worker) create(ctx context.Context, it *item) error {
 		if err == nil {
 			clearError(r)
 			r.Status, r.ID, r.HTTPStatus = results.Created, p.ID, resp.Status
+			if r.EnrollmentMode == "" {
+				r.EnrollmentMode = p.EnrollmentMode // the service's default
+			}
 			r.RequestID, r.ClientRequestID = resp.RequestID, resp.ClientRequestID
 			r.TokenExpiration = inRowZone(p.TokenExpirationDateTime, *row)
 			if ok, err := w.groupAfterCreate(ctx, it); !ok {

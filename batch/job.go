@@ -303,6 +303,10 @@ func newItem(idx int, row input.Row) *item {
 		Extras: row.Extras, Status: results.NotAttempted,
 		Notes: append([]string(nil), row.Notes...),
 	}
+	if it.r.DisplayName == "" {
+		it.r.DisplayName = row.NameGiven // shown, never matched: the row is invalid
+	}
+	it.r.EnrollmentMode, _ = row.Body["enrollmentMode"].(string)
 	if !row.Valid() {
 		it.r.Status = results.Invalid
 		it.r.ErrorCode = "InvalidInput"

@@ -96,6 +96,10 @@ type Row struct {
 	// empty when the name could not be read: then Problems has one with
 	// Column "displayName" saying why (see NameUnknown).
 	DisplayName string
+	// NameGiven is the displayName cell's text when it holds one that could
+	// not be used as a name (too long, a control character): the results
+	// show it, so the person finds the row. It never names a profile.
+	NameGiven string
 	// Description is the description, trimmed.
 	Description string
 	// TokenExpiration is the token's expiry; zero when not given or invalid.

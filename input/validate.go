@@ -167,6 +167,9 @@ func (f *File) validate(rr rawRow) Row {
 		v, msg, note := convert(p, c)
 		if msg != "" {
 			bad(p.Name, msg)
+			if p.Name == "displayName" {
+				row.NameGiven = c.text
+			}
 			continue
 		}
 		if note != "" {

@@ -54,7 +54,7 @@ func (w *csvLines) writeResult(r *results.Result) error {
 	b = append(b, strconv.Itoa(r.Row), r.DisplayName, string(r.Status), r.ID, httpStatus,
 		strconv.Itoa(r.Attempts), r.ErrorCode, r.ErrorMessage, r.RequestID, expiry,
 		results.StoredContent(r.QRCodeContent), r.Description, r.ErrorRaw, r.ClientRequestID,
-		strings.Join(r.Changes, "\n"), strings.Join(r.Notes, "\n"))
+		strings.Join(r.Changes, "\n"), strings.Join(r.Notes, "\n"), r.EnrollmentMode)
 	for j := range w.extras {
 		v := ""
 		if j < len(r.Extras) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -125,6 +126,10 @@ func (m *labelMaker) label(r *results.Result, now time.Time) (lb Label, skip str
 	}
 	if r.QRCodeContent != "" {
 		lb.Code = r.QR
+	}
+	if r.EnrollmentMode != "" {
+		// GMS and AOSP codes look alike: the label says which it is.
+		lb.Fields = append(lb.Fields, [2]string{"Mode", profile.ModeName(r.EnrollmentMode)})
 	}
 	for _, c := range m.cols {
 		var name, val string

@@ -72,7 +72,8 @@ func Written(path string) bool {
 			br.Discard(3)
 		}
 		head, err := csv.NewReader(br).Read()
-		return err == nil && len(head) >= len(Columns) && slices.Equal(head[:len(Columns)], Columns)
+		// Earlier versions wrote fewer columns after these.
+		return err == nil && len(head) >= 3 && slices.Equal(head[:3], Columns[:3])
 	case ".pdf":
 		return pdfCreatedHere(path)
 	}

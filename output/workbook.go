@@ -28,11 +28,11 @@ const (
 var Columns = []string{
 	"row", "displayName", "status", "id", "httpStatus", "attempts", "errorCode", "errorMessage",
 	"requestId", "tokenExpirationDateTime", "qrCodeContent", "description", "errorRaw", "clientRequestId",
-	"changes", "notes",
+	"changes", "notes", "enrollmentMode",
 }
 
 // Column widths of the Results sheet, in characters, aligned with Columns.
-var columnWidths = []float64{6, 32, 14, 38, 11, 9, 24, 60, 38, 21, 48, 32, 40, 38, 48, 48}
+var columnWidths = []float64{6, 32, 14, 38, 11, 9, 24, 60, 38, 21, 48, 32, 40, 38, 48, 48, 30}
 
 const (
 	extraWidth  = 18
@@ -261,6 +261,7 @@ func writeResults(f *excelize.File, st *styles, run results.Run, src results.Sou
 		rows.text(13, 0, cellText(r.ClientRequestID))
 		rows.text(14, 0, cellText(strings.Join(r.Changes, "\n")))
 		rows.text(15, 0, cellText(strings.Join(r.Notes, "\n")))
+		rows.text(16, 0, cellText(r.EnrollmentMode))
 		for j := range run.ExtraHeaders {
 			if j < len(r.Extras) {
 				rows.text(len(Columns)+j, 0, cellText(r.Extras[j]))
@@ -529,6 +530,7 @@ func readResults(f *excelize.File) ([]results.Result, []string, error) {
 		r.ClientRequestID = get("clientRequestId")
 		r.Changes = splitLines(get("changes"))
 		r.Notes = splitLines(get("notes"))
+		r.EnrollmentMode = get("enrollmentMode") // empty in workbooks of earlier versions
 		if perr != nil {
 			return nil, nil, perr
 		}

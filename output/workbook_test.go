@@ -152,7 +152,7 @@ func TestWorkbookLayout(t *testing.T) {
 		t.Errorf("errorMessage column %v wide, want a readable width", w)
 	}
 	xml := sheetXML(t, path, "xl/worksheets/sheet1.xml")
-	if !strings.Contains(strings.ReplaceAll(xml, "$", ""), `<autoFilter ref="A1:S8"`) {
+	if !strings.Contains(strings.ReplaceAll(xml, "$", ""), `<autoFilter ref="A1:T8"`) {
 		t.Error("no autofilter over the results")
 	}
 	sum, err := f.GetRows(SummarySheet)

@@ -203,3 +203,22 @@ func NameProblem(s string) string {
 	}
 	return ""
 }
+
+// ModeName is the name a person knows an enrollment mode by, as the Intune
+// admin center lists its profiles (short enough for a label), or mode
+// itself when it is not one enrollbatch knows.
+func ModeName(mode string) string {
+	switch mode {
+	case ModeDedicated:
+		return "Dedicated device"
+	case ModeFullyManaged:
+		return "Fully managed"
+	case ModeWorkProfile:
+		return "Work profile (corporate-owned)"
+	case ModeAOSPUserless:
+		return "AOSP, userless"
+	case ModeAOSPAssociated:
+		return "AOSP, user-associated"
+	}
+	return mode
+}

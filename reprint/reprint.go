@@ -37,7 +37,7 @@ func FromTenant(ctx context.Context, c *graph.Client, prefix string, log *slog.L
 		if !profile.HasNamePrefix(pr.DisplayName, prefix) {
 			continue
 		}
-		r := results.Result{DisplayName: pr.DisplayName, ID: pr.ID, Status: results.Exists}
+		r := results.Result{DisplayName: pr.DisplayName, ID: pr.ID, Status: results.Exists, EnrollmentMode: pr.EnrollmentMode}
 		if known, why := pr.Known(); !known {
 			// Skipped for printing, never a failure: the tenant may
 			// hold profiles of modes this tool does not know.

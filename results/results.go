@@ -61,6 +61,7 @@ type Result struct {
 	Action          Action    // what the row does, or in a dry run would do, to the tenant; empty for nothing
 	Replaces        bool      // the QR payload changed: this code replaces codes printed before
 	Notes           []string  // warnings and notices about the row: values changed, columns ignored, layout moved
+	EnrollmentMode  string    // the profile's enrollmentMode, as the row gives it or the tenant holds it; empty when unknown
 	// InFlight marks a spool entry written right before a destructive
 	// request (a DELETE, a revokeToken) was sent: the entry that settles it
 	// follows unless the run was killed first. It is never in a results
