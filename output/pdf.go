@@ -47,7 +47,19 @@ type SheetOptions struct {
 	Fonts         *typeset.Fonts // caption fonts; nil = the embedded ones, then the system's
 	MaxPages      int            // pages per file; a longer sheet is written in parts. 0 = DefaultMaxPages
 	Workers       int            // labels laid out at once; 0 = GOMAXPROCS
+	// Tenant names the tenant whose codes these are, after the title in
+	// every page's header: the sheets of several tenants look alike
+	// otherwise. Empty for none.
+	Tenant string
+	// Simulated marks a sheet of codes a simulator made: every page carries
+	// SimulatedMark across it and every label says so, so that such a code
+	// is never handed to a technician.
+	Simulated bool
 }
+
+// SimulatedMark is written across every page of a simulated sheet, and on
+// each of its labels.
+const SimulatedMark = "SIMULATION - NOT A REAL CODE"
 
 // DefaultTitle is the header line when SheetOptions.Title is empty.
 const DefaultTitle = "Android enrollment QR codes"

@@ -79,6 +79,12 @@ func NewSheetWriter(path string, opts SheetOptions) (*SheetWriter, error) {
 	if opts.Title == "" {
 		opts.Title = DefaultTitle
 	}
+	if opts.Tenant != "" {
+		opts.Title += " · " + opts.Tenant
+	}
+	if opts.Simulated {
+		opts.Title = SimulatedMark + " · " + opts.Title
+	}
 	if opts.MaxPages <= 0 {
 		opts.MaxPages = DefaultMaxPages
 	}
@@ -97,6 +103,9 @@ func NewSheetWriter(path string, opts SheetOptions) (*SheetWriter, error) {
 func (w *SheetWriter) Add(lb Label) error {
 	if w.closed {
 		return errors.New("qr sheet: add after close")
+	}
+	if w.opts.Simulated {
+		lb.Fields = append([][2]string{{"Simulation", "not a real code: it enrolls nothing"}}, lb.Fields...)
 	}
 	if Expired(lb.Expires, w.opts.Now) {
 		return nil
@@ -357,6 +366,20 @@ func (w *SheetWriter) frame(pt *sheetPart) {
 		pdf.Line(left, y, right, y)
 	}
 	pdf.SetDashPattern(nil, 0)
+	if w.opts.Simulated {
+		// Across the page, light enough to leave the codes legible.
+		pdf.SetFont("go", "B", 44)
+		pdf.SetTextColor(235, 120, 120)
+		pdf.SetAlpha(0.35, "Normal")
+		cx, cy := lay.pageW/2, lay.pageH/2
+		pdf.TransformBegin()
+		pdf.TransformRotate(35, cx, cy)
+		tw := pdf.GetStringWidth(SimulatedMark)
+		pdf.Text(cx-tw/2, cy, SimulatedMark)
+		pdf.TransformEnd()
+		pdf.SetAlpha(1, "Normal")
+		pdf.SetTextColor(0, 0, 0)
+	}
 }
 
 // finishPart writes the current part to a temporary file, in the

@@ -185,6 +185,8 @@ type Tally struct {
 	Counts map[Status]int // by status
 	Plan   Plan           // by what they did to the tenant
 	NotOK  int            // results whose status is not OK
+	// Printable counts the results with a code to print (see Printable).
+	Printable int
 }
 
 // Add counts r.
@@ -197,6 +199,9 @@ func (t *Tally) Add(r *Result) {
 	t.Plan.Add(r)
 	if !r.Status.OK() {
 		t.NotOK++
+	}
+	if r.Printable() {
+		t.Printable++
 	}
 }
 

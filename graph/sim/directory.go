@@ -14,6 +14,9 @@ import (
 const (
 	scopeTagsSegment = "/devicemanagement/rolescopetags"
 	groupsSegment    = "/groups"
+	// organizationSegment is the tenant's organization: its name for the
+	// QR sheet's header.
+	organizationSegment = "/organization"
 )
 
 // segmentIndex returns where seg (lower case) starts in the lower-cased
@@ -39,6 +42,14 @@ func parseDirectoryRoute(r *http.Request, scheme string) (route, bool) {
 	lp := strings.ToLower(p)
 	rt := route{method: r.Method}
 	var list, item, owners Op
+	if i := segmentIndex(lp, organizationSegment); i >= 0 && strings.Trim(lp[i+len(organizationSegment):], "/") == "" {
+		rt.base, rt.path, rt.op = scheme+"://"+r.Host+p[:i], p[:i+len(organizationSegment)], OpGetOrganization
+		if r.Method != http.MethodGet {
+			rt.op = OpOther
+			rt.bad = errorf(http.StatusMethodNotAllowed, "BadRequest", "The HTTP method '%s' is not allowed on this resource; allowed: GET.", r.Method)
+		}
+		return rt, true
+	}
 	i := segmentIndex(lp, scopeTagsSegment)
 	seg := scopeTagsSegment
 	if i >= 0 {
@@ -90,7 +101,9 @@ var (
 		"DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"}
 	// group-list, group-get and group-list-owners (Graph reference):
 	// application permissions, least privileged first.
-	permGroups = []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All",
+	// Reading the organization: the organization page lists these.
+	permOrganization = []string{"Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All", "User.Read"}
+	permGroups       = []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All",
 		"Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Directory.ReadWrite.All"}
 	// What reading a directoryObject's derived type in full takes; without
 	// it Graph returns the object with only @odata.type and id.
@@ -112,6 +125,8 @@ func required(op Op, method string) []string {
 		return permScopeTags
 	case OpListGroups, OpGetGroup, OpListGroupOwners:
 		return permGroups
+	case OpGetOrganization:
+		return permOrganization
 	}
 	return nil
 }
@@ -447,4 +462,12 @@ func (s *Server) listOwners(x *exchange) reply {
 		items = append(items, selected(ownerEntity(o, full), l.sel))
 	}
 	return pageOf(x, l, x.rt.base+"/$metadata#directoryObjects", items)
+}
+
+// organization answers GET /organization: the tenant's one organization,
+// with its name.
+func (s *Server) organization(x *exchange) reply {
+	doc := obj{{"@odata.context", x.rt.base + "/$metadata#organization"},
+		{"value", []obj{{{"id", "00000000-0000-0000-0000-0000000000a1"}, {"displayName", s.opts.Organization}}}}}
+	return jsonReply(http.StatusOK, doc)
 }

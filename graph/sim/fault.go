@@ -25,6 +25,7 @@ const (
 	OpSetDeviceGroup      // POST …/{id}/setEnrollmentTimeDeviceMembershipTarget
 	OpRetrieveDeviceGroup // POST …/{id}/retrieveEnrollmentTimeDeviceMembershipTarget
 	OpClearDeviceGroup    // POST …/{id}/clearEnrollmentTimeDeviceMembershipTarget
+	OpGetOrganization     // GET /organization
 )
 
 // String names the kind.
@@ -62,6 +63,8 @@ func (o Op) String() string {
 		return "retrieveEnrollmentTimeDeviceMembershipTarget"
 	case OpClearDeviceGroup:
 		return "clearEnrollmentTimeDeviceMembershipTarget"
+	case OpGetOrganization:
+		return "getOrganization"
 	}
 	return "other"
 }

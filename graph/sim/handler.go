@@ -383,6 +383,8 @@ func (s *Server) dispatch(x *exchange, f *Fault) reply {
 		return s.setTargets(x)
 	case OpRetrieveDeviceGroup:
 		return s.retrieveTargets(x)
+	case OpGetOrganization:
+		return s.organization(x)
 	case OpClearDeviceGroup:
 		return s.clearTargets(x)
 	}

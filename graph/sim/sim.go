@@ -128,6 +128,9 @@ type Options struct {
 	// it. qrCodeImage always draws the JSON, and other modes always get
 	// JSON content.
 	Content string
+	// Organization is the tenant's name that GET /organization answers;
+	// default "Simulated tenant".
+	Organization string
 
 	// ScopeTags are the tenant's role scope tags besides Default (id "0",
 	// which every tenant has and which is always there). Giving any, or
@@ -255,6 +258,9 @@ func New(opts Options) *Server {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 100
+	}
+	if opts.Organization == "" {
+		opts.Organization = "Simulated tenant"
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

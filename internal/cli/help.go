@@ -14,7 +14,7 @@ var flagGroups = []cliflag.Group{
 	{Title: "What to change", Flags: []string{"dry-run", "on-exists", "update-secrets", "renew-within", "token-validity",
 		"qr-existing", "prune", "yes", "force", "no-check"}},
 	{Title: "Outputs", Flags: []string{"out", "results-csv", "progress", "lock"}},
-	{Title: "QR sheet", Flags: []string{"paper", "labels-per-page", "label-columns", "split-by", "font", "pages-per-file"}},
+	{Title: "QR sheet", Flags: []string{"title", "paper", "labels-per-page", "label-columns", "split-by", "font", "pages-per-file"}},
 	{Title: "Signing in", Flags: []string{"auth", "cloud", "graph-url", "simulate", "sim-content"}},
 	{Title: "Pacing", Flags: []string{"concurrency", "rate", "write-budget", "request-budget", "adaptive", "max-retries",
 		"request-timeout", "deadline"}},

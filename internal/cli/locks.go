@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -117,4 +118,19 @@ func tokenTenant(tok string) string {
 		return ""
 	}
 	return claims.TID // lock.TenantPath keeps it to a file name
+}
+
+// tenantName names the tenant for the QR sheet's header: the organization's
+// name from Microsoft Entra ID, else (without the permission to read it)
+// the tenant's id, else nothing.
+func (m *Main) tenantName(ctx context.Context, c *conn, cf *connFlags, log *slog.Logger) string {
+	name, err := c.client.OrganizationName(ctx)
+	if err == nil {
+		return name
+	}
+	log.Debug("tenant name", "error", err.Error())
+	if _, tenant := m.tenantOf(ctx, c, cf); tenant != "" {
+		return "tenant " + tenant
+	}
+	return ""
 }

@@ -249,6 +249,11 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	if dryRun {
 		m.printChanges(log, lf.format, rec.Source())
+	} else {
+		sf.simulated = cf.simulate
+		if sf.title == "" && rec.Tally.Printable > 0 {
+			sf.tenant = m.tenantName(hard, c, &cf, log)
+		}
 	}
 	var kept *output.KeptElsewhereError
 	err = output.WriteRun(output.RunFiles{Dir: out, CSV: resultsCSV, Plan: dryRun, Sheet: sf.spec(start), Report: m.Stderr}, run, rec)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"strings"
@@ -19,7 +20,12 @@ type sheetFlags struct {
 	splitBy       string
 	fontFile      string
 	pagesPerFile  int
+	title         string         // --title: the tenant's name in each page's header
 	fonts         *typeset.Fonts // the embedded fonts after --font's, set by check
+	// tenant is the tenant's name for the header when --title gives
+	// none, and simulated marks a sheet of the simulator's codes.
+	tenant    string
+	simulated bool
 }
 
 func (s *sheetFlags) register(fs *flag.FlagSet) {
@@ -29,6 +35,7 @@ func (s *sheetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.splitBy, "split-by", "", "write one QR sheet per value of this column, e.g. Site (qr-codes-<value>.pdf)")
 	fs.StringVar(&s.fontFile, "font", "", "font file (.ttf, .otf, .ttc) tried first for label captions")
 	fs.IntVar(&s.pagesPerFile, "pages-per-file", output.DefaultMaxPages, "pages per QR sheet file; a longer sheet is written in numbered parts")
+	fs.StringVar(&s.title, "title", "", "the name in each QR sheet page's header after the title (default the tenant's name, from Microsoft Entra ID, else its id)")
 }
 
 func (s *sheetFlags) check() error {
@@ -83,6 +90,7 @@ func (s *sheetFlags) spec(start time.Time) output.SheetSpec {
 			Paper: s.paper, LabelsPerPage: s.labelsPerPage,
 			Title: output.DefaultTitle, Date: start, Now: time.Now(),
 			Fonts: s.fonts, MaxPages: s.pagesPerFile,
+			Tenant: cmp.Or(s.title, s.tenant), Simulated: s.simulated,
 		},
 		Columns: s.columns(), SplitBy: s.splitBy,
 	}
