@@ -219,13 +219,19 @@ func (p *Pacer) probeDueLocked(k int) time.Time {
 }
 
 // startProbesLocked starts the probes that are due at now: each such
-// budget goes one above what was learned. It runs on a success, so that
-// the probe's request leaves with the others of a window, not alone in the
-// middle of the wait for room (a refusal there costs more).
+// budget goes one above what was learned. It runs on a success, and waits
+// (up to half a window) for one after which the job's window stays full
+// for a quarter of a window or more: the probe's request then leaves last
+// of its window, and if it is refused it holds a place in the service's
+// window only while the job waits anyway. One refused in the middle of a
+// window would take the place of a request of the next.
 func (p *Pacer) startProbesLocked(now time.Time) {
 	for k := range p.learn {
 		due := p.probeDueLocked(k)
 		if due.IsZero() || now.Before(due) {
+			continue
+		}
+		if room := p.roomAtLocked(now, k == kindWrites, p.learn[k].learned, 0); room.Sub(now) < p.budgetWindow/4 && now.Sub(due) < p.budgetWindow/2 {
 			continue
 		}
 		l := &p.learn[k]
