@@ -392,8 +392,11 @@ func (w *SheetWriter) finishPart(async bool) {
 		label = "part " + strconv.Itoa(pt.number)
 	}
 	pt.pdf.RegisterAlias("{part}", label)
+	// Under the lock: the part before may still be recording its name.
+	w.mu.Lock()
 	w.parts = append(w.parts, "")
 	slot := len(w.parts) - 1
+	w.mu.Unlock()
 	write := func() {
 		name, err := writePart(w.path, pt.pdf)
 		w.mu.Lock()
