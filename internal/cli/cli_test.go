@@ -67,12 +67,16 @@ func run(t *testing.T, env []string, args ...string) (int, string, string) {
 }
 
 // start starts the built binary with args and a Graph token, returning the
-// process and its stderr so far.
-func start(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+// process and its stderr so far, which the test may read while the process
+// writes it. Like run, it gives the process a home and cache folder of its
+// own, so that its tenant lock and font index are its own (startIn shares
+// a cache folder on purpose).
+func start(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH")}
-	stderr := &bytes.Buffer{}
+	home := t.TempDir()
+	cmd.Env = []string{"GRAPH_ACCESS_TOKEN=t", "PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CACHE_HOME=" + filepath.Join(home, ".cache")}
+	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -82,7 +86,7 @@ func start(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 
 // waitUntil polls cond while a real process works (there is no clock to
 // fake across processes); it kills cmd and fails the test after 20 s.
-func waitUntil(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, what string, cond func() bool) {
+func waitUntil(t *testing.T, cmd *exec.Cmd, stderr fmt.Stringer, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
