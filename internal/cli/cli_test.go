@@ -407,7 +407,11 @@ func TestSecondSignalCancelsRequestsInFlight(t *testing.T) {
 	waitUntil(t, cmd, stderr, "2 creates in flight", func() bool { return s.Stats().Creates >= 2 })
 	signalled := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond) // let the first signal be handled on its own
+	// A second signal sent before the first is handled may be merged
+	// with it: send it once the run has said it is stopping.
+	waitUntil(t, cmd, stderr, "the first signal handled", func() bool {
+		return strings.Contains(stderr.String(), "stopping (signal terminated)")
+	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
 	if took := time.Since(signalled); took > 1500*time.Millisecond {
