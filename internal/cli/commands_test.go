@@ -86,12 +86,12 @@ func TestRevoke(t *testing.T) {
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	s.Seed("Site 12 Scanners", "Site 12 Tills", "Site 13 Tills")
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
-	code, stdout, _ := run(t, env, "revoke", "--name-prefix", "Site 12 ", "--dry-run", "--graph-url", url)
+	code, stdout, _ := run(t, env, "revoke", "--name-prefix", "Site 12 ", "--dry-run", "--graph-url", url, "--out", t.TempDir())
 	if code != 0 || strings.Count(stdout, "would revoke") != 2 || s.Stats().RevokeTokens != 0 {
 		t.Fatalf("dry run exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
 	}
 	// Off a terminal it lists what it would touch and refuses without --yes.
-	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 12 ", "--graph-url", url)
+	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 12 ", "--graph-url", url, "--out", t.TempDir())
 	if code != 2 || strings.Count(stdout, "will revoke") != 2 || !strings.Contains(stderr, "pass --yes") || s.Stats().RevokeTokens != 0 {
 		t.Fatalf("revoke without --yes exit %d, %d revokes:\n%s%s", code, s.Stats().RevokeTokens, stdout, stderr)
 	}
@@ -112,7 +112,7 @@ func TestRevoke(t *testing.T) {
 	// From a file: a name not in the tenant is reported and exits 1.
 	in := filepath.Join(t.TempDir(), "lost.csv")
 	os.WriteFile(in, []byte("displayName\nsite 13 tills\nNever Created\n"), 0o600)
-	code, stdout, _ = run(t, env, "revoke", "--input", in, "--graph-url", url, "--yes")
+	code, stdout, _ = run(t, env, "revoke", "--input", in, "--graph-url", url, "--yes", "--out", t.TempDir())
 	if code != 1 || !strings.Contains(stdout, "revoked Site 13 Tills") || !strings.Contains(stdout, "not in the tenant: Never Created") || s.Stats().RevokeTokens != 3 {
 		t.Fatalf("revoke --input exit %d, %d revokes:\n%s", code, s.Stats().RevokeTokens, stdout)
 	}
@@ -314,7 +314,7 @@ func TestTenantWithUnknownModes(t *testing.T) {
 		t.Errorf("%d createToken calls, want 1 (the known profile only)", st.CreateTokens)
 	}
 
-	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 9", "--graph-url", url, "--yes")
+	code, stdout, stderr := run(t, env, "revoke", "--name-prefix", "Site 9", "--graph-url", url, "--yes", "--out", t.TempDir())
 	if code != 0 || strings.Count(stdout, "revoked") != 4 {
 		t.Fatalf("revoke exit %d: %s%s", code, stdout, stderr)
 	}

@@ -135,7 +135,7 @@ func TestReprintRefusesCodesTheTenantRevokedOrReplaced(t *testing.T) {
 	// Dock A's token is revoked, Dock B's replaced, Dock C deleted.
 	lost := filepath.Join(dir, "a.csv")
 	os.WriteFile(lost, []byte("displayName\nDock A\n"), 0o600)
-	if code, _, stderr := run(t, env, "revoke", "--graph-url", url, "--input", lost, "--yes"); code != 0 {
+	if code, _, stderr := run(t, env, "revoke", "--graph-url", url, "--input", lost, "--yes", "--out", t.TempDir()); code != 0 {
 		t.Fatalf("revoke exit %d: %s", code, stderr)
 	}
 	renew := filepath.Join(dir, "b.csv")

@@ -113,7 +113,7 @@ func TestOneNamePrefixRule(t *testing.T) {
 	}
 	// No command selects " Kasse 9" for the prefix "Kasse".
 	for _, cmd := range []string{"delete", "revoke"} {
-		code, stdout, stderr := run(t, tokenEnv, cmd, "--graph-url", url, "--name-prefix", "Kasse", "--dry-run")
+		code, stdout, stderr := run(t, tokenEnv, cmd, "--graph-url", url, "--name-prefix", "Kasse", "--dry-run", "--out", t.TempDir())
 		if code != 0 || strings.Contains(stdout, " Kasse 9") || !strings.Contains(stdout, "Kasse 1") || !strings.Contains(stdout, "Kassel 2") {
 			t.Errorf("%s --name-prefix Kasse exit %d:\n%s\n%s", cmd, code, stdout, stderr)
 		}
