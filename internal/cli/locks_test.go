@@ -85,12 +85,12 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 // the same folder, and on another folder against the same tenant. Both exit
 // 2 naming the holder's pid and send nothing.
 func TestLocksKeepRunsApart(t *testing.T) {
-	s, url := simServer(t, sim.Options{Latency: 2 * time.Second})
+	s, listing, url := gatedSimServer(t, sim.Options{})
 	in := writeNames(t, 2, "Door %d")
 	out := t.TempDir()
 	cache := t.TempDir()
 	holder, herr := startIn(t, cache, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
-	waitFor(t, holder, herr, "the listing", func() bool { return s.Stats().Lists >= 1 })
+	waitFor(t, holder, herr, "the listing", listing.holding)
 	pid := fmt.Sprintf("another run (pid %d) holds ", holder.Process.Pid)
 	cases := []struct {
 		name, out, cache, says string
@@ -115,6 +115,7 @@ func TestLocksKeepRunsApart(t *testing.T) {
 			}
 		})
 	}
+	listing.open()
 	if code := exitCode(t, holder); code != 0 {
 		t.Fatalf("holder exit %d:\n%s", code, herr)
 	}
@@ -144,48 +145,80 @@ func TestLockNeverDestroysAFile(t *testing.T) {
 // TestFiveConcurrentStarts starts five runs at once, many times: exactly one
 // goes ahead each time. Even rounds share the output folder (each run has
 // its own cache folder); odd rounds share the tenant (each run has its own
-// output folder).
+// output folder). Each round has a simulator and folders of its own, so a
+// few rounds run at a time.
 func TestFiveConcurrentStarts(t *testing.T) {
 	rounds := 30
 	if testing.Short() {
 		rounds = 5
 	}
+	const together = 3
 	in := writeNames(t, 1, "Kiosk %d")
-	for round := 0; round < rounds; round++ {
-		s, url := simServer(t, sim.Options{Latency: 300 * time.Millisecond})
-		out, cache := t.TempDir(), t.TempDir()
-		cmds := make([]*exec.Cmd, 5)
-		errs := make([]*syncBuffer, 5)
-		for i := range cmds {
-			o, c := out, cache
-			if round%2 == 0 {
-				c = t.TempDir()
-			} else {
-				o = t.TempDir()
-			}
-			cmds[i], errs[i] = startIn(t, c, "run", "--graph-url", url, "--input", in, "--out", o, "--rate", "0")
-		}
-		codes := make([]int, 5)
+	for first := 0; first < rounds; first += together {
 		var wg sync.WaitGroup
-		for i := range cmds {
-			wg.Go(func() { codes[i] = exitCode(t, cmds[i]) })
+		for round := first; round < min(first+together, rounds); round++ {
+			wg.Go(func() {
+				t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) { fiveConcurrentStarts(t, in, round) })
+			})
 		}
 		wg.Wait()
-		went, refused := 0, 0
-		for i, code := range codes {
-			switch {
-			case code == 0:
-				went++
-			case code == 2 && strings.Contains(errs[i].String(), "holds"):
-				refused++
-			default:
-				t.Errorf("round %d: exit %d:\n%s", round, code, errs[i])
-			}
+	}
+}
+
+// fiveConcurrentStarts is one round of TestFiveConcurrentStarts. The first
+// request, the listing of the run that took the locks, is held until four
+// runs have exited (or 20 s passed), so that the four others try the locks
+// while it holds them, however slowly a busy machine starts them. A second
+// run that went ahead would send its listing and finish meanwhile, and be
+// counted.
+func fiveConcurrentStarts(t *testing.T, in string, round int) {
+	s, listing, url := gatedSimServer(t, sim.Options{})
+	out, cache := t.TempDir(), t.TempDir()
+	cmds := make([]*exec.Cmd, 5)
+	errs := make([]*syncBuffer, 5)
+	for i := range cmds {
+		o, c := out, cache
+		if round%2 == 0 {
+			c = t.TempDir()
+		} else {
+			o = t.TempDir()
 		}
-		st := s.Stats()
-		if went != 1 || refused != 4 || st.Lists != 1 || st.Creates != 1 || st.Duplicates != 0 {
-			t.Fatalf("round %d: %d went ahead, %d refused; the service saw %d listing(s), %d create(s), %d duplicate(s); want 1, 4, 1, 1, 0", round, went, refused, st.Lists, st.Creates, st.Duplicates)
+		cmds[i], errs[i] = startIn(t, c, "run", "--graph-url", url, "--input", in, "--out", o, "--rate", "0")
+	}
+	codes := make([]int, 5)
+	exited := make(chan struct{}, len(cmds))
+	var wg sync.WaitGroup
+	for i := range cmds {
+		wg.Go(func() {
+			codes[i] = exitCode(t, cmds[i])
+			exited <- struct{}{}
+		})
+	}
+	timeout := time.After(20 * time.Second)
+wait:
+	for range len(cmds) - 1 {
+		select {
+		case <-exited:
+		case <-timeout:
+			break wait
 		}
+	}
+	listing.open()
+	wg.Wait()
+	went, refused := 0, 0
+	for i, code := range codes {
+		switch {
+		case code == 0:
+			went++
+		case code == 2 && strings.Contains(errs[i].String(), "holds"):
+			refused++
+		default:
+			t.Errorf("round %d: exit %d:\n%s", round, code, errs[i])
+		}
+	}
+	st := s.Stats()
+	if went != 1 || refused != 4 || st.Lists != 1 || st.Creates != 1 || st.Duplicates != 0 {
+		t.Fatalf("round %d: %d went ahead, %d refused; the service saw %d listing(s), %d create(s), %d duplicate(s); want 1, 4, 1, 1, 0", round, went, refused, st.Lists, st.Creates, st.Duplicates)
 	}
 }
 

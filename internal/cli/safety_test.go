@@ -339,11 +339,11 @@ func TestDeleteAndRevokeStopOnASignal(t *testing.T) {
 // delete or revoke against it (also through another spelling of the same
 // host) is refused before it sends anything.
 func TestDeleteAndRevokeTakeTheTenantLock(t *testing.T) {
-	s, url := simServer(t, sim.Options{Latency: 2 * time.Second})
+	s, listing, url := gatedSimServer(t, sim.Options{})
 	s.Seed("Kasse 1")
 	cache := t.TempDir()
 	holder, herr := startIn(t, cache, "run", "--graph-url", url, "--input", writeNames(t, 2, "Door %d"), "--out", t.TempDir(), "--rate", "0")
-	waitFor(t, holder, herr, "the listing", func() bool { return s.Stats().Lists >= 1 })
+	waitFor(t, holder, herr, "the listing", listing.holding)
 	other := strings.Replace(url, "127.0.0.1", "localhost", 1)
 	for _, args := range [][]string{
 		{"delete", "--graph-url", url, "--name-prefix", "Kasse", "--yes"},
@@ -359,6 +359,7 @@ func TestDeleteAndRevokeTakeTheTenantLock(t *testing.T) {
 			t.Errorf("%v sent %d request(s) while the tenant was held", args, got)
 		}
 	}
+	listing.open()
 	if code := exitCode(t, holder); code != 0 {
 		t.Fatalf("holder exit %d:\n%s", code, herr)
 	}

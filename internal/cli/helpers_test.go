@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+)
+
+// gate holds the first request to a handler until the test opens it. A run
+// takes its locks before its first request, so a run whose first request
+// is held keeps its locks for as long as the test needs, however slowly a
+// busy machine starts the runs that must find them taken.
+type gate struct {
+	h       http.Handler
+	arrived atomic.Bool
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.arrived.CompareAndSwap(false, true) {
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	g.h.ServeHTTP(w, r)
+}
+
+// holding reports whether the first request has arrived (and is held,
+// until open).
+func (g *gate) holding() bool { return g.arrived.Load() }
+
+// open lets the held request, and every later one, through.
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+// gatedSimServer is simServer with a gate in front of the simulator.
+func gatedSimServer(t *testing.T, o sim.Options) (*sim.Server, *gate, string) {
+	t.Helper()
+	s := sim.New(o)
+	g := &gate{h: s, release: make(chan struct{})}
+	hs := httptest.NewServer(g)
+	t.Cleanup(hs.Close)
+	t.Cleanup(g.open) // runs first: Close waits for the held request
+	return s, g, hs.URL + "/beta"
+}
