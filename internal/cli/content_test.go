@@ -35,7 +35,7 @@ func requirePDFTools(t *testing.T) {
 func sheetCodes(t *testing.T, pdf string) []string {
 	t.Helper()
 	dir := t.TempDir()
-	if out, err := exec.Command("pdftoppm", "-r", "150", "-png", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+	if out, err := toolCombined("pdftoppm", "-r", "150", "-png", pdf, filepath.Join(dir, "page")); err != nil {
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}
 	pages, _ := filepath.Glob(filepath.Join(dir, "page-*.png"))
@@ -44,8 +44,7 @@ func sheetCodes(t *testing.T, pdf string) []string {
 	}
 	var codes []string
 	for _, p := range pages {
-		cmd := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", "-Sbinary", p)
-		out, err := cmd.Output()
+		out, err := tool("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", "-Sbinary", p)
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() == 4 {
 			continue // no symbol on the page

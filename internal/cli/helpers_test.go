@@ -3,12 +3,37 @@ package cli
 import (
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 )
+
+// toolSlots bounds how many of the external renderers and decoders
+// (pdftoppm, pdftotext, zbarimg) run at once: one per CPU. Each keeps a
+// CPU busy for a second or more per page of a QR sheet; unbounded, the
+// tests that decode sheets would starve the tests, running at the same
+// time, that time how soon a run stops.
+var toolSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// tool runs an external renderer or decoder when a slot is free and
+// returns its standard output, as exec.Cmd's Output does.
+func tool(name string, args ...string) ([]byte, error) {
+	toolSlots <- struct{}{}
+	defer func() { <-toolSlots }()
+	return exec.Command(name, args...).Output()
+}
+
+// toolCombined is tool returning standard output and standard error, as
+// exec.Cmd's CombinedOutput does.
+func toolCombined(name string, args ...string) ([]byte, error) {
+	toolSlots <- struct{}{}
+	defer func() { <-toolSlots }()
+	return exec.Command(name, args...).CombinedOutput()
+}
 
 // gate holds the first request to a handler until the test opens it. A run
 // takes its locks before its first request, so a run whose first request

@@ -177,7 +177,7 @@ func pdfText(t *testing.T, path string) string {
 		}
 		t.Skip("pdftotext is missing: apt-get install poppler-utils")
 	}
-	b, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	b, err := tool("pdftotext", "-layout", path, "-")
 	if err != nil {
 		t.Fatalf("pdftotext %s: %v", path, err)
 	}

@@ -23,12 +23,12 @@ func decodeSheets(t *testing.T, paths ...string) []string {
 	var got []string
 	for _, path := range paths {
 		dir := t.TempDir()
-		if out, err := exec.Command("pdftoppm", "-r", "150", "-png", path, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
+		if out, err := toolCombined("pdftoppm", "-r", "150", "-png", path, filepath.Join(dir, "p")); err != nil {
 			t.Fatalf("pdftoppm %s: %v\n%s", path, err, out)
 		}
 		pages, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
 		for _, p := range pages {
-			out, err := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", p).Output()
+			out, err := tool("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", p)
 			var ee *exec.ExitError
 			if errors.As(err, &ee) && ee.ExitCode() == 4 {
 				continue
@@ -140,7 +140,7 @@ func TestSplitBySite(t *testing.T) {
 			t.Errorf("%s: %d codes, want %d", name, len(got), labels)
 		}
 		total += len(got)
-		text, err := exec.Command("pdftotext", path, "-").Output()
+		text, err := tool("pdftotext", path, "-")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestUndrawableCharacterIsNoted(t *testing.T) {
 	if len(rs) != 1 || !strings.Contains(strings.Join(rs[0].Notes, "\n"), "U+10FFFD") {
 		t.Errorf("notes %q lack the character", rs[0].Notes)
 	}
-	text, err := exec.Command("pdftotext", filepath.Join(out, "qr-codes.pdf"), "-").Output()
+	text, err := tool("pdftotext", filepath.Join(out, "qr-codes.pdf"), "-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -204,7 +203,7 @@ func TestExpiryShownInTheInputsZone(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
-	text, err := exec.Command("pdftotext", "-layout", filepath.Join(out, "qr-codes.pdf"), "-").Output()
+	text, err := tool("pdftotext", "-layout", filepath.Join(out, "qr-codes.pdf"), "-")
 	if err != nil {
 		t.Fatal(err)
 	}
