@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,8 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	setDefaultParallel()
 	// The tests work from the module's root, as a person at a checkout
 	// does: the samples, the docs and the Containerfile are there, and the
 	// program is built from there.
@@ -134,8 +137,10 @@ func readResults(t *testing.T, path string) []results.Result {
 func statuses(rs []results.Result) map[results.Status]int { return results.Counts(rs) }
 
 func TestSampleRunSimulate(t *testing.T) {
+	t.Parallel()
 	for _, sample := range []string{"samples/profiles.csv", "samples/profiles.xlsx"} {
 		t.Run(filepath.Ext(sample), func(t *testing.T) {
+			t.Parallel()
 			out := t.TempDir()
 			code, _, stderr := run(t, nil, "run", "--input", sample, "--simulate", "--out", out, "--rate", "0", "--label-columns", "Site")
 			if code != 0 {
@@ -167,6 +172,7 @@ func TestSampleRunSimulate(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	_, url := simServer(t, sim.Options{})
 	_, furl := simServer(t, sim.Options{Authorize: func(string) int { return http.StatusForbidden }})
 	dir := t.TempDir()
@@ -197,6 +203,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := run(t, c.env, c.args...)
 			if code != c.want {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.want, stdout, stderr)
@@ -209,6 +216,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestRerunReportsExistsAndRemovesStaleSheet(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{})
 	out := t.TempDir()
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
@@ -257,6 +265,7 @@ func TestRerunReportsExistsAndRemovesStaleSheet(t *testing.T) {
 // results must be complete, and a rerun must finish the rest without a
 // duplicate.
 func TestSIGTERMMidRun(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{Latency: 150 * time.Millisecond})
 	const n = 40
 	in := writeNames(t, n, "Till %02d")
@@ -319,6 +328,10 @@ func TestSIGTERMMidRun(t *testing.T) {
 // TestKillThenRerun kills the binary with SIGKILL mid-run: nothing can be
 // written then, but the tenant is the source of truth, and a rerun reports
 // what was created as exists and creates only the rest.
+//
+// It does not run in parallel with other tests: how far the killed run's
+// spool may lag the service is bounded only while the run gets the CPU it
+// asks for.
 func TestKillThenRerun(t *testing.T) {
 	s, url := simServer(t, sim.Options{Latency: 100 * time.Millisecond, OmitImage: true})
 	const n = 30
@@ -399,6 +412,7 @@ func TestKillThenRerun(t *testing.T) {
 // without waiting out slow requests, still writes complete results, and
 // marks the rows whose requests were cut off as possibly created.
 func TestSecondSignalCancelsRequestsInFlight(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{Latency: 3 * time.Second, OmitImage: true})
 	in := writeNames(t, 4, "Gate %d")
 	out := filepath.Join(t.TempDir(), "out")

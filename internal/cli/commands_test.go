@@ -21,8 +21,10 @@ import (
 // TestTemplateFilledInRunsUnchanged writes both templates, runs them, and
 // gets one created profile from each.
 func TestTemplateFilledInRunsUnchanged(t *testing.T) {
+	t.Parallel()
 	for _, ext := range []string{".xlsx", ".csv"} {
 		t.Run(ext, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, sim.Options{OmitImage: true})
 			dir := t.TempDir()
 			tmpl := filepath.Join(dir, "profiles"+ext)
@@ -49,6 +51,7 @@ func TestTemplateFilledInRunsUnchanged(t *testing.T) {
 }
 
 func TestReprintFromResultsAndTenant(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
@@ -83,6 +86,7 @@ func TestReprintFromResultsAndTenant(t *testing.T) {
 }
 
 func TestRevoke(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	s.Seed("Site 12 Scanners", "Site 12 Tills", "Site 13 Tills")
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
@@ -121,6 +125,7 @@ func TestRevoke(t *testing.T) {
 // TestJSONLogsCarryNoSecrets runs with JSON logs and a Wi-Fi password and
 // checks each row event, and that the password is nowhere in the output.
 func TestJSONLogsCarryNoSecrets(t *testing.T) {
+	t.Parallel()
 	_, url := simServer(t, sim.Options{OmitImage: true})
 	dir := t.TempDir()
 	in := filepath.Join(dir, "wifi.csv")
@@ -190,6 +195,7 @@ func TestJSONLogsCarryNoSecrets(t *testing.T) {
 }
 
 func TestDryRunAndRenewWithin(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
 	out := t.TempDir()
@@ -220,6 +226,7 @@ func TestDryRunAndRenewWithin(t *testing.T) {
 }
 
 func TestBadLabelColumnStopsBeforePosting(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", "samples/profiles.csv", "--out", t.TempDir(), "--label-columns", "Sitee")
 	if code != 2 || s.Stats().Requests != 0 || !strings.Contains(stderr, "Sitee") {
@@ -230,10 +237,14 @@ func TestBadLabelColumnStopsBeforePosting(t *testing.T) {
 // TestSimCommandServesGraph starts `enrollbatch sim`, runs the job against
 // it, and stops it with SIGINT.
 func TestSimCommandServesGraph(t *testing.T) {
+	t.Parallel()
 	// A listener on every interface is announced with a loopback address,
 	// the only plain-http Graph URL the client accepts.
 	for _, listen := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
-		t.Run(listen, func(t *testing.T) { testSimCommand(t, listen) })
+		t.Run(listen, func(t *testing.T) {
+			t.Parallel()
+			testSimCommand(t, listen)
+		})
 	}
 }
 
@@ -274,6 +285,7 @@ func testSimCommand(t *testing.T, listen string) {
 // this tool does not produce (a tenant can hold them) are skipped for
 // printing with a reason, and never make a command fail.
 func TestTenantWithUnknownModes(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	s.SeedProfiles(
 		profile.Profile{DisplayName: "Site 9 Known"},
@@ -325,6 +337,7 @@ func TestTenantWithUnknownModes(t *testing.T) {
 // export has), and checks that none of their values reaches the results,
 // the logs or the requests, and that each column is warned about once.
 func TestServiceSetAndSecretLookingColumns(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	in := filepath.Join(t.TempDir(), "in.csv")
 	const tok, pw, id = "tok-7f3e9a1c", "pw-Hunter2-x", "9a8b7c6d-0000-4000-8000-000000000001"
@@ -380,6 +393,7 @@ func TestServiceSetAndSecretLookingColumns(t *testing.T) {
 // TestPastExpiryStopsBeforePosting checks that validate and --dry-run
 // report a token expiry in the past, and that run posts nothing for it.
 func TestPastExpiryStopsBeforePosting(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	in := filepath.Join(t.TempDir(), "in.csv")
 	past := time.Now().Add(-48 * time.Hour).UTC().Format("2006-01-02")
@@ -404,6 +418,7 @@ func TestPastExpiryStopsBeforePosting(t *testing.T) {
 // TestValidatePrintsNotes checks that validate shows the notes a valid row
 // carries (values accepted with a caveat from the pages).
 func TestValidatePrintsNotes(t *testing.T) {
+	t.Parallel()
 	in := filepath.Join(t.TempDir(), "in.csv")
 	os.WriteFile(in, []byte("displayName,enrollmentMode,deviceNameTemplate\nTills,corporateOwnedAOSPUserlessDevice,TILL_{{ENROLLEDDATETIME}}\n"), 0o600)
 	code, stdout, _ := run(t, nil, "validate", "--input", in)
@@ -426,6 +441,7 @@ func TestValidatePrintsNotes(t *testing.T) {
 // long ago, reports those rows exists (nothing is sent for them) with a
 // note, instead of invalid.
 func TestPastExpiryOfAnExistingProfileIsNotAProblem(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	s.Seed("Old Kiosk")
 	in := filepath.Join(t.TempDir(), "in.csv")

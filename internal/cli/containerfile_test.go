@@ -16,6 +16,7 @@ import (
 // Containerfile runs works here and gives a static binary that reports the
 // version passed in.
 func TestContainerfile(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("the Containerfile's build runs in a Linux shell")
 	}

@@ -72,6 +72,7 @@ func sheetCodes(t *testing.T, pdf string) []string {
 // decodes every printed code: each must be the provisioning JSON, never
 // the base64 text. The same holds for a reprint from the tenant.
 func TestBase64ContentPrintsProvisioningJSON(t *testing.T) {
+	t.Parallel()
 	requirePDFTools(t)
 	s, url := simServer(t, sim.Options{Content: sim.ContentBase64})
 	dir := t.TempDir()

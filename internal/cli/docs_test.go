@@ -191,6 +191,7 @@ func githubSlug(heading string) string {
 // points to a file that exists and, where it names an #anchor, to a
 // heading of that file.
 func TestDocsLinks(t *testing.T) {
+	t.Parallel()
 	docs := map[string]*mdDoc{}
 	load := func(path string) (*mdDoc, error) {
 		path = filepath.Clean(path)
@@ -465,6 +466,7 @@ var (
 // names the command ("enrollbatch run --input ..."), a flag of that one.
 // The flags of other programs are listed in notOurFlags.
 func TestDocsFlags(t *testing.T) {
+	t.Parallel()
 	byCommand := map[string]map[string]bool{}
 	known := map[string]bool{}
 	for _, f := range globalFlags {

@@ -44,6 +44,7 @@ type doctorReport struct {
 }
 
 func TestDoctor(t *testing.T) {
+	t.Parallel()
 	app := fakeJWT(map[string]any{"appid": "1b730954-1685-4b74-9bfd-dac224a7b894", "app_displayname": "Contoso Enroll",
 		"tid": "72f988bf-86f1-41af-91ab-2d7cd011db47", "idtyp": "app", "roles": []string{"DeviceManagementConfiguration.ReadWrite.All"}})
 	user := fakeJWT(map[string]any{"appid": "14d82eec-204b-4c2f-b7e8-296a70dab67e", "upn": "admin@contoso.example",
@@ -81,6 +82,7 @@ func TestDoctor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, tt.opts)
 			s.SeedProfiles(tt.seed...)
 			if tt.fault != nil {
@@ -123,6 +125,7 @@ func TestDoctor(t *testing.T) {
 // TestDoctorSimulateAndSimCommand runs doctor with --simulate, and against
 // enrollbatch sim served by the binary, plain and with --forbidden.
 func TestDoctorSimulateAndSimCommand(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := run(t, nil, "doctor", "--simulate")
 	if code != 0 || !strings.Contains(stdout, "ready:") || !strings.Contains(stdout, "simulator") {
 		t.Fatalf("doctor --simulate: exit %d\n%s%s", code, stdout, stderr)

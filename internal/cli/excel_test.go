@@ -17,6 +17,7 @@ import (
 // with a byte order mark, semicolons, umlauts intact, formulas defused,
 // while the profiles and results.xlsx keep the names as given.
 func TestGermanExcelCSVEndToEnd(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := run(t, nil, "run", "--simulate", "--input", "input/testdata/excel-de-ansi.csv", "--out", out, "--rate", "0", "--results-csv")
 	if code != 0 {

@@ -58,8 +58,10 @@ func comparable(s *sim.Server, prefix string) map[string][]string {
 }
 
 func TestExportRoundTrips(t *testing.T) {
+	t.Parallel()
 	for _, ext := range []string{".xlsx", ".csv"} {
 		t.Run(ext, func(t *testing.T) {
+			t.Parallel()
 			ref, refURL := simServer(t, sim.Options{OmitImage: true})
 			referenceTenant(ref)
 			env := []string{"GRAPH_ACCESS_TOKEN=t"}
@@ -131,6 +133,7 @@ func TestExportRoundTrips(t *testing.T) {
 }
 
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
 	seed := func(s *sim.Server) map[string]string {
 		ids := map[string]string{}
@@ -179,6 +182,7 @@ func TestDelete(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, sim.Options{})
 			seed(s)
 			out := t.TempDir()

@@ -1,16 +1,39 @@
 package cli
 
 import (
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 )
+
+// defaultParallel is how many tests run at once when go test is not given
+// -parallel. Most tests here spend their time waiting: on a child process,
+// a simulator's latency, a grace period or a sign-in's retries, not on the
+// CPU. The testing package's default, GOMAXPROCS, would leave the CPU idle
+// while two of them wait.
+func defaultParallel() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
+
+// setDefaultParallel sets -test.parallel to defaultParallel unless the
+// command line set it. It runs in TestMain, after flag.Parse.
+func setDefaultParallel() {
+	given := false
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "test.parallel" {
+			given = true
+		}
+	})
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(defaultParallel()))
+	}
+}
 
 // toolSlots bounds how many of the external renderers and decoders
 // (pdftoppm, pdftotext, zbarimg) run at once: one per CPU. Each keeps a

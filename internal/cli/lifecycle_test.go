@@ -49,6 +49,7 @@ func jsonEvents(t *testing.T, stderr, msg string) []map[string]any {
 }
 
 func TestEditedSheetPlanThenUpdate(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
 	dir := t.TempDir()
@@ -122,6 +123,7 @@ func TestEditedSheetPlanThenUpdate(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestReprintRefusesCodesTheTenantRevokedOrReplaced(t *testing.T) {
+	t.Parallel()
 	_, url := simServer(t, sim.Options{OmitImage: true})
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
 	dir := t.TempDir()
@@ -185,6 +187,7 @@ func pdfText(t *testing.T, path string) string {
 }
 
 func TestUpdateThatChangesThePayloadPrintsAReplacement(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
 	dir := t.TempDir()
@@ -215,6 +218,7 @@ func TestUpdateThatChangesThePayloadPrintsAReplacement(t *testing.T) {
 }
 
 func TestNewCommandsHaveHelp(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want []string

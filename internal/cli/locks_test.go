@@ -85,6 +85,7 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 // the same folder, and on another folder against the same tenant. Both exit
 // 2 naming the holder's pid and send nothing.
 func TestLocksKeepRunsApart(t *testing.T) {
+	t.Parallel()
 	s, listing, url := gatedSimServer(t, sim.Options{})
 	in := writeNames(t, 2, "Door %d")
 	out := t.TempDir()
@@ -127,6 +128,7 @@ func TestLocksKeepRunsApart(t *testing.T) {
 // TestLockNeverDestroysAFile points --lock at the input file: the run is
 // refused before any request, and the file is left as it was.
 func TestLockNeverDestroysAFile(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{})
 	in := writeNames(t, 3, "Till %d")
 	want, _ := os.ReadFile(in)
@@ -148,6 +150,7 @@ func TestLockNeverDestroysAFile(t *testing.T) {
 // output folder). Each round has a simulator and folders of its own, so a
 // few rounds run at a time.
 func TestFiveConcurrentStarts(t *testing.T) {
+	t.Parallel()
 	rounds := 30
 	if testing.Short() {
 		rounds = 5
@@ -226,6 +229,7 @@ wait:
 // is alive in every namespace. Its lock, left when it is killed, must not
 // block the next run.
 func TestLockOfDeadRunInOtherPIDNamespace(t *testing.T) {
+	t.Parallel()
 	if err := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true").Run(); err != nil {
 		t.Skipf("cannot make a pid namespace here (unshare --pid --fork --mount-proc: %v); needs util-linux and root or user namespaces", err)
 	}

@@ -80,6 +80,7 @@ func groupNamed(s *sim.Server, name string) sim.Group {
 }
 
 func TestRunScopeTagNamesAndDeviceGroups(t *testing.T) {
+	t.Parallel()
 	s, url := namesSim(t, sim.Options{}, leedsTenant(10, "1"))
 	scanners := groupNamed(s, "Leeds Scanners")
 	sheet := writeSheet(t, "names.csv", "displayName,enrollmentMode,roleScopeTagIds,deviceGroup,Site\n"+
@@ -123,6 +124,7 @@ func TestRunScopeTagNamesAndDeviceGroups(t *testing.T) {
 }
 
 func TestRunUnknownScopeTag(t *testing.T) {
+	t.Parallel()
 	s, url := namesSim(t, sim.Options{}, leedsTenant(10, "1"))
 	sheet := writeSheet(t, "tags.csv", "displayName,roleScopeTagIds\nGood,Leeds\nTypo,\"0, Leds DC\"\n")
 	out := t.TempDir()
@@ -148,6 +150,7 @@ func TestRunUnknownScopeTag(t *testing.T) {
 }
 
 func TestRunBadDeviceGroups(t *testing.T) {
+	t.Parallel()
 	s, url := namesSim(t, sim.Options{}, leedsTenant(10, "1"))
 	sheet := writeSheet(t, "groups.csv", "displayName,enrollmentMode,enrollmentTokenType,deviceGroup\n"+
 		"Missing,,,Leeds Scaners\n"+
@@ -191,6 +194,7 @@ func TestRunBadDeviceGroups(t *testing.T) {
 }
 
 func TestRunUpdatesAndClearsDeviceGroups(t *testing.T) {
+	t.Parallel()
 	s, url := namesSim(t, sim.Options{}, leedsTenant(10, "1"))
 	scanners, tills := groupNamed(s, "Leeds Scanners"), groupNamed(s, "Leeds Tills")
 	first := writeSheet(t, "first.csv", "displayName,deviceGroup\nMoved,Leeds Tills\nCleared,Leeds Tills\nKept,Leeds Tills\n")
@@ -239,6 +243,7 @@ func TestRunUpdatesAndClearsDeviceGroups(t *testing.T) {
 // An export names scope tags and device groups, so that it runs in
 // another tenant where the same names stand for other ids.
 func TestExportRunsInAnotherTenant(t *testing.T) {
+	t.Parallel()
 	src, srcURL := namesSim(t, sim.Options{}, leedsTenant(10, "1"))
 	dst, dstURL := namesSim(t, sim.Options{}, leedsTenant(50, "5"))
 	sheet := writeSheet(t, "src.csv", "displayName,enrollmentMode,roleScopeTagIds,deviceGroup\n"+
@@ -302,6 +307,7 @@ func TestExportRunsInAnotherTenant(t *testing.T) {
 }
 
 func TestNamesPermissions(t *testing.T) {
+	t.Parallel()
 	granted := []string{"DeviceManagementConfiguration.ReadWrite.All"}
 	_, url := namesSim(t, sim.Options{Granted: granted}, leedsTenant(10, "1"))
 	sheet := writeSheet(t, "groups.csv", "displayName,deviceGroup\nA,Leeds Scanners\n")

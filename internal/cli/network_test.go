@@ -18,6 +18,7 @@ import (
 )
 
 func TestPlainHTTPGraphURLIsRefused(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		url  string
 		want int
@@ -28,6 +29,7 @@ func TestPlainHTTPGraphURLIsRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.url, func(t *testing.T) {
+			t.Parallel()
 			code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", c.url, "--input", "samples/profiles.csv", "--out", t.TempDir())
 			if code != c.want || !strings.Contains(stderr, "use https") && !strings.Contains(stderr, "use an https URL") {
 				t.Fatalf("exit %d, want %d saying to use https:\n%s", code, c.want, stderr)
@@ -62,6 +64,7 @@ func zipText(t *testing.T, path string) string {
 // body, terminal escapes included, and checks what a person and the files
 // get.
 func TestEchoedSecretsAndEscapesReachNoOutput(t *testing.T) {
+	t.Parallel()
 	const secret = `Wifi"Pa<ss>w0rd-1`
 	s := sim.New(sim.Options{OmitImage: true})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -85,6 +88,7 @@ func TestEchoedSecretsAndEscapesReachNoOutput(t *testing.T) {
 	}
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
+			t.Parallel()
 			out := t.TempDir()
 			code, stdout, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", hs.URL+"/beta", "--input", in, "--out", out,
 				"--rate", "0", "--results-csv", "--log-format", format, "--verbose")
@@ -112,6 +116,7 @@ func TestEchoedSecretsAndEscapesReachNoOutput(t *testing.T) {
 }
 
 func TestWrongGraphURLSaysWhatAnswered(t *testing.T) {
+	t.Parallel()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusNotFound)
@@ -155,6 +160,7 @@ func failingAuthority(t *testing.T, status int, body map[string]any) (url, ca st
 }
 
 func TestSignInFailuresThatAreNotRefusals(t *testing.T) {
+	t.Parallel()
 	_, graphURL := simServer(t, sim.Options{OmitImage: true})
 	failing, ca := failingAuthority(t, http.StatusInternalServerError, map[string]any{
 		"error": "server_error", "error_description": "AADSTS50000: There was an error issuing a token.\r\nTrace ID: 1\r\nCorrelation ID: 2\x1b]0;t\x07",
@@ -177,6 +183,7 @@ func TestSignInFailuresThatAreNotRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			env := []string{"SSL_CERT_FILE=" + ca, "AZURE_TENANT_ID=contoso", "AZURE_CLIENT_ID=00000000-0000-0000-0000-00000000abcd",
 				"AZURE_CLIENT_SECRET=the-secret", "AZURE_AUTHORITY_HOST=" + c.authority}
 			out := t.TempDir()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPauseNote(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)
 	type look struct {
 		at, until time.Duration // after t0; until 0 means no pause

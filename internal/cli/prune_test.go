@@ -12,6 +12,7 @@ import (
 )
 
 func TestPrune(t *testing.T) {
+	t.Parallel()
 	env := []string{"GRAPH_ACCESS_TOKEN=t"}
 	sheet := filepath.Join(t.TempDir(), "site12.csv")
 	os.WriteFile(sheet, []byte("displayName,description\nSite 12 Dock 1,kept\nSite 12 Dock 3,new\nSite 12 Bad,\"x\",extra\n"), 0o600)
@@ -41,6 +42,7 @@ func TestPrune(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, sim.Options{OmitImage: true})
 			ps := s.Seed("Site 12 Dock 1", "Site 12 Dock 2", "Site 12 Till", "Site 13 Dock 2")
 			s.SetEnrolledDeviceCount(ps[2].ID, 5)

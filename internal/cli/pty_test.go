@@ -75,6 +75,7 @@ func (s *screen) feed(b []byte) {
 // counted down, log lines on lines of their own above the bar, and a clean
 // summary at the end.
 func TestProgressUnderTerminal(t *testing.T) {
+	t.Parallel()
 	_, url := simServer(t, sim.Options{Latency: 30 * time.Millisecond, Limit: 6, Window: time.Second})
 	var b strings.Builder
 	b.WriteString("displayName,tokenExpirationDateTime\n")

@@ -138,6 +138,7 @@ func TestFailedSheetRemovesEarlierOne(t *testing.T) {
 // exits 2 before any request: an input too wide for Excel, an output folder
 // that cannot take files.
 func TestPreflightStopsBeforePosting(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("displayName")
@@ -157,6 +158,7 @@ func TestPreflightStopsBeforePosting(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, sim.Options{})
 			code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", tc.in, "--out", tc.out, "--rate", "0")
 			if code != 2 || !strings.Contains(stderr, tc.says) || !strings.Contains(stderr, "nothing was sent") {
@@ -176,6 +178,7 @@ func TestPreflightStopsBeforePosting(t *testing.T) {
 // such as one open in Excel on Windows, are tested by
 // TestRecordKeptWhenResultsCannotBePutInPlace.)
 func TestResultsPlaceTakenStopsBeforePosting(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{})
 	out := t.TempDir()
 	os.MkdirAll(filepath.Join(out, "results.xlsx", "inside"), 0o700)

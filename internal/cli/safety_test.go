@@ -55,6 +55,7 @@ func tenantNames(s *sim.Server) []string {
 // person types in the sheet: prune keeps them, run does not create them
 // again, and delete and revoke find them, each with a note.
 func TestLookAlikeNamesAreTheSameName(t *testing.T) {
+	t.Parallel()
 	const (
 		decomposed = "Cafe\u0301 Kasse 1"
 		nbsp       = "Caf\u00e9\u00a0Kasse 2"
@@ -93,6 +94,7 @@ func TestLookAlikeNamesAreTheSameName(t *testing.T) {
 // TestOneNamePrefixRule: every command that takes --name-prefix refuses a
 // blank one, and none of them trims the tenant's names.
 func TestOneNamePrefixRule(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	s.Seed("Kasse 1", " Kasse 9", "Kassel 2")
 	sheet := writeFile(t, "k.csv", "displayName\nKasse 1\n")
@@ -132,6 +134,7 @@ func TestOneNamePrefixRule(t *testing.T) {
 // is empty, may name profiles; prune then deletes nothing and says which
 // rows, before anything is sent.
 func TestPruneDeletesNothingWhileANameCannotBeRead(t *testing.T) {
+	t.Parallel()
 	formulas := filepath.Join(t.TempDir(), "formulas.xlsx")
 	wb := excelize.NewFile()
 	wb.SetSheetRow("Sheet1", "A1", &[]any{"displayName", "description"})
@@ -150,6 +153,7 @@ func TestPruneDeletesNothingWhileANameCannotBeRead(t *testing.T) {
 		{"an empty name cell", emptyName, "row(s) 3 "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, sim.Options{OmitImage: true})
 			s.Seed("Kasse 1", "Kasse 2", "Kasse 3")
 			code, stdout, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", tc.sheet, "--out", t.TempDir(), "--rate", "0",
@@ -185,6 +189,7 @@ func signalWhen(t *testing.T, sig os.Signal, cond func() bool, args ...string) (
 // TestStopDuringUpdate: rows whose PATCH was never sent when a stop signal
 // came are not_attempted, never exists or unchanged.
 func TestStopDuringUpdate(t *testing.T) {
+	t.Parallel()
 	const n = 30
 	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
 	var b strings.Builder
@@ -234,6 +239,8 @@ func spoolResults(t *testing.T, out string) []results.Result {
 // TestKilledPruneRecordsEachDeletion: a prune killed with SIGKILL has put
 // every deletion whose answer arrived in its spool, and the rerun's results
 // hold every profile the two runs deleted.
+//
+// Like TestKillThenRerun, it does not run in parallel with other tests.
 func TestKilledPruneRecordsEachDeletion(t *testing.T) {
 	const n = 20
 	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
@@ -276,6 +283,8 @@ func TestKilledPruneRecordsEachDeletion(t *testing.T) {
 // TestRerunKeepsASpoolItDidNotUse: after a kill, the spool is the only
 // record of what was created; a rerun whose listing fails settles none of
 // those rows, so it keeps the spool.
+//
+// Like TestKillThenRerun, it does not run in parallel with other tests.
 func TestRerunKeepsASpoolItDidNotUse(t *testing.T) {
 	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
 	in := writeNames(t, 30, "Kiosk %02d")
@@ -300,6 +309,7 @@ func TestRerunKeepsASpoolItDidNotUse(t *testing.T) {
 // stops run: nothing new is sent, every profile ends in the results with
 // its status, and the exit code is 1.
 func TestDeleteAndRevokeStopOnASignal(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	for _, tc := range []struct {
 		cmd    string
@@ -311,6 +321,7 @@ func TestDeleteAndRevokeStopOnASignal(t *testing.T) {
 		{"revoke", results.Revoked, func(s sim.Stats) int { return s.RevokeTokens }, nil},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, sim.Options{OmitImage: true, Latency: 100 * time.Millisecond})
 			for i := 1; i <= n; i++ {
 				s.Seed(fmt.Sprintf("Kasse %02d", i))
@@ -339,6 +350,7 @@ func TestDeleteAndRevokeStopOnASignal(t *testing.T) {
 // delete or revoke against it (also through another spelling of the same
 // host) is refused before it sends anything.
 func TestDeleteAndRevokeTakeTheTenantLock(t *testing.T) {
+	t.Parallel()
 	s, listing, url := gatedSimServer(t, sim.Options{})
 	s.Seed("Kasse 1")
 	cache := t.TempDir()
@@ -371,6 +383,7 @@ func TestDeleteAndRevokeTakeTheTenantLock(t *testing.T) {
 // TestDryRunKeepsTheFolderRecord: a plan goes to plan.xlsx; the results and
 // QR sheet a real run left in the folder are untouched.
 func TestDryRunKeepsTheFolderRecord(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{})
 	in := writeNames(t, 3, "Kasse %d")
 	out := t.TempDir()
@@ -422,6 +435,7 @@ func TestDryRunKeepsTheFolderRecord(t *testing.T) {
 // over a file enrollbatch did not write (export and qr with --force do),
 // and never over their own input.
 func TestNoCommandReplacesAFileItDidNotWrite(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{})
 	s.Seed("Kasse 1")
 	dir := t.TempDir()
@@ -470,6 +484,7 @@ func TestNoCommandReplacesAFileItDidNotWrite(t *testing.T) {
 // enrolled with, while the run works is not deleted, and its result says
 // why under the name it has now.
 func TestPruneReadsEachProfileAgain(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true, Latency: 50 * time.Millisecond})
 	ps := s.Seed("Kasse 8", "Kasse 9", "Kasse 10")
 	var b strings.Builder
@@ -519,6 +534,7 @@ func TestPruneReadsEachProfileAgain(t *testing.T) {
 // says why: a token revoked or renewed elsewhere since, or a code that
 // carries a Wi-Fi password the results never keep.
 func TestRerunPrintsEveryLiveCodeOrSaysWhy(t *testing.T) {
+	t.Parallel()
 	_, url := simServer(t, sim.Options{})
 	sheet := filepath.Join("internal", "cli", "testdata", "every-mode.csv")
 	out := t.TempDir()
@@ -567,6 +583,7 @@ func TestRerunPrintsEveryLiveCodeOrSaysWhy(t *testing.T) {
 // visible sheets and no --sheet stop the run (exit 2, naming the line, byte
 // or sheets) before any request: prune deletes nothing.
 func TestUnreadableInputStopsBeforeAnythingIsSent(t *testing.T) {
+	t.Parallel()
 	twoSheets := filepath.Join(t.TempDir(), "sites.xlsx")
 	wb := excelize.NewFile()
 	wb.SetSheetName("Sheet1", "Nord")
@@ -589,6 +606,7 @@ func TestUnreadableInputStopsBeforeAnythingIsSent(t *testing.T) {
 		{"two visible sheets", twoSheets, []string{`"Nord"`, `"Sued"`, "--sheet"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s, url := simServer(t, sim.Options{OmitImage: true})
 			s.Seed("Kasse 1", "Kasse 2", "Kasse 3", "Kasse 4", "Kasse 5", "Café 1", "Café 2", "Café 3")
 			for _, args := range [][]string{
@@ -622,6 +640,7 @@ func TestUnreadableInputStopsBeforeAnythingIsSent(t *testing.T) {
 // space survives export and a pruning run over that export: the profile is
 // kept, and the row says what it holds.
 func TestExportedInvisibleNameRoundTrips(t *testing.T) {
+	t.Parallel()
 	s, url := simServer(t, sim.Options{OmitImage: true})
 	s.Seed("Kasse\u200b 1", "Kasse 2")
 	sheet := filepath.Join(t.TempDir(), "export.csv")
@@ -641,6 +660,7 @@ func TestExportedInvisibleNameRoundTrips(t *testing.T) {
 // TestHiddenSheetWarningReads: the warning about a hidden sheet is a
 // sentence that names it.
 func TestHiddenSheetWarningReads(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "hidden.xlsx")
 	wb := excelize.NewFile()
 	wb.SetSheetRow("Sheet1", "A1", &[]any{"displayName"})

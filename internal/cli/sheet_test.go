@@ -58,6 +58,7 @@ func tenantCodes(s *sim.Server) []string {
 // final sheet holds the code of every profile the two runs created, each
 // once, and every one decodes.
 func TestInterruptThenRerunCompletesSheet(t *testing.T) {
+	t.Parallel()
 	requirePDFTools(t)
 	s, url := simServer(t, sim.Options{Latency: 120 * time.Millisecond})
 	const n = 24
@@ -106,6 +107,7 @@ func TestInterruptThenRerunCompletesSheet(t *testing.T) {
 // the results, and an unknown column is a usage error before anything is
 // posted.
 func TestSplitBySite(t *testing.T) {
+	t.Parallel()
 	requirePDFTools(t)
 	s, url := simServer(t, sim.Options{})
 	dir := t.TempDir()
@@ -175,6 +177,7 @@ func TestSplitBySite(t *testing.T) {
 // TestUndrawableCharacterIsNoted: a character no font has is named, with
 // its row, in the log and in the row's notes, and the label still prints.
 func TestUndrawableCharacterIsNoted(t *testing.T) {
+	t.Parallel()
 	requirePDFTools(t)
 	_, url := simServer(t, sim.Options{})
 	dir := t.TempDir()

@@ -98,6 +98,7 @@ func newEntra(t *testing.T, secret string) (*entra, string) {
 }
 
 func TestClientSecretSignIn(t *testing.T) {
+	t.Parallel()
 	e, ca := newEntra(t, "right-secret")
 	s, url := simServer(t, sim.Options{OmitImage: true, Authorize: func(tok string) int {
 		if tok == "graph-token" {
@@ -138,6 +139,7 @@ func TestClientSecretSignIn(t *testing.T) {
 // TLS test authority: the prompt goes to stderr, the person signs in once,
 // and every request of the run carries that one token.
 func TestDeviceCodeSignInRun(t *testing.T) {
+	t.Parallel()
 	e, ca := newEntra(t, "unused")
 	var mu sync.Mutex
 	tokens := map[string]int{}

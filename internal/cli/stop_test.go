@@ -56,6 +56,7 @@ func (s *throttleForever) after(t time.Time) int {
 // every row's result and exits 1 within seconds. Rows that were never sent,
 // also those whose workers wait in the pause, are not_attempted.
 func TestStopWhileThrottled(t *testing.T) {
+	t.Parallel()
 	const n = 10
 	in := writeNames(t, n, "Scanner %02d")
 	tests := []struct {
@@ -70,6 +71,7 @@ func TestStopWhileThrottled(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			srv := &throttleForever{}
 			hs := httptest.NewServer(srv)
 			defer hs.Close()
@@ -130,12 +132,14 @@ func TestStopWhileThrottled(t *testing.T) {
 
 // TestBadTimes: --request-timeout and --deadline must be positive.
 func TestBadTimes(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--request-timeout", "0"},
 		{"--request-timeout", "-5s"},
 		{"--deadline", "0"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
 			code, _, stderr := run(t, nil, append([]string{"run", "--simulate", "--input", "samples/profiles.csv", "--out", t.TempDir()}, args...)...)
 			if code != 2 || !strings.Contains(stderr, args[0]) {
 				t.Errorf("exit %d, want 2 naming %s:\n%s", code, args[0], stderr)
@@ -149,6 +153,7 @@ func TestBadTimes(t *testing.T) {
 // cancelled, the results say those rows may have been created, and the run
 // exits within Kubernetes' 30 s.
 func TestStopCutsOffHangingRequests(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits out the 20 s grace period")
 	}

@@ -17,6 +17,7 @@ import (
 // TestFlagMistakes runs the binary with the mistakes people make and checks
 // each is named as typed, with what to do, and exits 2 in every command.
 func TestFlagMistakes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
@@ -32,6 +33,7 @@ func TestFlagMistakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			code, _, stderr := run(t, nil, append(tt.args, "--out", t.TempDir())...)
 			if code != 2 || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, tt.want)
@@ -41,6 +43,7 @@ func TestFlagMistakes(t *testing.T) {
 }
 
 func TestHelpCommandShowsFlags(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := run(t, nil, "help", "run")
 	if code != 0 || !strings.Contains(stdout, "-on-exists") || !strings.Contains(stdout, "Usage: enrollbatch run") {
 		t.Errorf("help run: exit %d, stdout:\n%s", code, stdout)
@@ -48,6 +51,7 @@ func TestHelpCommandShowsFlags(t *testing.T) {
 }
 
 func TestInputAsArgumentAndChoicesIgnoreCase(t *testing.T) {
+	t.Parallel()
 	out := t.TempDir()
 	code, _, stderr := run(t, nil, "run", "samples/profiles.csv", "--simulate", "--rate", "0", "--paper", "A4",
 		"--progress", "Never", "--on-exists", "Skip", "--out", out)
@@ -60,6 +64,7 @@ func TestInputAsArgumentAndChoicesIgnoreCase(t *testing.T) {
 }
 
 func TestQRLabelColumnsIsAUsageError(t *testing.T) {
+	t.Parallel()
 	out := t.TempDir()
 	if code, _, stderr := run(t, nil, "run", "samples/profiles.csv", "--simulate", "--rate", "0", "--out", out); code != 0 {
 		t.Fatalf("run: exit %d:\n%s", code, stderr)
@@ -72,6 +77,7 @@ func TestQRLabelColumnsIsAUsageError(t *testing.T) {
 }
 
 func TestNoRowsToProcess(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "empty.csv")
 	if err := os.WriteFile(path, []byte("displayName,description\r\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -88,6 +94,7 @@ func TestNoRowsToProcess(t *testing.T) {
 }
 
 func TestStrictNamesTheRows(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "p.csv")
 	csv := "displayName,tokenExpirationDateTime\nA,2030-01-01\nB,31.02.2030\nC,2030-01-01\nD,soon\n"
 	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
@@ -111,6 +118,7 @@ func TestStrictNamesTheRows(t *testing.T) {
 }
 
 func TestTemplateRefusesToOverwrite(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "profiles.xlsx")
 	if err := os.WriteFile(path, []byte("my work"), 0o600); err != nil {
 		t.Fatal(err)
@@ -131,6 +139,7 @@ func TestTemplateRefusesToOverwrite(t *testing.T) {
 // stderr is a JSON object, every input row has an event, and the summary is
 // an object.
 func TestJSONLogsEveryLine(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "p.csv")
 	csv := "displayName,tokenExpirationDateTime\nA,2030-01-01\nB,31.02.2030\nC,2030-01-01\n"
 	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
@@ -178,6 +187,7 @@ func TestJSONLogsEveryLine(t *testing.T) {
 
 // TestJSONErrorsAreObjects checks that a usage error is a JSON object too.
 func TestJSONErrorsAreObjects(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := run(t, nil, "run", "--log-format", "json", "--inptu", "x")
 	if code != 2 {
 		t.Fatalf("exit %d", code)
@@ -193,6 +203,7 @@ func TestJSONErrorsAreObjects(t *testing.T) {
 // on 31 March in New York is printed as valid until 31 March, with the
 // offset, and that the Summary sheet's times carry their offset.
 func TestExpiryShownInTheInputsZone(t *testing.T) {
+	t.Parallel()
 	requirePDFTools(t)
 	path := filepath.Join(t.TempDir(), "p.csv")
 	if err := os.WriteFile(path, []byte("displayName,tokenExpirationDateTime\nNY Till,2027-03-31T23:30:00-05:00\n"), 0o600); err != nil {

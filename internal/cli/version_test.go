@@ -14,6 +14,7 @@ import (
 )
 
 func TestDescribeBuild(t *testing.T) {
+	t.Parallel()
 	vcs := func(kv ...string) []debug.BuildSetting {
 		var s []debug.BuildSetting
 		for i := 0; i < len(kv); i += 2 {
@@ -123,6 +124,7 @@ func versionOutput(t *testing.T, bin string, args ...string) string {
 // TestVersionFromLdflags builds the binary the way the release does and
 // checks that both spellings of the command report the link-time values.
 func TestVersionFromLdflags(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t, t.TempDir(), "-ldflags",
 		"-X main.version=v1.4.2 -X main.commit=0123456789abcdef0123456789abcdef01234567 -X main.date=2026-12-01T20:00:00Z")
 	want := "enrollbatch v1.4.2\ncommit 0123456789abcdef0123456789abcdef01234567\nbuilt 2026-12-01T20:00:00Z\n" +
@@ -141,6 +143,7 @@ func TestVersionFromLdflags(t *testing.T) {
 // TestVersionFromBuildInfo builds without -ldflags, with VCS stamping asked
 // for, and checks that the binary reports what the toolchain recorded in it.
 func TestVersionFromBuildInfo(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t, t.TempDir(), "-buildvcs=true")
 	meta, err := exec.Command("go", "version", "-m", bin).Output()
 	if err != nil {
@@ -182,6 +185,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 // against a module proxy on disk that serves this source tree as v0.9.0,
 // the way a user installs a release, and checks the version the binary reports.
 func TestVersionAfterGoInstall(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the module again; skipped with -short")
 	}
