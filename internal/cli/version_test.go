@@ -226,6 +226,15 @@ func TestVersionAfterGoInstall(t *testing.T) {
 	// A module cache of the test's own, so the v0.9.0 it makes never
 	// lingers; the dependencies come from the shared cache's downloads
 	// (a module cache's download folder is a valid GOPROXY), else upstream.
+	//
+	// The build is the release's (CGO_ENABLED=0, -trimpath), which reports
+	// its version as any build does. Without -trimpath every package's
+	// build cache key holds its folder, and the folders of this temporary
+	// module cache are new each time: the whole dependency tree would be
+	// compiled again (two minutes on two cores). With it, the key holds
+	// the module's path and version, so the packages compiled by an
+	// earlier run, by CI's release builds or by TestContainerfile are
+	// reused.
 	shared := filepath.Join(goEnv(t, "GOMODCACHE"), "cache", "download")
 	gobin := t.TempDir()
 	cmd := exec.Command("go", "install", mod+"@"+ver)
@@ -235,7 +244,8 @@ func TestVersionAfterGoInstall(t *testing.T) {
 		"GOPROXY="+fileURL(proxy)+","+fileURL(shared)+","+goEnv(t, "GOPROXY"),
 		"GONOSUMDB="+mod,
 		"GOMODCACHE="+filepath.Join(t.TempDir(), "mod"),
-		"GOFLAGS=-modcacherw", // so the test's cache can be removed
+		"GOFLAGS=-modcacherw -trimpath", // -modcacherw so the test's cache can be removed
+		"CGO_ENABLED=0",
 	)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go install %s@%s: %v\n%s", mod, ver, err, out)
