@@ -367,18 +367,17 @@ func (w *SheetWriter) frame(pt *sheetPart) {
 	}
 	pdf.SetDashPattern(nil, 0)
 	if w.opts.Simulated {
-		// Across the page, light enough to leave the codes legible.
-		pdf.SetFont("go", "B", 44)
-		pdf.SetTextColor(235, 120, 120)
-		pdf.SetAlpha(0.35, "Normal")
-		cx, cy := lay.pageW/2, lay.pageH/2
-		pdf.TransformBegin()
-		pdf.TransformRotate(35, cx, cy)
-		tw := pdf.GetStringWidth(SimulatedMark)
-		pdf.Text(cx-tw/2, cy, SimulatedMark)
-		pdf.TransformEnd()
-		pdf.SetAlpha(1, "Normal")
+		// A red frame in the margin and the mark under the grid: seen at
+		// a glance, and never over a code, which must stay legible.
+		pdf.SetDrawColor(200, 30, 30)
+		pdf.SetLineWidth(1.2)
+		pdf.Rect(marginMM/2, marginMM/2, lay.pageW-marginMM, lay.pageH-marginMM, "D")
+		pdf.SetFont("go", "B", 11)
+		pdf.SetTextColor(200, 30, 30)
+		pdf.SetXY(marginMM, bottom+0.5)
+		pdf.CellFormat(width, 4.5, SimulatedMark+": these codes enroll nothing; never hand them to a technician", "", 0, "C", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
+		pdf.SetDrawColor(0, 0, 0)
 	}
 }
 

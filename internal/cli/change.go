@@ -73,6 +73,9 @@ func (m *Main) applyChange(ctx context.Context, ch *change) error {
 	if err := output.CheckReplace(xlsx, false, ch.inPath); err != nil {
 		return &usageError{err}
 	}
+	if ch.cf.simulate && ch.cf.simTenant == "" {
+		ch.cf.simTenant = filepath.Join(ch.out, simTenantFile)
+	}
 	c, err := m.connect(ctx, ch.cf, log)
 	if err != nil {
 		return err

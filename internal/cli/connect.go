@@ -2,19 +2,23 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/auth"
 	"github.com/enrollbatch/enrollbatch/cliflag"
 	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 )
 
@@ -25,6 +29,7 @@ type connFlags struct {
 	auth           string
 	simulate       bool
 	simContent     string
+	simTenant      string // --sim-tenant: where the simulated tenant is kept between runs
 	rate           float64
 	writeBudget    int
 	requestBudget  int
@@ -38,6 +43,7 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
 	cliflag.ChoiceVar(fs, &c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser", auth.Modes()...)
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
+	fs.StringVar(&c.simTenant, "sim-tenant", "", "with --simulate: the file that keeps the simulated tenant's profiles between runs (default OUT/"+simTenantFile+" for commands with --out)")
 	cliflag.ChoiceVar(fs, &c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64", sim.ContentJSON, sim.ContentBase64)
 	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")
 	fs.IntVar(&c.writeBudget, "write-budget", ratelimit.IntuneWriteBudget, "most writes (POST, PATCH, DELETE) sent in any 20 s; 0 = none")
@@ -84,13 +90,22 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	out := &conn{client: cl, pacer: pacer, close: func() {}}
 	if c.simulate {
 		srv := sim.New(sim.Options{Content: c.simContent})
+		if err := loadSimTenant(srv, c.simTenant); err != nil {
+			return nil, &usageError{err}
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("start simulator: %w", err)
 		}
 		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 		go hs.Serve(ln)
-		out.close = func() { hs.Close() }
+		fmt.Fprintf(m.Stderr, "simulation: nothing is sent to Microsoft; the codes enroll nothing%s\n", simTenantNote(c.simTenant))
+		out.close = func() {
+			hs.Close()
+			if err := saveSimTenant(srv, c.simTenant); err != nil {
+				fmt.Fprintf(m.Stderr, "warning: %v\n", err)
+			}
+		}
 		out.url = "http://" + ln.Addr().String() + "/beta"
 		cl.BaseURL = out.url
 		return out, nil
@@ -121,3 +136,51 @@ func isSignInFailure(err error) bool { return auth.IsAuthFailure(err) }
 // isNoCredentials reports that no sign-in method is set up: a
 // configuration problem (exit 2), not a rejected sign-in.
 func isNoCredentials(err error) bool { return errors.Is(err, auth.ErrNoCredentials) }
+
+// simTenantFile is where a command with an output folder keeps the
+// simulated tenant between runs, so that a rerun meets the profiles the
+// first run created, as it would in a tenant.
+const simTenantFile = ".enrollbatch-simulated-tenant.json"
+
+// simTenantNote says where the simulated tenant is kept.
+func simTenantNote(path string) string {
+	if path == "" {
+		return " (an empty simulated tenant: --sim-tenant FILE keeps one between runs)"
+	}
+	return " (the simulated tenant is kept in " + path + "; delete it to start from an empty one)"
+}
+
+// loadSimTenant seeds srv with the profiles kept at path, if any.
+func loadSimTenant(srv *sim.Server, path string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the simulated tenant: %w", err)
+	}
+	var ps []profile.Profile
+	if err := json.Unmarshal(data, &ps); err != nil {
+		return fmt.Errorf("read the simulated tenant %s: %w (delete it to start from an empty one)", path, err)
+	}
+	srv.SeedProfiles(ps...)
+	return nil
+}
+
+// saveSimTenant keeps srv's profiles at path.
+func saveSimTenant(srv *sim.Server, path string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := json.Marshal(srv.Profiles())
+	if err != nil {
+		return fmt.Errorf("keep the simulated tenant: %w", err)
+	}
+	if err := atomicfile.WriteFile(path, data); err != nil {
+		return fmt.Errorf("keep the simulated tenant: %w", err)
+	}
+	return nil
+}

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/output"
 )
 
 // This file holds the tests of a new admin's first hour: what the program
@@ -63,5 +68,67 @@ func TestHelpIsGroupedWithExamples(t *testing.T) {
 		if strings.HasPrefix(line, "  -") && !strings.HasPrefix(line, "  --") {
 			t.Errorf("a flag with one dash: %q", line)
 		}
+	}
+}
+
+// TestSimulationNeverPassesForReal: a --simulate run says so on the
+// terminal, its sheet says so on every page and label and still scans, and
+// a rerun into the same folder meets the profiles the first run created,
+// as it would in a tenant.
+func TestSimulationNeverPassesForReal(t *testing.T) {
+	t.Parallel()
+	requirePDFTools(t)
+	out := t.TempDir()
+	args := []string{"run", "--simulate", "--input", "samples/profiles.csv", "--out", out}
+	code, _, stderr := run(t, nil, args...)
+	if code != 0 || !strings.Contains(stderr, "simulation: nothing is sent to Microsoft") {
+		t.Fatalf("exit %d, want 0 and the terminal saying it is a simulation:\n%s", code, stderr)
+	}
+	pdf := filepath.Join(out, "qr-codes.pdf")
+	text := pdfText(t, pdf)
+	pages := strings.Count(text, "\f")
+	if n := strings.Count(text, output.SimulatedMark+": these codes enroll nothing"); n == 0 || n != pages {
+		t.Errorf("%d page(s) marked of %d:\n%s", n, pages, text)
+	}
+	if labels := strings.Count(text, "Simulation: not a real code"); labels != 15 {
+		t.Errorf("%d label(s) marked, want 15", labels)
+	}
+	if codes := sheetCodes(t, pdf); len(codes) != 15 {
+		t.Errorf("%d codes scan on the marked sheet, want 15", len(codes))
+	}
+	code, _, stderr = run(t, nil, args...)
+	if code != 0 || !strings.Contains(stderr, "15 row(s): exists 15") {
+		t.Errorf("rerun: exit %d, want every profile found:\n%s", code, stderr)
+	}
+}
+
+// TestSheetNamesTheTenantAndEachMode: each page's header names the tenant
+// (its organization's name, or --title), and each label its enrollment
+// mode, so GMS and AOSP codes no longer look alike.
+func TestSheetNamesTheTenantAndEachMode(t *testing.T) {
+	t.Parallel()
+	s := sim.New(sim.Options{Organization: "Contoso Retail"})
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	url := hs.URL + "/beta"
+	out := t.TempDir()
+	if code, _, stderr := run(t, tokenEnv, "run", "--graph-url", url, "--input", filepath.Join("internal", "cli", "testdata", "every-mode.csv"), "--out", out, "--rate", "0"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	text := pdfText(t, filepath.Join(out, "qr-codes.pdf"))
+	if pages := strings.Count(text, "\f"); strings.Count(text, "Contoso Retail") != pages {
+		t.Errorf("the tenant is not named on each of %d page(s):\n%s", pages, text)
+	}
+	for _, mode := range []string{"Mode: Dedicated device", "Mode: Fully managed", "Mode: Work profile", "Mode: AOSP, userless", "Mode: AOSP, user-associated"} {
+		if !strings.Contains(text, mode) {
+			t.Errorf("no label says %q", mode)
+		}
+	}
+	pdf := filepath.Join(t.TempDir(), "again.pdf")
+	if code, _, stderr := run(t, tokenEnv, "qr", "--results", filepath.Join(out, "results.xlsx"), "--graph-url", url, "--out", pdf, "--title", "Fabrikam"); code != 1 { // two codes carry a Wi-Fi password: not printable from results
+		t.Fatalf("qr exit %d\n%s", code, stderr)
+	}
+	if text := pdfText(t, pdf); !strings.Contains(text, "Fabrikam") || strings.Contains(text, "Contoso") {
+		t.Errorf("--title does not name the tenant:\n%s", text)
 	}
 }

@@ -145,6 +145,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		lockPath = filepath.Join(out, ".enrollbatch.lock")
 	}
 
+	if cf.simulate && cf.simTenant == "" {
+		cf.simTenant = filepath.Join(out, simTenantFile)
+	}
 	c, err := m.connect(ctx, &cf, log)
 	if err != nil {
 		return err
