@@ -20,6 +20,15 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 	if note := profile.MatchNote(row.DisplayName, p.DisplayName); found && note != "" {
 		r.Notes = append(r.Notes, note)
 	}
+	if found && row.ID != "" && !strings.EqualFold(row.ID, p.ID) {
+		r.Notes = append(r.Notes, fmt.Sprintf("the id column gives %s, but the tenant's profile with this name is %s (profiles are matched by name: is this sheet from another tenant, or was the profile made again?)", row.ID, p.ID))
+	}
+	if r.Status == results.Invalid && found && j.OnExists == Update && input.KeepsPassword(row.Problems) {
+		// An exported sheet's Wi-Fi row: the password the tenant holds
+		// stays, unless the row changes the Wi-Fi settings (below).
+		r.Status, r.ErrorCode, r.ErrorMessage = results.NotAttempted, "", ""
+		r.Notes = append(r.Notes, "wifiPassword: empty, so the profile keeps the password it has")
+	}
 	if r.Status == results.Invalid {
 		if found && j.OnExists == Skip && input.OnlyForNew(row.Problems) {
 			// Nothing of the row is sent: its past expiry does not
@@ -58,6 +67,11 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 					now.Add(d).UTC().Format(time.RFC3339), p.TokenExpirationDateTime.UTC().Format(time.RFC3339)))
 				expiring = false
 			}
+		}
+		if input.KeepsPassword(row.Problems) && changesWifi(d.Patch) {
+			r.Status, r.ErrorCode = results.Invalid, "InvalidInput"
+			r.ErrorMessage = "wifiPassword: the row changes the Wi-Fi settings, and a new setting needs the password with it; give wifiPassword"
+			return
 		}
 		switch {
 		case !d.Empty() && j.OnExists == Update:
@@ -113,4 +127,14 @@ func (j *Job) classify(it *item, t *tenant, now time.Time) {
 			}
 		}
 	}
+}
+
+// changesWifi reports a PATCH body that changes a Wi-Fi setting.
+func changesWifi(patch map[string]any) bool {
+	for _, k := range []string{"configureWifi", "wifiSsid", "wifiSecurityType", "wifiHidden"} {
+		if _, ok := patch[k]; ok {
+			return true
+		}
+	}
+	return false
 }

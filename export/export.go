@@ -139,19 +139,29 @@ func text(v any) string {
 // (atomicfile.WriteFile): a failed export leaves an earlier file as it was. Scope
 // tags are written as ids, and device groups not at all: see WriteNamed.
 func Write(path, sheet string, ps []profile.Profile) error {
-	return WriteNamed(path, sheet, ps, nil)
+	return WriteNamed(path, Format{Sheet: sheet}, ps, nil)
+}
+
+// Format is how an export is written: the XLSX sheet's name, and the CSV
+// delimiter (a comma when 0; German Excel opens semicolon-separated
+// files). Every CSV export starts with a UTF-8 byte order mark, without
+// which Excel reads the file in the machine's ANSI code page ("KÃ¶ln").
+type Format struct {
+	Sheet     string
+	Delimiter rune
 }
 
 // WriteNamed is Write with scope tags and device groups as n has them
-// (FetchNames).
-func WriteNamed(path, sheet string, ps []profile.Profile, n *Names) error {
+// (FetchNames), in the format f.
+func WriteNamed(path string, f Format, ps []profile.Profile, n *Names) error {
+	sheet := f.Sheet
 	var (
 		data []byte
 		err  error
 	)
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		data, err = csvBytes(ps, n)
+		data, err = csvBytes(ps, n, f.Delimiter)
 	case ".xlsx":
 		if sheet == "" {
 			sheet = input.TemplateSheet
@@ -169,9 +179,13 @@ func WriteNamed(path, sheet string, ps []profile.Profile, n *Names) error {
 	return nil
 }
 
-func csvBytes(ps []profile.Profile, n *Names) ([]byte, error) {
+func csvBytes(ps []profile.Profile, n *Names, delim rune) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
+	if delim != 0 {
+		w.Comma = delim
+	}
 	hs := Headers()
 	if err := w.Write(hs); err != nil {
 		return nil, err

@@ -98,7 +98,7 @@ func TestExportWritesNames(t *testing.T) {
 
 	// The file holds them, and the reader takes it.
 	path := filepath.Join(t.TempDir(), "export.csv")
-	if err := WriteNamed(path, "", ps, n); err != nil {
+	if err := WriteNamed(path, Format{}, ps, n); err != nil {
 		t.Fatal(err)
 	}
 	f, err := input.Read(path, input.Options{})

@@ -50,6 +50,14 @@ type Problem struct {
 	ForNew bool
 }
 
+// KeepsPassword reports a row whose only problem is a Wi-Fi password left
+// empty (as in an exported sheet, since the service never returns one): it
+// is valid for a profile that exists, which keeps the password it has, as
+// long as the row changes no Wi-Fi setting; a new profile needs one.
+func KeepsPassword(ps []Problem) bool {
+	return len(ps) == 1 && ps[0].ForNew && ps[0].Column == "wifiPassword"
+}
+
 // OnlyForNew reports whether every problem in ps matters only when the
 // row's values are sent.
 func OnlyForNew(ps []Problem) bool {
@@ -100,6 +108,10 @@ type Row struct {
 	// not be used as a name (too long, a control character): the results
 	// show it, so the person finds the row. It never names a profile.
 	NameGiven string
+	// ID is the profile id an id column gives (as export writes it):
+	// never sent, since profiles are matched by name; a run notes when the
+	// profile a row's name finds has another id.
+	ID string
 	// Description is the description, trimmed.
 	Description string
 	// TokenExpiration is the token's expiry; zero when not given or invalid.
@@ -180,6 +192,7 @@ type File struct {
 	Rows []Row
 
 	extraCols []int // column index of each extra header
+	idCol     int   // 1 + the column index of an id column (as export writes); 0 for none
 }
 
 // Options tune Read and Open.
@@ -333,6 +346,11 @@ func (f *File) setHeaders(headers []string, colName func(int) string) error {
 				break
 			}
 			f.Columns[DeviceGroupColumn] = i
+			continue
+		case ok && p.Name == "id" && f.idCol == 0:
+			// An exported sheet's id column: never sent, read to check
+			// that the profile a row's name finds is the one exported.
+			f.idCol = i + 1
 			continue
 		case ok:
 			// Set by the service: never sent, and not kept as an extra

@@ -128,7 +128,6 @@ func TestReadFiles(t *testing.T) {
 			warnings: []string{
 				`column "enrollmentTokenUsageCount" is ignored: enrollmentTokenUsageCount is never sent, because it is the number of AOSP devices enrolled with the current token, which the service counts; it is not a limit you set`,
 				`column "DisplayNme" is not a property; did you mean displayName?`,
-				`column "id" is ignored: id is never sent, because the service assigns it; profiles are matched by displayName, so an id column (as in an exported file) is ignored`,
 			},
 			rows: []wantRow{
 				{line: 2, name: "Good Row", extras: []string{"typo column"}, body: map[string]any{
@@ -575,7 +574,6 @@ func TestHeaderWarnings(t *testing.T) {
 	f := readString(t, "displayName,Display Name,ID,qrCodeImage,descripton,Created-Date-Time,Notes,wifiPasword,Token Valeu,tokenValue\nA,B,C,D,E,F,G,pw-1,tok-2,tok-3\n")
 	want := []string{
 		`column "Display Name" (field 2) repeats displayName, already given in column "displayName" (field 1); only the first is used, this one is kept as an extra column`,
-		`column "ID" is ignored: id is never sent, because the service assigns it; profiles are matched by displayName, so an id column (as in an exported file) is ignored`,
 		`column "qrCodeImage" is ignored: qrCodeImage is never sent, because the service builds the QR code from the token`,
 		`column "descripton" is not a property; did you mean description?`,
 		`column "Created-Date-Time" is ignored: createdDateTime is never sent, because the service stamps it`,

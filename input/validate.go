@@ -140,6 +140,9 @@ func (f *File) validate(rr rawRow) Row {
 	bad := func(column, msg string) {
 		row.Problems = append(row.Problems, Problem{File: f.Path, Row: rr.line, Column: column, Message: msg})
 	}
+	if f.idCol > 0 {
+		row.ID = strings.TrimSpace(at(f.idCol - 1).text)
+	}
 	for k, i := range f.extraCols {
 		c := at(i)
 		row.Extras[k] = c.text
@@ -289,7 +292,11 @@ func (f *File) checkWifi(row *Row, given map[string]bool, bad func(column, msg s
 		bad("wifiSsid", "is required when configureWifi is true; give the network name")
 	}
 	if sec, _ := row.Body["wifiSecurityType"].(string); (sec == "wpa" || sec == "wep") && !given["wifiPassword"] {
-		bad("wifiPassword", fmt.Sprintf("is required when wifiSecurityType is %s: the pre-shared key (%s)", sec, profile.PageAOSPUserless))
+		// The service never returns a password, so an exported sheet has
+		// none: for a profile that exists, an empty cell keeps the one
+		// set, as long as the row changes no Wi-Fi setting.
+		row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: "wifiPassword", ForNew: true,
+			Message: fmt.Sprintf("is required when wifiSecurityType is %s: the pre-shared key (%s); for a profile that exists, leave it empty to keep the one set", sec, profile.PageAOSPUserless)})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/enrollbatch/enrollbatch/cliflag"
 	"github.com/enrollbatch/enrollbatch/export"
 )
 
@@ -22,6 +23,8 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&sheet, "sheet", "", "XLSX sheet name (default Profiles, as in a template)")
 	var force bool
 	fs.BoolVar(&force, "force", false, "replace --out when it is there already (it may be a sheet you edited)")
+	var delimiter string
+	cliflag.ChoiceVar(fs, &delimiter, "delimiter", "comma", "with a .csv --out: the field separator, comma, semicolon (as German Excel saves) or tab", "comma", "semicolon", "tab")
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
 	if err := m.parse(fs, args); err != nil {
@@ -70,7 +73,8 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := export.WriteNamed(out, sheet, ps, nm); err != nil {
+	f := export.Format{Sheet: sheet, Delimiter: map[string]rune{"comma": ',', "semicolon": ';', "tab": '\t'}[delimiter]}
+	if err := export.WriteNamed(out, f, ps, nm); err != nil {
 		return err
 	}
 	for _, p := range ps {

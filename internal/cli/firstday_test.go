@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,5 +132,37 @@ func TestSheetNamesTheTenantAndEachMode(t *testing.T) {
 	}
 	if text := pdfText(t, pdf); !strings.Contains(text, "Fabrikam") || strings.Contains(text, "Contoso") {
 		t.Errorf("--title does not name the tenant:\n%s", text)
+	}
+}
+
+// TestExportOpensInExcelAndRunsAsItIs: an export's CSV starts with the
+// byte order mark Excel needs, takes the delimiter asked for, and
+// validates and runs again as it is: its id column is understood, and the
+// Wi-Fi password it cannot hold means "keep the one set".
+func TestExportOpensInExcelAndRunsAsItIs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tenant := filepath.Join(dir, "tenant.json")
+	sheet := filepath.Join("internal", "cli", "testdata", "every-mode.csv")
+	if code, _, stderr := run(t, nil, "run", "--simulate", "--sim-tenant", tenant, "--input", sheet, "--out", filepath.Join(dir, "first")); code != 0 {
+		t.Fatalf("first run exit %d\n%s", code, stderr)
+	}
+	for _, tc := range []struct{ delimiter, sep string }{{"comma", ","}, {"semicolon", ";"}} {
+		exported := filepath.Join(dir, "export-"+tc.delimiter+".csv")
+		if code, _, stderr := run(t, nil, "export", "--simulate", "--sim-tenant", tenant, "--out", exported, "--delimiter", tc.delimiter); code != 0 {
+			t.Fatalf("export exit %d\n%s", code, stderr)
+		}
+		b, _ := os.ReadFile(exported)
+		if !bytes.HasPrefix(b, []byte("\ufeffdisplayName"+tc.sep)) {
+			t.Errorf("export with %s: starts %q, want a byte order mark and the delimiter", tc.delimiter, b[:min(len(b), 20)])
+		}
+		code, stdout, _ := run(t, nil, "validate", exported)
+		if code != 0 || strings.Contains(stdout, "warning") || !strings.Contains(stdout, "10 valid, 0 invalid") {
+			t.Errorf("validate of the export: exit %d\n%s", code, stdout)
+		}
+		code, _, stderr := run(t, nil, "run", "--simulate", "--sim-tenant", tenant, "--input", exported, "--on-exists", "update", "--out", filepath.Join(dir, "again-"+tc.delimiter))
+		if code != 0 || !strings.Contains(stderr, "10 row(s): exists 10") {
+			t.Errorf("the export run again with --on-exists update: exit %d\n%s", code, stderr)
+		}
 	}
 }

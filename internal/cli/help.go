@@ -13,7 +13,7 @@ var flagGroups = []cliflag.Group{
 	{Title: "Input", Flags: []string{"input", "sheet", "results", "from-tenant", "name-prefix", "only", "strict"}},
 	{Title: "What to change", Flags: []string{"dry-run", "on-exists", "update-secrets", "renew-within", "token-validity",
 		"qr-existing", "prune", "yes", "force", "no-check"}},
-	{Title: "Outputs", Flags: []string{"out", "results-csv", "progress", "lock"}},
+	{Title: "Outputs", Flags: []string{"out", "delimiter", "results-csv", "progress", "lock"}},
 	{Title: "QR sheet", Flags: []string{"title", "paper", "labels-per-page", "label-columns", "split-by", "font", "pages-per-file"}},
 	{Title: "Signing in", Flags: []string{"auth", "cloud", "graph-url", "simulate", "sim-content"}},
 	{Title: "Pacing", Flags: []string{"concurrency", "rate", "write-budget", "request-budget", "adaptive", "max-retries",

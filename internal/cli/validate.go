@@ -29,7 +29,16 @@ func (m *Main) validateCommand(ctx context.Context, args []string) error {
 	for _, w := range file.Warnings {
 		fmt.Fprintf(m.Stdout, "warning: %s: %s\n", inPath, w)
 	}
-	problems := file.Problems()
+	var problems []input.Problem
+	for i := range file.Rows {
+		if r := &file.Rows[i]; input.KeepsPassword(r.Problems) {
+			// Valid to run with --on-exists update or skip over the
+			// profiles that exist; a new profile needs the password.
+			fmt.Fprintf(m.Stdout, "note: %s: row %d, wifiPassword: empty: the profile, if it exists, keeps its password; to create it, give one\n", inPath, r.Line)
+			continue
+		}
+		problems = append(problems, file.Rows[i].Problems...)
+	}
 	for _, p := range problems {
 		fmt.Fprintln(m.Stdout, p.Error())
 	}
@@ -40,7 +49,7 @@ func (m *Main) validateCommand(ctx context.Context, args []string) error {
 	}
 	invalid := 0
 	for i := range file.Rows {
-		if !file.Rows[i].Valid() {
+		if !file.Rows[i].Valid() && !input.KeepsPassword(file.Rows[i].Problems) {
 			invalid++
 		}
 	}
