@@ -61,8 +61,6 @@ func (r rawRow) blank() bool {
 // dateHint is how every date message ends.
 const dateHint = "(use 2026-12-31, 31.12.2026 or 2026-12-31T08:00:00+01:00)"
 
-var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // nameKey stands for a name's profile.Key in the map of names seen: its
 // 128-bit FNV-1a hash, 16 bytes whatever the name's length, so that the
 // map of a 100,000-row file stays small. Two different names share a hash
@@ -379,7 +377,7 @@ func convertValue(p profile.Property, c cell) (any, string) {
 		}
 		return nil, fmt.Sprintf("%s is not a boolean (use %s)", shown(p, c.text), boolForms)
 	case profile.GUID:
-		if !guidPattern.MatchString(c.text) {
+		if !profile.IsGUID(c.text) {
 			return nil, fmt.Sprintf("%s is not a GUID (use the form 00000000-0000-0000-0000-000000000000)", shown(p, c.text))
 		}
 		return c.text, ""

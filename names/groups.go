@@ -40,31 +40,10 @@ func ParseGroupCell(cell string) GroupRef {
 	case strings.EqualFold(s, None):
 		return GroupRef{Action: GroupClear, Given: s}
 	}
-	if id := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"); isGUID(id) {
+	if id := strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"); profile.IsGUID(id) {
 		return GroupRef{Action: GroupByID, Given: s, ID: strings.ToLower(id)}
 	}
 	return GroupRef{Action: GroupByName, Given: s}
-}
-
-// isGUID reports whether s is a GUID in its 8-4-4-4-12 hex form.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // The rules a device group can break.

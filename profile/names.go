@@ -84,3 +84,25 @@ func MatchNote(given, found string) string {
 	}
 	return fmt.Sprintf("name matched the tenant's %q after Unicode normalization (%s); they are treated as the same name", found, strings.Join(how, " and "))
 }
+
+// IsGUID reports whether s is a GUID in its 8-4-4-4-12 hex form, as Graph
+// writes ids (accountId, a group's object id).
+func IsGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+
+	"github.com/enrollbatch/enrollbatch/profile"
 )
 
 // This file answers the reads outside the profile collection that the job
@@ -379,7 +381,7 @@ func directoryNotFound(id string) *apiError {
 
 // lookupGroup finds the request's group, or the error to answer.
 func (s *Server) lookupGroup(x *exchange) (Group, *apiError) {
-	if !isGUID(x.rt.id) {
+	if !profile.IsGUID(x.rt.id) {
 		return Group{}, errorf(http.StatusBadRequest, "Request_BadRequest", "Invalid object identifier '%s'.", x.rt.id)
 	}
 	s.mu.Lock()

@@ -74,7 +74,7 @@ const (
 func (s *Server) validateTargetLocked(id string) string {
 	g, ok := s.groupLocked(id)
 	switch {
-	case !isGUID(id) || !ok:
+	case !profile.IsGUID(id) || !ok:
 		return CodeSecurityGroupNotFound
 	case !g.SecurityEnabled:
 		return CodeNotSecurityGroup

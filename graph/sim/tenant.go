@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/enrollbatch/enrollbatch/profile"
 )
 
 // This file holds the parts of the tenant besides the profiles: Intune's
@@ -105,7 +107,7 @@ func ReadTenant(r io.Reader) (Tenant, error) {
 		if strings.TrimSpace(g.DisplayName) == "" {
 			return Tenant{}, fmt.Errorf("tenant seed: group %d has no displayName", i+1)
 		}
-		if g.ID != "" && !isGUID(g.ID) {
+		if g.ID != "" && !profile.IsGUID(g.ID) {
 			return Tenant{}, fmt.Errorf("tenant seed: group %q: id %q is not a GUID", g.DisplayName, g.ID)
 		}
 		for _, o := range g.Owners {

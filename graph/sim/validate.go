@@ -165,7 +165,7 @@ func setProperty(r *record, prop profile.Property, raw json.RawMessage) *apiErro
 		}
 		switch prop.Kind {
 		case profile.GUID:
-			if !isGUID(v) {
+			if !profile.IsGUID(v) {
 				return typeError(prop, raw)
 			}
 		case profile.DateTime:
@@ -256,27 +256,6 @@ func setString(r *record, name, v string) {
 		p.DeviceNameTemplate = v
 	}
 	// tokenValue and qrCodeContent are the service's to set; sent values are ignored.
-}
-
-// isGUID reports whether s is a GUID in its 8-4-4-4-12 hex form.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // parseTokenValidity validates the createToken body.
