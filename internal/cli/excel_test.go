@@ -30,7 +30,7 @@ func TestGermanExcelCSVEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const header = "\xEF\xBB\xBFrow;displayName;status;id;httpStatus;attempts;errorCode;errorMessage;requestId;tokenExpirationDateTime;qrCodeContent;description;errorRaw;clientRequestId;changes;notes;Site;Technician\n"
+	const header = "\xEF\xBB\xBFrow;displayName;status;id;httpStatus;attempts;errorCode;errorMessage;requestId;tokenExpirationDateTime;qrCodeContent;description;errorRaw;clientRequestId;changes;notes;enrollmentMode;Site;Technician\n"
 	if !bytes.HasPrefix(data, []byte(header)) {
 		t.Fatalf("results.csv starts\n%q\nwant\n%q", data[:min(len(data), len(header)+20)], header)
 	}

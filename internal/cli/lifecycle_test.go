@@ -163,10 +163,15 @@ func TestReprintRefusesCodesTheTenantRevokedOrReplaced(t *testing.T) {
 		t.Errorf("sheet text: %s", text)
 	}
 
-	// Without a way to sign in it prints all and says they were not checked.
+	// Without a way to sign in it prints all, says once that they were not
+	// checked, and exits 1; --no-check prints them without the check.
 	code, _, stderr = run(t, nil, "qr", "--results", book, "--out", sheet)
-	if code != 0 || !strings.Contains(stderr, "not checked against the tenant") || !strings.Contains(stderr, "(4 label(s))") {
+	if code != 1 || strings.Count(stderr, "not checked against the tenant") != 1 || !strings.Contains(stderr, "(4 label(s))") {
 		t.Errorf("unchecked reprint exit %d: %s", code, stderr)
+	}
+	code, _, stderr = run(t, nil, "qr", "--results", book, "--out", sheet, "--no-check")
+	if code != 0 || strings.Contains(stderr, "not checked") || !strings.Contains(stderr, "(4 label(s))") {
+		t.Errorf("reprint with --no-check exit %d: %s", code, stderr)
 	}
 }
 
