@@ -120,6 +120,11 @@ type Options struct {
 	LookPath func(string) (string, error)
 	// Prompt receives the device code sign-in instructions; os.Stderr when nil.
 	Prompt io.Writer
+	// ExtraPermissions are delegated permissions a person signing in is
+	// asked for besides DeviceManagementConfiguration.ReadWrite.All, such as
+	// Group.Read.All when the sheet names device groups; asked for only
+	// then. An app's permissions are granted in its registration instead.
+	ExtraPermissions []string
 }
 
 // config is Options resolved.
@@ -127,6 +132,7 @@ type config struct {
 	getenv      func(string) string
 	lookPath    func(string) (string, error)
 	scope       string
+	extra       []string // Options.ExtraPermissions
 	authority   string
 	noDiscovery bool
 	client      azcore.ClientOptions
@@ -207,6 +213,7 @@ func resolve(opts Options) (*config, error) {
 		return nil, err
 	}
 	c.scope = "https://" + host + "/.default"
+	c.extra = opts.ExtraPermissions
 	authority := c.env(EnvAuthorityHost)
 	from := EnvAuthorityHost
 	if authority == "" {
@@ -407,5 +414,5 @@ func short(id string) string {
 
 // tokenRequest returns the options of a token request for scope.
 func tokenRequest(scope string) policy.TokenRequestOptions {
-	return policy.TokenRequestOptions{Scopes: []string{scope}}
+	return policy.TokenRequestOptions{Scopes: strings.Fields(scope)}
 }

@@ -44,7 +44,12 @@ const delegatedPermission = "DeviceManagementConfiguration.ReadWrite.All"
 
 // delegatedScope is the scope of delegated sign-ins for the Graph host of c.
 func (c *config) delegatedScope() string {
-	return strings.TrimSuffix(c.scope, ".default") + delegatedPermission
+	base := strings.TrimSuffix(c.scope, ".default")
+	scopes := []string{base + delegatedPermission}
+	for _, p := range c.extra {
+		scopes = append(scopes, base+p)
+	}
+	return strings.Join(scopes, " ") // one request for them all: tokenRequest splits them
 }
 
 // delegatedIDs returns the tenant and client of a delegated sign-in, with their defaults.

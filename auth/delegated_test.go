@@ -303,3 +303,39 @@ func TestBrowserSignInWithoutBrowser(t *testing.T) {
 		t.Errorf("token requests without a sign-in: %d", len(a.tokenRequests()))
 	}
 }
+
+// TestDeviceCodeAsksForExtraPermissionsOnlyWhenGiven: a person is asked for
+// Group.Read.All only when the sheet needs it (it names device groups).
+func TestDeviceCodeAsksForExtraPermissionsOnlyWhenGiven(t *testing.T) {
+	a := newFakeAuthority(t)
+	for _, tt := range []struct {
+		name  string
+		extra []string
+		want  bool
+	}{
+		{"a sheet without groups", nil, false},
+		{"a sheet with groups", []string{"Group.Read.All"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a.mu.Lock()
+			a.tokenReqs = nil
+			a.mu.Unlock()
+			var prompt syncBuffer
+			ts := newSource(t, a, Options{Mode: ModeDeviceCode, Getenv: envOf(map[string]string{EnvAuthorityHost: a.url()}), Prompt: &prompt,
+				GraphURL: "https://graph.microsoft.com/beta", ExtraPermissions: tt.extra})
+			mustToken(t, ts, false)
+			reqs := a.tokenRequests()
+			if len(reqs) == 0 {
+				t.Fatal("no token request")
+			}
+			for _, f := range reqs {
+				if !hasScope(f, "https://graph.microsoft.com/DeviceManagementConfiguration.ReadWrite.All") {
+					t.Errorf("scope %q lacks the Intune permission", f.Get("scope"))
+				}
+				if got := hasScope(f, "https://graph.microsoft.com/Group.Read.All"); got != tt.want {
+					t.Errorf("scope %q: Group.Read.All asked for %v, want %v", f.Get("scope"), got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -24,18 +24,21 @@ import (
 
 // connFlags say where Graph is and how to sign in and pace requests.
 type connFlags struct {
-	graphURL       string
-	cloud          string
-	auth           string
-	simulate       bool
-	simContent     string
-	simTenant      string // --sim-tenant: where the simulated tenant is kept between runs
-	rate           float64
-	writeBudget    int
-	requestBudget  int
-	adaptive       bool
-	maxRetries     int
-	requestTimeout time.Duration
+	graphURL   string
+	cloud      string
+	auth       string
+	simulate   bool
+	simContent string
+	simTenant  string // --sim-tenant: where the simulated tenant is kept between runs
+	// extraPermissions are the delegated permissions a person signing in
+	// is asked for besides the Intune one (see askFor).
+	extraPermissions []string
+	rate             float64
+	writeBudget      int
+	requestBudget    int
+	adaptive         bool
+	maxRetries       int
+	requestTimeout   time.Duration
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -122,7 +125,8 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 	if err := graph.CheckBaseURL(out.url); err != nil {
 		return nil, &usageError{fmt.Errorf("--graph-url: %w", err)}
 	}
-	ts, err := auth.New(ctx, auth.Options{Mode: c.auth, GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr})
+	ts, err := auth.New(ctx, auth.Options{Mode: c.auth, GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr,
+		ExtraPermissions: c.extraPermissions})
 	if err != nil {
 		return nil, &usageError{err}
 	}
@@ -183,4 +187,13 @@ func saveSimTenant(srv *sim.Server, path string) error {
 		return fmt.Errorf("keep the simulated tenant: %w", err)
 	}
 	return nil
+}
+
+// askFor asks a person signing in for what the sheet needs besides the
+// Intune permission, and only then: reading groups when it names device
+// groups. (Scope tags are readable with the Intune permission.)
+func (c *connFlags) askFor(groups bool) {
+	if groups {
+		c.extraPermissions = []string{graph.PermissionGroups}
+	}
 }

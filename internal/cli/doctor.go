@@ -33,6 +33,7 @@ func (m *Main) doctorCommand(ctx context.Context, args []string) error {
 			return &usageError{err}
 		}
 		tags, groups = scan.Census.NamesNeeded()
+		cf.askFor(groups)
 	} else if sheet != "" {
 		return usagef("--sheet goes with --input")
 	}

@@ -145,6 +145,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		lockPath = filepath.Join(out, ".enrollbatch.lock")
 	}
 
+	_, groups := scan.Census.NamesNeeded()
+	cf.askFor(groups)
 	if cf.simulate && cf.simTenant == "" {
 		cf.simTenant = filepath.Join(out, simTenantFile)
 	}
