@@ -51,7 +51,7 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")
 	fs.IntVar(&c.writeBudget, "write-budget", ratelimit.IntuneWriteBudget, "most writes (POST, PATCH, DELETE) sent in any 20 s; 0 = none")
 	fs.IntVar(&c.requestBudget, "request-budget", ratelimit.IntuneRequestBudget, "most requests of any kind sent in any 20 s; 0 = none")
-	fs.BoolVar(&c.adaptive, "adaptive", true, "learn lower budgets and rates when the service throttles, and recover slowly")
+	fs.BoolVar(&c.adaptive, "adaptive", true, "learn lower budgets and rates when the service throttles again and again, and recover once it stops")
 	fs.IntVar(&c.maxRetries, "max-retries", 6, "retries of a request that failed in a transient way (503, 504, no answer); 429s slow the job down instead and allow up to 30 tries")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", 30*time.Second, "time limit of one request")
 }
