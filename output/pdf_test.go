@@ -149,14 +149,41 @@ func zxingDecode(path string, lay layout) ([]string, error) {
 	return texts, nil
 }
 
-// pdfText extracts the text of the document with pdftotext.
-func pdfText(t *testing.T, path string) string {
-	t.Helper()
+// pdftotext extracts the text of the document.
+func pdftotext(path string) (string, error) {
 	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").Output()
 	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
+		return "", fmt.Errorf("pdftotext: %v", err)
 	}
-	return string(out)
+	return string(out), nil
+}
+
+// inBackground runs f while the test goes on, for the PDF tools, which
+// each use one core and spend most of their time reading the file: a test
+// that needs the text and the rendered pages of a sheet asks for both at
+// once. The returned function waits for f and fails the test on its error.
+// The test's cleanup waits for f too, so no tool outlives the test's
+// temporary folders (create them before calling inBackground).
+func inBackground[T any](t testing.TB, f func() (T, error)) func() T {
+	t.Helper()
+	var (
+		v    T
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		v, err = f()
+	}()
+	t.Cleanup(func() { <-done })
+	return func() T {
+		t.Helper()
+		<-done
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }
 
 // squash removes all white space, so wrapped text compares with its source.
@@ -186,6 +213,7 @@ var (
 )
 
 func TestWritePDFDecodes(t *testing.T) {
+	t.Parallel()
 	requireTools(t)
 	longName := func(i int) string {
 		return fmt.Sprintf("Warehouse %d north wing receiving dock handheld scanners for the night shift team "+
@@ -222,6 +250,7 @@ func TestWritePDFDecodes(t *testing.T) {
 			if per == 0 {
 				per = 6
 			}
+			textJob := inBackground(t, func() (string, error) { return pdftotext(path) })
 			pages := decodePDF(t, path, opts)
 			if want := (tc.n + per - 1) / per; len(pages) != want {
 				t.Fatalf("%d pages, want %d", len(pages), want)
@@ -240,7 +269,7 @@ func TestWritePDFDecodes(t *testing.T) {
 					}
 				}
 			}
-			text := squash(pdfText(t, path))
+			text := squash(textJob())
 			for _, lb := range labels {
 				if !strings.Contains(text, squash(lb.DisplayName)) {
 					t.Errorf("text lacks display name %q", lb.DisplayName)
@@ -267,6 +296,7 @@ func TestWritePDFDecodes(t *testing.T) {
 }
 
 func TestWritePDFExpiryAndImages(t *testing.T) {
+	t.Parallel()
 	requireTools(t)
 	// A QR image as the service sends it in qrCodeImage (256 pixels, so its
 	// modules are 2 or 3 pixels wide), and the content it carries.
@@ -290,6 +320,7 @@ func TestWritePDFExpiryAndImages(t *testing.T) {
 	if err := WritePDF(path, labels, opts); err != nil {
 		t.Fatal(err)
 	}
+	textJob := inBackground(t, func() (string, error) { return pdftotext(path) })
 	pages := decodePDF(t, path, opts)
 	if len(pages) != 1 {
 		t.Fatalf("%d pages, want 1", len(pages))
@@ -302,7 +333,7 @@ func TestWritePDFExpiryAndImages(t *testing.T) {
 			t.Errorf("%s decoded %d codes, want the 3 live labels (expired ones never print)", name, len(got))
 		}
 	}
-	text := squash(pdfText(t, path))
+	text := squash(textJob())
 	for _, s := range []string{"Expires in three days", ExpiresIn(3*24*time.Hour + time.Hour), "Image only", "Token expiry unknown"} {
 		if !strings.Contains(text, squash(s)) {
 			t.Errorf("text lacks %q", s)
@@ -318,6 +349,7 @@ func TestWritePDFExpiryAndImages(t *testing.T) {
 // TestWritePDFImageFallback places an image that cannot be traced back to a
 // module grid (here: a mark in its margin) as an image.
 func TestWritePDFImageFallback(t *testing.T) {
+	t.Parallel()
 	requireTools(t)
 	data := renderQR(t, testPayload(950), -4)
 	src, err := png.Decode(bytes.NewReader(data))
@@ -342,6 +374,7 @@ func TestWritePDFImageFallback(t *testing.T) {
 	if err := WritePDF(path, labels, SheetOptions{Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
+	textJob := inBackground(t, func() (string, error) { return pdftotext(path) })
 	out, err := exec.Command("pdfimages", "-list", path).Output()
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +383,7 @@ func TestWritePDFImageFallback(t *testing.T) {
 	if n := len(strings.Split(strings.TrimSpace(string(out)), "\n")) - 2; n != 1 {
 		t.Errorf("%d images in the sheet, want 1:\n%s", n, out)
 	}
-	if !strings.Contains(squash(pdfText(t, path)), "Image") {
+	if !strings.Contains(squash(textJob()), "Image") {
 		t.Error("the image label's caption is missing")
 	}
 }

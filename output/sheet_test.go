@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -48,33 +49,49 @@ func requireOCR(t *testing.T, langs ...string) {
 // renderPages renders every page of a PDF at dpi and returns the PNG paths.
 func renderPages(t *testing.T, path string, dpi int) []string {
 	t.Helper()
-	dir := t.TempDir()
-	out, err := exec.Command("pdftoppm", "-r", strconv.Itoa(dpi), "-png", path, filepath.Join(dir, "page")).CombinedOutput()
+	pages, err := render(path, t.TempDir(), dpi)
 	if err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	pages, _ := filepath.Glob(filepath.Join(dir, "page-*.png"))
-	slices.Sort(pages)
-	if len(pages) == 0 {
-		t.Fatal("pdftoppm wrote no pages")
+		t.Fatal(err)
 	}
 	return pages
 }
 
-// decodeAll decodes every code of every page with zbarimg at dpi.
-func decodeAll(t *testing.T, dpi int, paths ...string) []string {
-	t.Helper()
+// render is renderPages for a background job, into dir.
+func render(path, dir string, dpi int) ([]string, error) {
+	out, err := exec.Command("pdftoppm", "-r", strconv.Itoa(dpi), "-png", path, filepath.Join(dir, "page")).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("pdftoppm: %v\n%s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "page-*.png"))
+	slices.Sort(pages)
+	if len(pages) == 0 {
+		return nil, errors.New("pdftoppm wrote no pages")
+	}
+	return pages, nil
+}
+
+// decodeFiles decodes every code of every page of the PDFs at paths with
+// zbarimg, rendered at dpi into dir.
+func decodeFiles(dir string, dpi int, paths ...string) ([]string, error) {
 	var got []string
-	for _, path := range paths {
-		for _, p := range renderPages(t, path, dpi) {
+	for i, path := range paths {
+		pageDir := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.Mkdir(pageDir, 0o700); err != nil {
+			return nil, err
+		}
+		pages, err := render(path, pageDir, dpi)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pages {
 			codes, err := zbarDecode(p)
 			if err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 			got = append(got, codes...)
 		}
 	}
-	return got
+	return got, nil
 }
 
 // bidiControls are the marks pdftotext puts around right-to-left text.
@@ -134,6 +151,7 @@ var scriptNames = []struct {
 // the text layer (pdftotext), the printed page read back by OCR (tesseract
 // on a 300 dpi rendering of the caption), and every code decoded.
 func TestCaptionsInEveryScript(t *testing.T) {
+	t.Parallel()
 	langs := make([]string, len(scriptNames))
 	for i, s := range scriptNames {
 		langs[i] = s.lang
@@ -157,9 +175,14 @@ func TestCaptionsInEveryScript(t *testing.T) {
 	if err := WritePDF(path, labels, opts); err != nil {
 		t.Fatal(err)
 	}
-	// The text layer.
+	// The four readings of the sheet run at once; each tool uses one core.
+	textJob := inBackground(t, func() (string, error) { return pdftotext(path) })
+	wordsJob := inBackground(t, func() (bboxDoc, error) { return pdfWords(path) })
+	pagesDir, codesDir := t.TempDir(), t.TempDir()
+	pagesJob := inBackground(t, func() ([]string, error) { return render(path, pagesDir, 300) })
+	codesJob := inBackground(t, func() ([]string, error) { return decodeFiles(codesDir, 150, path) })
 	// The text layer, words and the spaces between them.
-	text := strings.Join(strings.Fields(stripBidi(pdfText(t, path))), " ")
+	text := strings.Join(strings.Fields(stripBidi(textJob())), " ")
 	for _, s := range scriptNames {
 		if !strings.Contains(text, s.name) {
 			t.Errorf("pdftotext lacks %q", s.name)
@@ -167,10 +190,10 @@ func TestCaptionsInEveryScript(t *testing.T) {
 	}
 	// The printed page: OCR of the caption under the code.
 	lay, _ := newLayout(opts)
-	if n := checkCutLines(t, path, lay); n < len(labels)*4 {
+	if n := checkCutLines(t, wordsJob(), lay); n < len(labels)*4 {
 		t.Errorf("%d words in the labels, want the captions' words", n)
 	}
-	pages := renderPages(t, path, 300)
+	pages := pagesJob()
 	if len(pages) != len(labels) {
 		t.Fatalf("%d pages, want %d", len(pages), len(labels))
 	}
@@ -217,7 +240,7 @@ func TestCaptionsInEveryScript(t *testing.T) {
 			}
 		})
 	}
-	got := decodeAll(t, 150, path)
+	got := codesJob()
 	want := make([]string, len(labels))
 	for i := range labels {
 		want[i] = labels[i].Content
@@ -242,18 +265,36 @@ type bboxDoc struct {
 	} `xml:"body>doc>page"`
 }
 
-// checkCutLines fails when a word of the grid area crosses a cut line of
-// its page's layout: every word must lie inside one cell.
-func checkCutLines(t *testing.T, path string, lay layout) (words int) {
-	t.Helper()
+// pdfWords reads the words of a PDF's text layer and where they are, with
+// pdftotext -bbox.
+func pdfWords(path string) (bboxDoc, error) {
+	var doc bboxDoc
 	out, err := exec.Command("pdftotext", "-bbox", path, "-").Output()
 	if err != nil {
-		t.Fatalf("pdftotext -bbox: %v", err)
+		return doc, fmt.Errorf("pdftotext -bbox: %v", err)
 	}
-	var doc bboxDoc
 	if err := xml.Unmarshal(out, &doc); err != nil {
-		t.Fatalf("read pdftotext -bbox: %v", err)
+		return doc, fmt.Errorf("read pdftotext -bbox: %v", err)
 	}
+	return doc, nil
+}
+
+// count counts s in the words of the text layer: the same characters
+// pdftotext prints without -bbox, so one run of pdftotext serves both.
+func (doc bboxDoc) count(s string) int {
+	n := 0
+	for _, page := range doc.Pages {
+		for _, w := range page.Words {
+			n += strings.Count(w.Text, s)
+		}
+	}
+	return n
+}
+
+// checkCutLines fails when a word of the grid area crosses a cut line of
+// its page's layout: every word must lie inside one cell.
+func checkCutLines(t *testing.T, doc bboxDoc, lay layout) (words int) {
+	t.Helper()
 	pt := func(mm float64) float64 { return mm * mmToPt }
 	top, bottom := lay.gridTop, lay.gridTop+float64(lay.grid.rows)*lay.cellH
 	for p, page := range doc.Pages {
@@ -279,6 +320,7 @@ func checkCutLines(t *testing.T, path string, lay layout) (words int) {
 // an unbroken 300-character name. Every word stays inside its label, long
 // text ends in an ellipsis, and the codes still decode.
 func TestLongTextStaysInsideLabels(t *testing.T) {
+	t.Parallel()
 	requireTools(t)
 	words := strings.Repeat("receiving dock handheld scanners ", 40)
 	huge := strings.Repeat("x", 5<<20)
@@ -291,6 +333,7 @@ func TestLongTextStaysInsideLabels(t *testing.T) {
 	for _, tc := range []struct{ per, ellipses int }{{6, 3}, {1, 2}} {
 		per := tc.per
 		t.Run(fmt.Sprintf("%d per page", per), func(t *testing.T) {
+			t.Parallel()
 			opts := SheetOptions{LabelsPerPage: per, Date: testNow, Now: testNow}
 			path := filepath.Join(t.TempDir(), "qr-codes.pdf")
 			start := time.Now()
@@ -300,15 +343,20 @@ func TestLongTextStaysInsideLabels(t *testing.T) {
 			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("the sheet took %v", took)
 			}
+			codesDir := t.TempDir()
+			codesJob := inBackground(t, func() ([]string, error) { return decodeFiles(codesDir, 150, path) })
+			words, err := pdfWords(path)
+			if err != nil {
+				t.Fatal(err)
+			}
 			lay, _ := newLayout(opts)
-			if n := checkCutLines(t, path, lay); n < 20 {
+			if n := checkCutLines(t, words, lay); n < 20 {
 				t.Errorf("only %d words in the labels", n)
 			}
-			text := pdfText(t, path)
-			if strings.Count(text, "…") < tc.ellipses {
-				t.Errorf("%d ellipses, want one per shortened caption at least", strings.Count(text, "…"))
+			if n := words.count("…"); n < tc.ellipses {
+				t.Errorf("%d ellipses, want one per shortened caption at least", n)
 			}
-			got := decodeAll(t, 150, path)
+			got := codesJob()
 			if len(got) != len(labels) {
 				t.Errorf("decoded %d codes, want %d", len(got), len(labels))
 			}
@@ -321,6 +369,7 @@ func TestLongTextStaysInsideLabels(t *testing.T) {
 // their place in the order, with a note; at that module size (0.508 mm) a
 // version 40 code decodes from a 150 dpi rendering.
 func TestLargePayloadsMoveToLargerCells(t *testing.T) {
+	t.Parallel()
 	requireTools(t)
 	rng := rand.New(rand.NewPCG(33, 40))
 	big := func(n int) string { return payload(rng, n) }
@@ -406,6 +455,7 @@ func payload(rng *rand.Rand, n int) string {
 // each numbered from page 1, removes an earlier single file, and every code
 // decodes once across the parts.
 func TestSheetInParts(t *testing.T) {
+	t.Parallel()
 	requireTools(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "qr-codes.pdf")
@@ -438,8 +488,16 @@ func TestSheetInParts(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the earlier single sheet is still there (%v)", err)
 	}
+	// Every part's text and codes at once; each tool uses one core.
+	textJobs := make([]func() string, len(files))
+	codeJobs := make([]func() []string, len(files))
 	for i, f := range files {
-		text := squash(pdfText(t, f))
+		textJobs[i] = inBackground(t, func() (string, error) { return pdftotext(f) })
+		codesDir := t.TempDir()
+		codeJobs[i] = inBackground(t, func() ([]string, error) { return decodeFiles(codesDir, 100, f) })
+	}
+	for i := range files {
+		text := squash(textJobs[i]())
 		pages := 2
 		if i == 2 {
 			pages = 1
@@ -453,7 +511,10 @@ func TestSheetInParts(t *testing.T) {
 			t.Errorf("%s's header does not say part %d", names[i], i+1)
 		}
 	}
-	got := decodeAll(t, 100, files...)
+	var got []string
+	for _, job := range codeJobs {
+		got = append(got, job()...)
+	}
 	var wantCodes []string
 	for _, lb := range labels {
 		wantCodes = append(wantCodes, lb.Content)

@@ -199,6 +199,7 @@ func sheetXML(t *testing.T, path, part string) string {
 }
 
 func TestWorkbookManyRows(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large workbook")
 	}
