@@ -329,6 +329,31 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 		c.debug("request failed", method, path, 0, "", crid, err)
 		return nil, &Error{Method: method, Path: path, Host: host, ClientRequestID: crid, Transport: err}
 	}
+	// A refusal pauses every request the moment its headers arrive,
+	// before its body is read: a request that left in those milliseconds
+	// would arrive inside the Retry-After the service just announced.
+	var retryAfter time.Duration
+	var hasRetryAfter bool
+	if res.StatusCode < 200 || res.StatusCode >= 300 {
+		if v := res.Header.Get("Retry-After"); v != "" {
+			now := time.Now()
+			if c.Pacer != nil {
+				now = c.Pacer.Now()
+			}
+			retryAfter, hasRetryAfter = ratelimit.ParseRetryAfter(v, now)
+			retryAfter = min(retryAfter, MaxRetryAfter)
+		}
+		switch {
+		case c.Pacer == nil:
+		case res.StatusCode == http.StatusTooManyRequests:
+			// Throttled: pause every request and let the rate adapt.
+			c.Pacer.Throttled(ticket, retryAfter)
+		case hasRetryAfter:
+			// Unavailable (503) with a Retry-After: pause every request,
+			// but the rate was not the cause, so leave it alone.
+			c.Pacer.Throttled(ratelimit.Ticket{}, retryAfter)
+		}
+	}
 	data, rerr := io.ReadAll(io.LimitReader(res.Body, MaxBody+1))
 	res.Body.Close()
 	cut := len(data) > MaxBody
@@ -355,26 +380,9 @@ func (c *Client) send(ctx context.Context, method, pathOrURL string, body []byte
 	if method == http.MethodGet && strings.HasSuffix(strings.ToLower(path), strings.ToLower(profile.CollectionPath)) {
 		ge.notCollection(c.BaseURL)
 	}
-	if v := res.Header.Get("Retry-After"); v != "" {
-		now := time.Now()
-		if c.Pacer != nil {
-			now = c.Pacer.Now()
-		}
-		ge.RetryAfter, ge.HasRetryAfter = ratelimit.ParseRetryAfter(v, now)
-		ge.RetryAfter = min(ge.RetryAfter, MaxRetryAfter)
-	}
+	ge.RetryAfter, ge.HasRetryAfter = retryAfter, hasRetryAfter
 	if res.StatusCode == http.StatusTooManyRequests {
 		c.throttled.Add(1)
-	}
-	switch {
-	case c.Pacer == nil:
-	case res.StatusCode == http.StatusTooManyRequests:
-		// Throttled: pause every request and let the rate adapt.
-		c.Pacer.Throttled(ticket, ge.RetryAfter)
-	case ge.HasRetryAfter:
-		// Unavailable (503) with a Retry-After: pause every request, but
-		// the rate was not the cause, so leave it alone.
-		c.Pacer.Throttled(ratelimit.Ticket{}, ge.RetryAfter)
 	}
 	return nil, ge
 }
