@@ -13,11 +13,12 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/enrollbatch/enrollbatch/ratelimit"
 )
 
 // limitGate is a lower write limit in front of the simulator, as another
@@ -101,37 +102,10 @@ func (g *limitGate) refuse(w http.ResponseWriter, r *http.Request, now time.Time
 func (g *limitGate) insideCount() int  { g.mu.Lock(); defer g.mu.Unlock(); return g.inside }
 func (g *limitGate) refusedCount() int { g.mu.Lock(); defer g.mu.Unlock(); return g.refused }
 
-// idealSpan is the least time from start to the last of n creates
-// answered, against a sliding window of limit writes (lifted, from liftAt
-// on, when liftAt is set) that already holds the writes in prior: each
-// create leaves as soon as the window has room and takes one latency.
+// idealSpan is ratelimit.IdealSpan against Intune's window and the
+// bench's latency.
 func idealSpan(prior []time.Time, limit int, liftAt time.Time, lifted, n int, start time.Time) time.Duration {
-	log := slices.Clone(prior)
-	at := start
-	for range n {
-		for {
-			l := limit
-			if !liftAt.IsZero() && !at.Before(liftAt) {
-				l = lifted
-			}
-			from := at.Add(-intuneWindow)
-			i := 0
-			for i < len(log) && !log[i].After(from) {
-				i++
-			}
-			log = log[i:]
-			if len(log) < l {
-				break
-			}
-			next := log[len(log)-l].Add(intuneWindow)
-			if !liftAt.IsZero() && at.Before(liftAt) && next.After(liftAt) {
-				next = liftAt
-			}
-			at = next
-		}
-		log = append(log, at)
-	}
-	return at.Add(latency).Sub(start)
+	return ratelimit.IdealSpan(prior, limit, intuneWindow, liftAt, lifted, n, start, latency)
 }
 
 // writesBefore returns the arrival times of the writes the service counted

@@ -6,40 +6,6 @@ import (
 	"time"
 )
 
-// idealSpan is the least time from start to the last of rows writes
-// answered, against a sliding window of limit requests (before liftAt, when
-// set; lifted after) that already holds the requests logged in prior, when
-// every write leaves as soon as the window has room and takes latency to be
-// answered.
-func idealSpan(prior []time.Time, limit int, window time.Duration, liftAt time.Time, lifted, rows int, start time.Time, latency time.Duration) time.Duration {
-	log := slices.Clone(prior)
-	at := start
-	for range rows {
-		for {
-			l := limit
-			if !liftAt.IsZero() && !at.Before(liftAt) {
-				l = lifted
-			}
-			from := at.Add(-window)
-			i := 0
-			for i < len(log) && !log[i].After(from) {
-				i++
-			}
-			log = log[i:]
-			if len(log) < l {
-				break
-			}
-			next := log[len(log)-l].Add(window)
-			if !liftAt.IsZero() && at.Before(liftAt) && next.After(liftAt) {
-				next = liftAt
-			}
-			at = next
-		}
-		log = append(log, at)
-	}
-	return at.Add(latency).Sub(start)
-}
-
 // fullAfter returns how long after from the accepted requests first fill
 // want of a window.
 func fullAfter(accepted []time.Time, from time.Time, window time.Duration, want int) (time.Duration, bool) {
@@ -70,7 +36,7 @@ func TestAnotherAppsBurstIsNotALowerLimit(t *testing.T) {
 	}
 	prior := slices.Clone(g.log)
 	res := runJob(t, g, intuneBudget, 150, 16, 50*time.Millisecond)
-	ideal := idealSpan(prior, 100, 20*time.Second, time.Time{}, 0, 150, epoch0, 50*time.Millisecond)
+	ideal := IdealSpan(prior, 100, 20*time.Second, time.Time{}, 0, 150, epoch0, 50*time.Millisecond)
 	span := res.accepted[len(res.accepted)-1].Add(50 * time.Millisecond).Sub(epoch0)
 	t.Logf("150 writes in %v, ideal %v (%.3f); %d throttled; stats %+v", span, ideal, span.Seconds()/ideal.Seconds(), res.throttled, res.stats)
 	if res.early != 0 {

@@ -33,7 +33,7 @@ func TestRecordBackToBackRuns(t *testing.T) {
 	start := fc.Now()
 	res := runJobOn(t, fc, second, g, 220, 16, 50*time.Millisecond)
 	span := res.accepted[len(res.accepted)-1].Add(50 * time.Millisecond).Sub(start)
-	ideal := idealSpan(prior, 100, 20*time.Second, time.Time{}, 0, 220, start, 50*time.Millisecond)
+	ideal := IdealSpan(prior, 100, 20*time.Second, time.Time{}, 0, 220, start, 50*time.Millisecond)
 	t.Logf("second run: 220 writes in %v, ideal %v (%.3f); %d throttled", span, ideal, span.Seconds()/ideal.Seconds(), res.throttled)
 	if res.throttled != 0 || res.early != 0 {
 		t.Errorf("%d throttled, %d inside a Retry-After; want none", res.throttled, res.early)
