@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
+	tenants "github.com/enrollbatch/enrollbatch/tenant"
 )
 
 // This file is the stage before the job and its way in: a first pass
@@ -31,7 +33,17 @@ type Scan struct {
 	// such a row may name a profile, so prune deletes nothing then.
 	Unnamed      []int
 	UnnamedCount int
-	sum          [sha256.Size]byte // the file's content before the pass
+	// Tenant is the tenant whose rows this scan counted, in a file with a
+	// tenant column; "" for a scan of every row.
+	Tenant string
+	// Tenants holds, for a file with a tenant column, one Scan per tenant
+	// the rows name (each with its own census and names: names are unique
+	// per tenant); NoTenant lists the lines (at most maxUnnamed) of rows
+	// whose tenant cell names no tenant, and NoTenantCount counts them.
+	Tenants       map[string]*Scan
+	NoTenant      []int
+	NoTenantCount int
+	sum           [sha256.Size]byte // the file's content before the pass
 }
 
 // maxUnnamed bounds the lines an error about unreadable names lists.
@@ -59,7 +71,7 @@ func hashFile(path string) ([sha256.Size]byte, error) {
 	return sum, nil
 }
 
-// scanInput reads the input once as a stream, validating every row and
+// ScanFile reads the input once as a stream, validating every row and
 // keeping only counts (and the names, for --prune).
 func ScanFile(path, sheet string, names bool) (*Scan, error) {
 	sum, err := hashFile(path)
@@ -71,9 +83,10 @@ func ScanFile(path, sheet string, names bool) (*Scan, error) {
 		return nil, err
 	}
 	defer r.Close()
-	s := &Scan{sum: sum}
-	if names {
-		s.Names = map[string]bool{}
+	s := newScan(sum, names, "")
+	split := r.File().HasTenants()
+	if split {
+		s.Tenants = map[string]*Scan{}
 	}
 	for {
 		row, err := r.Next()
@@ -83,38 +96,93 @@ func ScanFile(path, sheet string, names bool) (*Scan, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Census.Count(&row)
-		if !names {
+		s.count(&row)
+		if !split {
 			continue
 		}
-		if row.NameUnknown() {
-			if s.UnnamedCount++; len(s.Unnamed) < maxUnnamed {
-				s.Unnamed = append(s.Unnamed, row.Line)
+		if row.Tenant == "" {
+			if s.NoTenantCount++; len(s.NoTenant) < maxUnnamed {
+				s.NoTenant = append(s.NoTenant, row.Line)
 			}
 			continue
 		}
-		s.Names[profile.Key(row.DisplayName)] = true
+		ts := s.Tenants[row.Tenant]
+		if ts == nil {
+			ts = newScan(sum, names, row.Tenant)
+			ts.File = r.File()
+			s.Tenants[row.Tenant] = ts
+		}
+		ts.count(&row)
 	}
 	s.File = r.File()
 	return s, nil
 }
 
-// unnamedError is the error of --prune over a sheet with rows whose names
+func newScan(sum [sha256.Size]byte, names bool, tenant string) *Scan {
+	s := &Scan{sum: sum, Tenant: tenant}
+	if names {
+		s.Names = map[string]bool{}
+	}
+	return s
+}
+
+// count adds a row to the scan.
+func (s *Scan) count(row *input.Row) {
+	s.Census.Count(row)
+	if s.Names == nil {
+		return
+	}
+	if row.NameUnknown() {
+		if s.UnnamedCount++; len(s.Unnamed) < maxUnnamed {
+			s.Unnamed = append(s.Unnamed, row.Line)
+		}
+		return
+	}
+	s.Names[profile.Key(row.DisplayName)] = true
+}
+
+// TenantList returns the tenants the rows name, sorted.
+func (s *Scan) TenantList() []string {
+	ts := make([]string, 0, len(s.Tenants))
+	for t := range s.Tenants {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// NoTenantError is the error of a file with a tenant column in which some
+// rows name no tenant, or nil: such a row cannot be sent anywhere, and no
+// tenant is guessed for it.
+func (s *Scan) NoTenantError(path string) error {
+	if s.NoTenantCount == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: row(s) %s in column %q name no tenant; give each row its tenant's id or verified domain (such as contoso.onmicrosoft.com), then run again; nothing was sent",
+		path, lineList(s.NoTenant, s.NoTenantCount), tenants.Column)
+}
+
+// lineList names lines: "3, 7 and 2 more".
+func lineList(lines []int, count int) string {
+	ls := make([]string, len(lines))
+	for i, l := range lines {
+		ls[i] = strconv.Itoa(l)
+	}
+	more := ""
+	if count > len(lines) {
+		more = fmt.Sprintf(" and %d more", count-len(lines))
+	}
+	return strings.Join(ls, ", ") + more
+}
+
+// UnnamedError is the error of --prune over a sheet with rows whose names
 // cannot be read, or nil.
 func (s *Scan) UnnamedError(path string) error {
 	if s.UnnamedCount == 0 {
 		return nil
 	}
-	lines := make([]string, len(s.Unnamed))
-	for i, l := range s.Unnamed {
-		lines[i] = strconv.Itoa(l)
-	}
-	more := ""
-	if s.UnnamedCount > len(s.Unnamed) {
-		more = fmt.Sprintf(" and %d more", s.UnnamedCount-len(s.Unnamed))
-	}
-	return fmt.Errorf("%s: row(s) %s%s have no displayName that could be read; every row protects the profile it names, so --prune deletes nothing while one cannot be read: fill in those names (or delete those rows), then run again; nothing was sent",
-		path, strings.Join(lines, ", "), more)
+	return fmt.Errorf("%s: row(s) %s have no displayName that could be read; every row protects the profile it names, so --prune deletes nothing while one cannot be read: fill in those names (or delete those rows), then run again; nothing was sent",
+		path, lineList(s.Unnamed, s.UnnamedCount))
 }
 
 // ErrInputChanged is the error of an input file that changed between the
@@ -125,7 +193,8 @@ var ErrInputChanged = errors.New("the file changed while the run read it (saved 
 // changed before the second pass.
 const NotSentChanged = "not sent: the input file changed while the run read it; run the same command again"
 
-// stream runs the job over a second pass of the input, recording every
+// StreamFile runs the job over a second pass (of the scan's tenant's
+// rows only, for a scan of one tenant) of the input, recording every
 // result as it is settled. When the file changed since the first pass,
 // nothing is sent, and each row of the file as it is now is recorded
 // not_attempted.
@@ -134,7 +203,7 @@ func (j *Job) StreamFile(ctx context.Context, path, sheet string, scan *Scan, re
 	if err != nil {
 		return err
 	}
-	r, err := input.Open(path, input.Options{Sheet: sheet})
+	r, err := input.Open(path, input.Options{Sheet: sheet, Tenant: scan.Tenant})
 	if err != nil {
 		return err
 	}

@@ -84,3 +84,39 @@ func TestInputChangedBetweenPasses(t *testing.T) {
 		})
 	}
 }
+
+// A file with a tenant column is scanned into one scan per tenant, and the
+// job over one tenant's scan sends that tenant's rows only, each once.
+func TestScanAndStreamOneTenant(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.csv")
+	content := "displayName,tenant\nTill 1,contoso.onmicrosoft.com\nTill 1,fabrikam.onmicrosoft.com\nTill 2,Contoso.onmicrosoft.com\nTill 3,\n"
+	if err := os.WriteFile(in, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scan, err := ScanFile(in, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := scan.TenantList(); fmt.Sprint(got) != "[contoso.onmicrosoft.com fabrikam.onmicrosoft.com]" {
+		t.Fatalf("tenants %v", got)
+	}
+	if err := scan.NoTenantError(in); err == nil || !strings.Contains(err.Error(), "row(s) 5 in column \"tenant\"") {
+		t.Errorf("NoTenantError = %v", err)
+	}
+	contoso := scan.Tenants["contoso.onmicrosoft.com"]
+	if contoso.Census.Rows != 2 || len(contoso.Names) != 2 || scan.Tenants["fabrikam.onmicrosoft.com"].Census.Rows != 1 {
+		t.Fatalf("contoso counted %d rows and %d names", contoso.Census.Rows, len(contoso.Names))
+	}
+	s, job := setup(t, sim.Options{OmitImage: true})
+	var lines []int
+	err = job.StreamFile(context.Background(), in, "", contoso, func(r *results.Result) error {
+		lines = append(lines, r.Row)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(lines) != "[2 4]" || s.Stats().Created != 2 {
+		t.Errorf("recorded rows %v, created %d; want rows [2 4], 2 created", lines, s.Stats().Created)
+	}
+}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/suggest"
+	"github.com/enrollbatch/enrollbatch/tenant"
 )
 
 // Problem is one thing wrong with the input, naming file, row and column.
@@ -136,6 +137,10 @@ type Row struct {
 	// or object id, "none", or empty (see DeviceGroupColumn). It is never
 	// part of Body.
 	DeviceGroup string
+	// Tenant is the tenant column's value in the form tenant.Parse gives
+	// (a tenant id or a domain, in lower case), or empty without the
+	// column. It is never part of Body.
+	Tenant string
 	// WifiOff says Body's configureWifi false was filled in because the
 	// row has no Wi-Fi values (the service's default is true): a new
 	// profile gets it, but an existing profile's Wi-Fi is not changed for
@@ -177,7 +182,7 @@ type File struct {
 	Delimiter rune   // field delimiter, CSV only
 	// Headers are the header cells as written (trimmed).
 	Headers []string
-	// Columns maps a property name, or DeviceGroupColumn, to the index of
+	// Columns maps a property name, DeviceGroupColumn or tenant.Column, to the index of
 	// its column in Headers.
 	Columns map[string]int
 	// ExtraHeaders are the headers of the extra columns, in column order.
@@ -202,6 +207,11 @@ type Options struct {
 	// sheet: a workbook with more than one visible sheet is refused, with
 	// an error listing them, rather than read in part.
 	Sheet string
+	// Tenant, when set, keeps only the rows of that tenant (in the form
+	// tenant.Parse gives) from a file with a tenant column: Next skips the
+	// others, and rows whose tenant cell could not be read. Line numbers
+	// stay those of the file.
+	Tenant string
 	// Now is the clock that token expiries are checked against; default
 	// time.Now.
 	Now func() time.Time
@@ -346,6 +356,15 @@ func (f *File) setHeaders(headers []string, colName func(int) string) error {
 				break
 			}
 			f.Columns[DeviceGroupColumn] = i
+			continue
+		case !ok && norm == tenantNorm:
+			if prev, dup := f.Columns[tenant.Column]; dup {
+				f.Warnings = append(f.Warnings, fmt.Sprintf(
+					"column %q (%s) repeats %s, already given in column %q (%s); only the first is used, this one is kept as an extra column",
+					h, colName(i), tenant.Column, f.Headers[prev], colName(prev)))
+				break
+			}
+			f.Columns[tenant.Column] = i
 			continue
 		case ok && p.Name == "id" && f.idCol == 0:
 			// An exported sheet's id column: never sent, read to check

@@ -17,10 +17,11 @@ import (
 // nothing per row, so a file can be read twice, once to check and once to
 // send, without its rows being held in memory.
 type Reader struct {
-	file  *File
-	src   rowSource
-	state fileState
-	err   error // sticky: the error Next returned, or errClosed
+	file   *File
+	src    rowSource
+	state  fileState
+	tenant string // Options.Tenant
+	err    error  // sticky: the error Next returned, or errClosed
 }
 
 // rowSource yields the raw rows of one file after its header row.
@@ -67,7 +68,7 @@ func Open(path string, opts Options) (*Reader, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	return &Reader{file: f, src: src, state: fileState{now: now(), seen: make(map[nameKey]int32)}}, nil
+	return &Reader{file: f, src: src, state: fileState{now: now(), seen: make(map[nameKey]int32)}, tenant: opts.Tenant}, nil
 }
 
 // File returns the file's metadata: Path, Sheet, Format, Delimiter,
@@ -100,6 +101,9 @@ func (r *Reader) Next() (Row, error) {
 		}
 		row := r.file.validate(rr)
 		r.state.check(r.file, &row)
+		if r.tenant != "" && row.Tenant != r.tenant {
+			continue
+		}
 		return row, nil
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/tenant"
 )
 
 // cellType is what a cell holds, as far as validation cares.
@@ -68,9 +69,12 @@ const dateHint = "(use 2026-12-31, 31.12.2026 or 2026-12-31T08:00:00+01:00)"
 // of a wrong answer.
 type nameKey [16]byte
 
-// keyOf is the nameKey of a displayName.
-func keyOf(name string) nameKey {
+// keyOf is the nameKey of a displayName in a tenant ("" without a tenant
+// column).
+func keyOf(tenant, name string) nameKey {
 	h := fnv.New128a()
+	h.Write([]byte(tenant))
+	h.Write([]byte{0})
 	h.Write([]byte(profile.Key(name)))
 	var k nameKey
 	h.Sum(k[:0])
@@ -82,8 +86,8 @@ func keyOf(name string) nameKey {
 // the clock every row is checked against.
 type fileState struct {
 	now      time.Time
-	seen     map[nameKey]int32 // by the name's key (see keyOf) -> line
-	teamsRow int               // line of the first row with isTeamsDeviceProfile on
+	seen     map[nameKey]int32 // by the tenant's and the name's key (see keyOf) -> line
+	teamsRow map[string]int    // by tenant: line of the first row with isTeamsDeviceProfile on
 }
 
 // check applies, to a validated row, the rules that need earlier rows or
@@ -96,9 +100,13 @@ func (s *fileState) check(f *File, row *Row) {
 		row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: column, Message: msg})
 	}
 	if row.DisplayName != "" {
-		key := keyOf(row.DisplayName)
+		key := keyOf(row.Tenant, row.DisplayName)
 		if first, dup := s.seen[key]; dup {
-			bad("displayName", fmt.Sprintf("%q is already used in row %d; names must be unique in the file (case is ignored)", row.DisplayName, first))
+			where := "the file"
+			if row.Tenant != "" {
+				where = "a tenant"
+			}
+			bad("displayName", fmt.Sprintf("%q is already used in row %d; names must be unique in %s (case is ignored)", row.DisplayName, first, where))
 		} else {
 			s.seen[key] = int32(row.Line)
 		}
@@ -116,11 +124,14 @@ func (s *fileState) check(f *File, row *Row) {
 		}
 	}
 	if teams, _ := row.Body["isTeamsDeviceProfile"].(bool); teams {
-		if s.teamsRow == 0 {
-			s.teamsRow = row.Line
+		if s.teamsRow[row.Tenant] == 0 {
+			if s.teamsRow == nil {
+				s.teamsRow = map[string]int{}
+			}
+			s.teamsRow[row.Tenant] = row.Line
 		} else {
 			bad("isTeamsDeviceProfile", fmt.Sprintf("is already on in row %d; one profile per tenant may be for Teams devices (%s)",
-				s.teamsRow, profile.PageAOSPAssociate))
+				s.teamsRow[row.Tenant], profile.PageAOSPAssociate))
 		}
 	}
 }
@@ -191,6 +202,9 @@ func (f *File) validate(rr rawRow) Row {
 	}
 	if i, ok := f.Columns[DeviceGroupColumn]; ok {
 		f.readDeviceGroup(&row, at(i), bad)
+	}
+	if i, ok := f.Columns[tenant.Column]; ok {
+		f.readTenant(&row, at(i), bad)
 	}
 	if !given["displayName"] {
 		// Also a row whose only values are right of the headers: every row

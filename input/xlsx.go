@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/tenant"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -179,7 +180,7 @@ func openXLSX(path, sheet string) (file *File, src rowSource, err error) {
 	typed := map[int]bool{} // columns whose cell types matter
 	for prop, i := range f.Columns {
 		switch prop {
-		case "displayName", "description", DeviceGroupColumn:
+		case "displayName", "description", DeviceGroupColumn, tenant.Column:
 		default:
 			typed[i] = true
 		}
