@@ -16,20 +16,39 @@ var ErrStopped = errors.New("stopped before the request was sent")
 // stop signal. The Pacer's other methods pass through.
 type Gate struct {
 	*Pacer
+	// App, when set, is the budget this tenant's requests share with
+	// every other tenant's of the run (see App).
+	App  *App
 	stop <-chan struct{}
 }
 
 // NewGate returns a Gate over p that shuts when stop is closed.
 func NewGate(p *Pacer, stop <-chan struct{}) *Gate { return &Gate{Pacer: p, stop: stop} }
 
-// Wait is Pacer.Wait, or ErrStopped once the gate is shut.
+// Wait is Pacer.Wait after the App's budget, or ErrStopped once the gate
+// is shut.
 func (g *Gate) Wait(ctx context.Context) (Ticket, error) {
-	return g.guard(ctx, g.Pacer.Wait)
+	return g.guard(ctx, g.app(g.Pacer.Wait))
 }
 
-// WaitWrite is Pacer.WaitWrite, or ErrStopped once the gate is shut.
+// WaitWrite is Pacer.WaitWrite after the App's budget, or ErrStopped once
+// the gate is shut.
 func (g *Gate) WaitWrite(ctx context.Context) (Ticket, error) {
-	return g.guard(ctx, g.Pacer.WaitWrite)
+	return g.guard(ctx, g.app(g.Pacer.WaitWrite))
+}
+
+// app puts the wait for the app-wide budget before wait, when there is
+// one: a request leaves when both its tenant's pacer and the app allow.
+func (g *Gate) app(wait func(context.Context) (Ticket, error)) func(context.Context) (Ticket, error) {
+	if g.App == nil {
+		return wait
+	}
+	return func(ctx context.Context) (Ticket, error) {
+		if err := g.App.Wait(ctx); err != nil {
+			return Ticket{}, err
+		}
+		return wait(ctx)
+	}
 }
 
 // Sleep is Pacer.Sleep, or ErrStopped once the gate is shut.
