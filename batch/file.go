@@ -240,3 +240,32 @@ func (j *Job) StreamFile(ctx context.Context, path, sheet string, scan *Scan, re
 	}
 	return err
 }
+
+// FailFile records every row of the scan (of its tenant's rows, for a scan
+// of one tenant) without sending anything: a valid row failed with why, an
+// invalid one invalid with its problems. It is the record of a tenant the
+// run could not work in (no sign-in, no consent), whose rows still each
+// end in the results with a status.
+func FailFile(path, sheet string, scan *Scan, why string, record func(*results.Result) error) error {
+	r, err := input.Open(path, input.Options{Sheet: sheet, Tenant: scan.Tenant})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for idx := 0; ; idx++ {
+		row, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &InputError{Err: err}
+		}
+		it := newItem(idx, row)
+		if it.r.Status != results.Invalid {
+			it.r.Status, it.r.ErrorMessage = results.Failed, why
+		}
+		if err := record(&it.r); err != nil {
+			return &EmitError{Err: err}
+		}
+	}
+}

@@ -49,7 +49,8 @@ func CheckReplace(path string, force bool, inputs ...string) error {
 }
 
 // Written reports whether the file at path is one enrollbatch writes: a
-// results or plan workbook (its Results and Summary sheets), a results CSV
+// results or plan workbook (its Results and Summary sheets), a summary of
+// tenants (its one Tenants sheet), a results CSV
 // (its header), or a QR sheet (the PDF's creator).
 func Written(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -60,7 +61,8 @@ func Written(path string) bool {
 		}
 		defer f.Close()
 		sheets := f.GetSheetList()
-		return slices.Contains(sheets, ResultsSheet) && slices.Contains(sheets, SummarySheet)
+		return slices.Contains(sheets, ResultsSheet) && slices.Contains(sheets, SummarySheet) ||
+			len(sheets) == 1 && sheets[0] == TenantsSheet // a run's summary over several tenants
 	case ".csv":
 		f, err := os.Open(path)
 		if err != nil {

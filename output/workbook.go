@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -290,6 +291,7 @@ const (
 	factEnd         = "end"
 	factDuration    = "duration"
 	factGraphURL    = "graph URL"
+	factTenant      = "tenant"
 	factConcurrency = "concurrency"
 	factRate        = "rate (requests/s, 0 = no limit)"
 	factDryRun      = "dry run"
@@ -370,6 +372,9 @@ func writeSummary(f *excelize.File, st *styles, run results.Run, src results.Sou
 		{factPaused, run.Paused.Round(time.Millisecond).String()},
 		{factInterrupted, yesNo(run.Interrupted)},
 		{factAborted, cellText(run.Aborted)},
+	}
+	if run.Tenant != "" { // a run over several tenants: whose results these are
+		facts = slices.Insert(facts, 7, [2]interface{}{factTenant, cellText(run.Tenant)})
 	}
 	if err := add(hdr("run"), hdr("")); err != nil {
 		return err
@@ -629,6 +634,8 @@ func readSummary(f *excelize.File, run *results.Run) error {
 			run.End = tm()
 		case factGraphURL:
 			run.GraphURL = v
+		case factTenant:
+			run.Tenant = v
 		case factConcurrency:
 			run.Concurrency = atoi()
 		case factRate:

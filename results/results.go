@@ -88,6 +88,16 @@ type Plan struct {
 	Other                  int // rows failed, not attempted or not found
 }
 
+// Merge adds the counts of q, another tenant's plan, to p.
+func (p *Plan) Merge(q Plan) {
+	p.Create += q.Create
+	p.Update += q.Update
+	p.Delete += q.Delete
+	p.Unchanged += q.Unchanged
+	p.Invalid += q.Invalid
+	p.Other += q.Other
+}
+
 // PlanOf counts the results by what they do to the tenant.
 func PlanOf(rs []Result) Plan {
 	var p Plan
@@ -168,6 +178,7 @@ type Run struct {
 	Requests     int           // HTTP requests sent
 	Throttled    int           // 429 responses seen
 	Paused       time.Duration // time every request was held back by Retry-After
+	Tenant       string        // the tenant of a run over several tenants, as the sheet names it; "" otherwise
 }
 
 // Counts returns how many results are in each status.

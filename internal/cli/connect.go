@@ -30,6 +30,7 @@ type connFlags struct {
 	simulate   bool
 	simContent string
 	simTenant  string // --sim-tenant: where the simulated tenant is kept between runs
+	simTenants string // --sim-tenants: the simulated tenants of a run over several
 	// extraPermissions are the delegated permissions a person signing in
 	// is asked for besides the Intune one (see askFor).
 	extraPermissions []string
@@ -47,6 +48,7 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	cliflag.ChoiceVar(fs, &c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser", auth.Modes()...)
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
 	fs.StringVar(&c.simTenant, "sim-tenant", "", "with --simulate: the file that keeps the simulated tenant's profiles between runs (default OUT/"+simTenantFile+" for commands with --out)")
+	fs.StringVar(&c.simTenants, "sim-tenants", "", "with --simulate and tenants: a file describing the simulated tenants (ids, domains, names, consent, limits; see samples/tenants.json); default: each tenant the sheet names, created on first use")
 	cliflag.ChoiceVar(fs, &c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64", sim.ContentJSON, sim.ContentBase64)
 	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")
 	fs.IntVar(&c.writeBudget, "write-budget", ratelimit.IntuneWriteBudget, "most writes (POST, PATCH, DELETE) sent in any 20 s; 0 = none")
@@ -68,29 +70,49 @@ type conn struct {
 	close  func()
 }
 
-// connect builds the Graph client: against the simulator on a loopback port
-// with --simulate, else against the cloud's Graph with a token from the
-// sign-in chain.
-func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*conn, error) {
+// check refuses pacing and retry flags that cannot be used.
+func (c *connFlags) check() error {
 	if c.rate < 0 {
-		return nil, usagef("--rate %v: use a number of requests per second, or 0 for no limit", c.rate)
+		return usagef("--rate %v: use a number of requests per second, or 0 for no limit", c.rate)
 	}
 	if c.requestTimeout <= 0 {
-		return nil, usagef("--request-timeout %v: use a positive time limit such as 30s (a request without one could wait for ever)", c.requestTimeout)
+		return usagef("--request-timeout %v: use a positive time limit such as 30s (a request without one could wait for ever)", c.requestTimeout)
 	}
 	if c.maxRetries < 0 {
-		return nil, usagef("--max-retries %d: use 0 or more", c.maxRetries)
+		return usagef("--max-retries %d: use 0 or more", c.maxRetries)
 	}
 	if c.writeBudget < 0 || c.requestBudget < 0 {
-		return nil, usagef("--write-budget and --request-budget: use a number of requests per 20 s, or 0 for none")
+		return usagef("--write-budget and --request-budget: use a number of requests per 20 s, or 0 for none")
 	}
+	return nil
+}
+
+// newConn returns a Graph client over hc with a pacer of its own, the
+// flags' budgets and retries; its base URL and tokens are the caller's to
+// set. Each tenant of a run gets one: budgets are per tenant.
+func (c *connFlags) newConn(hc *http.Client, log *slog.Logger) *conn {
 	pacer := ratelimit.New(ratelimit.Config{
 		Rate: c.rate, Headroom: rateHeadroom, Adaptive: c.adaptive, Logger: log,
 		WriteBudget: c.writeBudget, RequestBudget: c.requestBudget,
 	})
-	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	cl := &graph.Client{HTTP: hc, Pacer: pacer, RequestTimeout: c.requestTimeout, MaxRetries: c.maxRetries, Log: log}
-	out := &conn{client: cl, pacer: pacer, close: func() {}}
+	return &conn{client: cl, pacer: pacer, close: func() {}}
+}
+
+// newHTTPClient is the HTTP client of a run's requests to Graph.
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+}
+
+// connect builds the Graph client: against the simulator on a loopback port
+// with --simulate, else against the cloud's Graph with a token from the
+// sign-in chain.
+func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*conn, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	out := c.newConn(newHTTPClient(), log)
+	cl := out.client
 	if c.simulate {
 		srv := sim.New(sim.Options{Content: c.simContent})
 		if err := loadSimTenant(srv, c.simTenant); err != nil {
@@ -113,25 +135,36 @@ func (m *Main) connect(ctx context.Context, c *connFlags, log *slog.Logger) (*co
 		cl.BaseURL = out.url
 		return out, nil
 	}
-	cloud, err := auth.LookupCloud(strings.ToLower(strings.TrimSpace(c.cloud)))
+	ao, err := m.signInOptions(c)
 	if err != nil {
-		return nil, &usageError{err}
+		return nil, err
 	}
-	out.url = cloud.GraphURL
-	if c.graphURL != "" {
-		out.url = strings.TrimRight(c.graphURL, "/")
-	}
+	out.url = ao.GraphURL
 	cl.BaseURL = out.url
-	if err := graph.CheckBaseURL(out.url); err != nil {
-		return nil, &usageError{fmt.Errorf("--graph-url: %w", err)}
-	}
-	ts, err := auth.New(ctx, auth.Options{Mode: c.auth, GraphURL: out.url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr,
-		ExtraPermissions: c.extraPermissions})
+	ts, err := auth.New(ctx, ao)
 	if err != nil {
 		return nil, &usageError{err}
 	}
 	cl.Tokens = ts
 	return out, nil
+}
+
+// signInOptions are the sign-in the flags ask for, at the Graph URL of
+// the cloud (or --graph-url).
+func (m *Main) signInOptions(c *connFlags) (auth.Options, error) {
+	cloud, err := auth.LookupCloud(strings.ToLower(strings.TrimSpace(c.cloud)))
+	if err != nil {
+		return auth.Options{}, &usageError{err}
+	}
+	url := cloud.GraphURL
+	if c.graphURL != "" {
+		url = strings.TrimRight(c.graphURL, "/")
+	}
+	if err := graph.CheckBaseURL(url); err != nil {
+		return auth.Options{}, &usageError{fmt.Errorf("--graph-url: %w", err)}
+	}
+	return auth.Options{Mode: c.auth, GraphURL: url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr,
+		ExtraPermissions: c.extraPermissions}, nil
 }
 
 // isSignInFailure reports a sign-in the identity provider refused.

@@ -1,0 +1,475 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/enrollbatch/enrollbatch/auth"
+	"github.com/enrollbatch/enrollbatch/batch"
+	"github.com/enrollbatch/enrollbatch/console"
+	"github.com/enrollbatch/enrollbatch/graph"
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/lock"
+	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/ratelimit"
+	"github.com/enrollbatch/enrollbatch/results"
+	"github.com/enrollbatch/enrollbatch/tenant"
+)
+
+// tenantFlags say which customer tenants a run works on, and how many at
+// once.
+type tenantFlags struct {
+	tenant      string // --tenant, in tenant.Parse's form
+	concurrency int
+	shardText   string
+	shard       tenant.Shard
+}
+
+// defaultTenantConcurrency is how many tenants a run works on at once.
+// Each has its own budgets (100 writes per 20 s), so tenants run in the
+// time of one until the machine or the app-wide limit is the bound: 64
+// tenants of 16 requests in flight each stay far below the app's 130,000
+// requests per 10 s.
+const defaultTenantConcurrency = 64
+
+func (t *tenantFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.tenant, "tenant", "", "the customer tenant (id or verified domain) of every row of a sheet without a tenant column; with one, only that tenant's rows")
+	fs.IntVar(&t.concurrency, "tenant-concurrency", defaultTenantConcurrency, "tenants worked on at once, each with its own budgets, lock and folder OUT/<tenant>")
+	fs.StringVar(&t.shardText, "shard", "", "take every N-th tenant of the sheet, starting at K (counted from 0): K/N, e.g. a Kubernetes indexed Job's $(JOB_COMPLETION_INDEX)/N")
+}
+
+// check reads --tenant and --shard.
+func (t *tenantFlags) check() error {
+	if t.tenant != "" {
+		p, err := tenant.Parse(t.tenant)
+		if err != nil {
+			return usagef("--tenant: %v", err)
+		}
+		t.tenant = p
+	}
+	if t.shardText != "" {
+		s, err := tenant.ParseShard(t.shardText)
+		if err != nil {
+			return usagef("--shard %v", err)
+		}
+		t.shard = s
+	}
+	if t.concurrency < 1 {
+		return usagef("--tenant-concurrency %d: use 1 or more", t.concurrency)
+	}
+	return nil
+}
+
+// service is where a run's tenants are: the built-in simulator's tenants,
+// or the cloud's Graph with one sign-in that gives each tenant its own
+// tokens. Every tenant's client shares one HTTP client.
+type service struct {
+	url     string
+	http    *http.Client
+	cloud   *sim.Cloud    // with --simulate
+	// simTenants is the --sim-tenants file that describes the simulated
+	// tenants; without one, each tenant is created on first use.
+	simTenants string
+	signIn  *auth.Tenants // else
+	closers []func()
+}
+
+// openService starts the simulator's tenants (--simulate) or prepares the
+// sign-in for several tenants; it sends nothing to Microsoft.
+func (m *Main) openService(ctx context.Context, c *connFlags) (*service, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	svc := &service{http: newHTTPClient()}
+	if !c.simulate {
+		ao, err := m.signInOptions(c)
+		if err != nil {
+			return nil, err
+		}
+		svc.url = ao.GraphURL
+		if svc.signIn, err = auth.NewTenants(ctx, ao); err != nil {
+			return nil, &usageError{err}
+		}
+		return svc, nil
+	}
+	if c.simTenant != "" {
+		return nil, usagef("--sim-tenant keeps one simulated tenant; with several, each tenant's is kept in its folder OUT/<tenant>/%s (describe the tenants with --sim-tenants FILE)", simTenantFile)
+	}
+	var specs []sim.TenantSpec
+	if c.simTenants != "" {
+		var err error
+		if specs, err = sim.LoadTenants(c.simTenants); err != nil {
+			return nil, &usageError{err}
+		}
+	}
+	svc.simTenants = c.simTenants
+	svc.cloud = sim.NewCloud(sim.Options{Content: c.simContent}, specs...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	hs := &http.Server{Handler: svc.cloud, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	svc.closers = append(svc.closers, func() { hs.Close() })
+	svc.url = "http://" + ln.Addr().String() + "/beta"
+	where := "each tenant is created on first use"
+	if c.simTenants != "" {
+		where = "the tenants are those of " + c.simTenants
+	}
+	fmt.Fprintf(m.Stderr, "simulation: nothing is sent to Microsoft; the codes enroll nothing (%s; each tenant's profiles are kept in OUT/<tenant>/%s)\n", where, simTenantFile)
+	return svc, nil
+}
+
+// close stops the simulator, if one runs.
+func (s *service) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// conn connects to one tenant: its own pacer and budgets, and tokens for
+// that tenant only. keep is where the simulated tenant's profiles are
+// kept between runs.
+func (m *Main) tenantConn(s *service, t string, c *connFlags, log *slog.Logger, keep string) (*conn, error) {
+	out := c.newConn(s.http, log)
+	out.url = s.url
+	out.client.BaseURL = s.url
+	if s.signIn != nil {
+		ts, err := s.signIn.For(t)
+		if err != nil {
+			return nil, err
+		}
+		out.client.Tokens = ts
+		return out, nil
+	}
+	out.client.Tokens = simSignIn{cloud: s.cloud, tenant: t}
+	if s.simTenants == "" {
+		s.cloud.Add(sim.TenantSpec{Domain: domainOf(t), ID: idOf(t)})
+	}
+	if srv, ok := s.cloud.Tenant(t); ok {
+		if err := loadSimTenant(srv, keep); err != nil {
+			return nil, &usageError{err}
+		}
+		out.close = func() {
+			if err := saveSimTenant(srv, keep); err != nil {
+				fmt.Fprintf(m.Stderr, "warning: %v\n", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// domainOf and idOf split a tenant as tenant.Parse gives it.
+func domainOf(t string) string {
+	if strings.Contains(t, ".") {
+		return t
+	}
+	return ""
+}
+
+func idOf(t string) string {
+	if strings.Contains(t, ".") {
+		return ""
+	}
+	return t
+}
+
+// simSignIn is the sign-in to one tenant of the simulator.
+type simSignIn struct {
+	cloud  *sim.Cloud
+	tenant string
+}
+
+func (s simSignIn) Token(_ context.Context, _ bool) (string, error) {
+	tok, err := s.cloud.Token(s.tenant)
+	if err != nil {
+		return "", fmt.Errorf("sign in to tenant %s: %w", s.tenant, err)
+	}
+	return tok, nil
+}
+
+func (s simSignIn) Describe() string { return "the simulator's sign-in to tenant " + s.tenant }
+
+// tenantState is how one tenant's share of a run ended, for the terminal
+// and summary.xlsx.
+type tenantState struct {
+	tenant  string
+	state   string // output.TenantDone, TenantFailed, ...
+	message string
+	out     string
+	res     *runOutcome
+	rows    int // the sheet's rows for the tenant
+}
+
+// runTenants runs a sheet over several tenants (a tenant column, or
+// --tenant): each tenant is its own job, with its own sign-in, pacer,
+// lock, listing and folder OUT/<tenant>; --tenant-concurrency of them at
+// once under the app-wide budget. One tenant failing never stops the
+// others. It ends with OUT/summary.xlsx, one row per tenant.
+func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, prog *console.Progress, log *slog.Logger, start time.Time) error {
+	scans := scan.Tenants
+	if scans != nil {
+		if err := scan.NoTenantError(o.inPath); err != nil {
+			return &usageError{err}
+		}
+	}
+	var names []string
+	switch {
+	case scans == nil: // --tenant for a sheet without the column
+		names, scans = []string{o.tf.tenant}, map[string]*batch.Scan{o.tf.tenant: scan}
+	case o.tf.tenant != "":
+		if scans[o.tf.tenant] == nil {
+			return usagef("--tenant %s: no row of %s names that tenant (it names %s)", o.tf.tenant, o.inPath, strings.Join(scan.TenantList(), ", "))
+		}
+		names = []string{o.tf.tenant}
+	default:
+		names = scan.TenantList()
+	}
+	names = o.tf.shard.Take(names)
+	if len(names) == 0 {
+		fmt.Fprintf(m.Stderr, "shard %s: no tenant of the sheet falls to it; nothing to do\n", o.tf.shard)
+		return nil
+	}
+	if o.lockPath != "" {
+		return usagef("--lock names one lock; with tenants each tenant's folder OUT/<tenant> has its own")
+	}
+	if o.prune && !o.yes && !o.dryRun && len(names) > 1 {
+		return usagef("--prune over several tenants needs --yes (questions for many tenants at once could not be told apart): run with --dry-run first to see what each tenant would prune")
+	}
+	groups := false
+	rows := 0
+	for _, t := range names {
+		_, g := scans[t].Census.NamesNeeded()
+		groups = groups || g
+		rows += scans[t].Census.Rows
+	}
+	cf := o.cf
+	cf.askFor(groups)
+	svc, err := m.openService(ctx, &cf)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	st := startStopper(ctx, m.Stderr, o.deadline)
+	defer st.end()
+	app := ratelimit.NewApp(ratelimit.AppRequestBudget, ratelimit.AppWindow, rateHeadroom)
+
+	var (
+		done, running, finished atomic.Int64
+		printMu                 sync.Mutex
+		states                  = make([]tenantState, len(names))
+	)
+	showState := func() {
+		prog.SetState(fmt.Sprintf("%d of %d tenant(s) done, %d running", finished.Load(), len(names), running.Load()))
+	}
+	prog.Update(0, rows)
+	g := new(errgroup.Group)
+	g.SetLimit(o.tf.concurrency)
+	for i, t := range names {
+		g.Go(func() error {
+			running.Add(1)
+			showState()
+			var last int64
+			tlog := log.With("tenant", t)
+			states[i] = m.runTenant(ctx, o, &cf, svc, st, app, t, scans[t], tlog, start, &printMu, func(d, _ int) {
+				done.Add(int64(d) - last)
+				last = int64(d)
+				prog.Update(int(done.Load()), rows)
+			})
+			running.Add(-1)
+			finished.Add(1)
+			showState()
+			m.reportTenant(tlog, &o.lf, &states[i])
+			return nil
+		})
+	}
+	g.Wait()
+	prog.SetState("writing the summary")
+	sum := make([]output.TenantSummary, len(states))
+	for i, s := range states {
+		sum[i] = s.summary()
+	}
+	if err := output.WriteSummary(o.out, sum); err != nil {
+		fmt.Fprintf(m.Stderr, "enrollbatch: %v\n", err)
+	}
+	prog.Finish()
+	return m.endTenants(log, o, states, st)
+}
+
+// runTenant is one tenant's share of a run, in its folder OUT/<tenant>:
+// its folder's lock, its sign-in, its tenant lock, then the job. A tenant
+// that cannot be signed in to has every row failed, naming the tenant and
+// what to do; nothing of it stops the other tenants.
+func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc *service, st *stopper, app *ratelimit.App,
+	t string, scan *batch.Scan, log *slog.Logger, start time.Time, printMu *sync.Mutex, progress func(done, total int)) tenantState {
+	out := filepath.Join(o.out, t)
+	s := tenantState{tenant: t, out: out, rows: scan.Census.Rows}
+	notRun := func(err error) tenantState {
+		s.state, s.message = output.TenantNotRun, err.Error()
+		return s
+	}
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return notRun(fmt.Errorf("create output folder: %w", err))
+	}
+	folder, err := lock.Acquire(filepath.Join(out, ".enrollbatch.lock"), "the output folder "+out)
+	if err != nil {
+		return notRun(err)
+	}
+	defer folder.Release()
+	tcf := *cf
+	_, groups := scan.Census.NamesNeeded()
+	tcf.askFor(groups)
+	c, err := m.tenantConn(svc, t, &tcf, log, filepath.Join(out, simTenantFile))
+	if err != nil {
+		return notRun(err)
+	}
+	defer c.close()
+	gate := ratelimit.NewGate(c.pacer, st.stop)
+	gate.App = app
+	c.client.Pacer = gate
+	job := &tenantJob{tenant: t, out: out, scan: scan, c: c, cf: &tcf, st: st, log: log, start: start, sf: o.sf,
+		progress: progress, printMu: printMu}
+	if title := o.sf.title; title == "" {
+		job.sf.tenant = t // until the organization's name is known
+	}
+	// Sign in first: a tenant whose sign-in fails fails alone.
+	tok, err := c.client.Tokens.Token(st.ctx, false)
+	if err != nil {
+		job.failAll = tenantSignInFailure(t, err)
+	} else {
+		tid := tokenTenant(tok)
+		if tid == "" {
+			tid = t
+		}
+		host := lockHost(c.url)
+		if tcf.simulate {
+			host = "simulator"
+		}
+		path, err := lock.TenantPath(host, tid)
+		if err != nil {
+			return notRun(err)
+		}
+		tl, err := lock.Acquire(path, "tenant "+t+" at "+host+"; two runs against one tenant could create profiles twice (does the sheet name this tenant both by id and by domain?)")
+		if err != nil {
+			return notRun(err)
+		}
+		defer tl.Release()
+		if !tcf.simulate {
+			defer c.pacer.Remember(ratelimit.RecordPath(path))()
+		}
+	}
+	res, err := m.runOne(ctx, o, job)
+	if err != nil {
+		return notRun(err)
+	}
+	s.res = res
+	switch {
+	case job.failAll != "":
+		s.state, s.message = output.TenantFailed, job.failAll
+	case res.run.Interrupted:
+		s.state = output.TenantStopped
+	case res.runErr != nil:
+		s.state, s.message = output.TenantFailed, res.runErr.Error()
+	case res.kept != nil:
+		s.state, s.message = output.TenantDone, res.kept.Error()
+	default:
+		s.state = output.TenantDone
+	}
+	return s
+}
+
+// tenantSignInFailure is the message of every row of a tenant that could
+// not be signed in to: the tenant, why, and what to do.
+func tenantSignInFailure(t string, err error) string {
+	msg := err.Error()
+	if !strings.Contains(msg, t) {
+		msg = "tenant " + t + ": " + msg
+	}
+	var se *sim.SignInError
+	if errors.As(err, &se) || auth.IsAuthFailure(err) || graph.IsAuth(err) {
+		return "not sent: signing in failed: " + msg
+	}
+	return "not sent: " + msg
+}
+
+// summary is the tenant's row of summary.xlsx.
+func (s *tenantState) summary() output.TenantSummary {
+	ts := output.TenantSummary{Tenant: s.tenant, State: s.state, Message: s.message, Rows: s.rows}
+	if s.res != nil {
+		ts.Counts = s.res.tally.Counts
+		ts.Rows = s.res.tally.Rows
+		ts.Requests, ts.Throttled = s.res.run.Requests, s.res.run.Throttled
+		ts.Results = filepath.Join(s.tenant, output.ResultsFile)
+		if s.res.run.DryRun {
+			ts.Results = filepath.Join(s.tenant, output.PlanFile)
+		} else if s.res.tally.Printable > 0 {
+			ts.Sheet = filepath.Join(s.tenant, output.SheetFile)
+		}
+	}
+	return ts
+}
+
+// reportTenant says how a tenant ended, as it ends: one line for people,
+// one "tenant" event in JSON.
+func (m *Main) reportTenant(log *slog.Logger, lf *logFlags, s *tenantState) {
+	sum := s.summary()
+	if lf.format == "json" {
+		attrs := []any{"state", s.state, "rows", sum.Rows, "folder", s.out}
+		for st, n := range sum.Counts {
+			attrs = append(attrs, string(st), n)
+		}
+		if s.message != "" {
+			attrs = append(attrs, "message", s.message)
+		}
+		log.Info("tenant", attrs...)
+		return
+	}
+	line := fmt.Sprintf("tenant %s: %s", s.tenant, s.state)
+	if c := sum.CountsText(); c != "" {
+		line += ", " + c
+	}
+	if s.message != "" {
+		line += ": " + s.message
+	}
+	fmt.Fprintln(m.Stderr, line)
+}
+
+// endTenants prints the run's last lines and picks its exit: 1 when any
+// tenant did not end done or any row was not done.
+func (m *Main) endTenants(log *slog.Logger, o *runOptions, states []tenantState, st *stopper) error {
+	notOK, bad := 0, 0
+	var plan results.Plan
+	for _, s := range states {
+		if s.res != nil {
+			notOK += s.res.tally.NotOK
+			plan.Merge(s.res.tally.Plan)
+		}
+		if s.state != output.TenantDone {
+			bad++
+		}
+	}
+	if o.lf.format != "json" {
+		fmt.Fprintf(m.Stderr, "%d tenant(s): %d done, %d not; see %s\n", len(states), len(states)-bad, bad, filepath.Join(o.out, output.SummaryFile))
+	}
+	m.logPlan(log, o.lf.format, o.dryRun, plan)
+	if why := st.stopped(); why != "" {
+		fmt.Fprintf(m.Stderr, "stopped (%s): rows never sent are not_attempted; run the same command again to finish them\n", why)
+	}
+	if notOK > 0 || bad > 0 {
+		return &rowsError{n: notOK}
+	}
+	return nil
+}
