@@ -384,7 +384,7 @@ func TestReadTenants(t *testing.T) {
 	if !slices.Equal(names, []string{"Contoso", "Fabrikam", "Northwind Traders"}) || !specs[2].NotConsented || specs[0].NotConsented {
 		t.Errorf("sample tenants %q", names)
 	}
-	if specs[1].Latency != 20*time.Millisecond || specs[0].WriteWindow != 20*time.Second || len(specs[0].Groups) != 1 || len(specs[1].Profiles) != 1 {
+	if specs[1].Latency != 20*time.Millisecond || specs[1].WriteWindow != 20*time.Second || specs[0].WriteLimit != 0 || len(specs[0].Groups) != 1 || len(specs[1].Profiles) != 1 {
 		t.Errorf("sample tenants read as %+v", specs)
 	}
 	// A spec written back reads the same.

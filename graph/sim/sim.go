@@ -24,6 +24,13 @@
 // Once tags are seeded, creates and updates refuse roleScopeTagIds that
 // name no tag. Options.Granted models an app that lacks a permission.
 //
+// A Server is one tenant. A Cloud serves several on one URL, as Graph
+// does: each request acts on the tenant named by the tid claim of its
+// bearer token, which Cloud.Token issues (or refuses with Entra's
+// AADSTS errors). Each tenant (TenantSpec, or a tenants file read by
+// LoadTenants) has its own store, organization name, limits and seeds,
+// and a Cloud can add Graph's app-wide limit across all of them.
+//
 // The simulator is mount-agnostic: any path ending in
 // /deviceManagement/androidDeviceOwnerEnrollmentProfiles is the collection, so
 // a client whose Graph URL is http://127.0.0.1:PORT/beta reaches it.
