@@ -151,7 +151,7 @@ func (s *Server) grantedAny(perms []string) bool {
 // Intune's names the permissions it wants, Entra's does not.
 func forbiddenFor(op Op) *apiError {
 	switch op {
-	case OpListGroups, OpGetGroup, OpListGroupOwners:
+	case OpListGroups, OpGetGroup, OpListGroupOwners, OpGetOrganization:
 		return errorf(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 	case OpListScopeTags, OpGetScopeTag, OpSetDeviceGroup, OpRetrieveDeviceGroup, OpClearDeviceGroup:
 		return errorf(http.StatusForbidden, "Forbidden", "Application is not authorized to perform this operation. Application must have one of the following scopes: %s",
@@ -470,6 +470,6 @@ func (s *Server) listOwners(x *exchange) reply {
 // with its name.
 func (s *Server) organization(x *exchange) reply {
 	doc := obj{{"@odata.context", x.rt.base + "/$metadata#organization"},
-		{"value", []obj{{{"id", "00000000-0000-0000-0000-0000000000a1"}, {"displayName", s.opts.Organization}}}}}
+		{"value", []obj{{{"id", s.opts.TenantID}, {"displayName", s.opts.Organization}}}}}
 	return jsonReply(http.StatusOK, doc)
 }

@@ -131,6 +131,9 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
+// wwwAuthenticate is the challenge Graph sends with a 401.
+const wwwAuthenticate = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`
+
 // exchange is one request in flight.
 type exchange struct {
 	r        *http.Request
@@ -188,6 +191,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) countLocked(x *exchange) {
 	st := &s.stats
 	st.Requests++
+	if x.token != "" {
+		if _, ok := s.tokenSeen[x.token]; !ok {
+			s.tokenSeen[x.token] = struct{}{}
+			s.tokens = append(s.tokens, x.token)
+		}
+	}
 	if x.r.Method == http.MethodPost {
 		st.Posts++
 	}
@@ -297,7 +306,7 @@ func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
 		switch st := auth; st {
 		case http.StatusUnauthorized:
 			rep := s.errorReply(x, errorf(st, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."))
-			rep.header = map[string]string{"WWW-Authenticate": `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}
+			rep.header = map[string]string{"WWW-Authenticate": wwwAuthenticate}
 			return rep, nil
 		case http.StatusForbidden:
 			return s.errorReply(x, forbiddenFor(x.rt.op)), nil
@@ -324,12 +333,19 @@ func (s *Server) admitLocked(x *exchange, f *Fault, auth int) (reply, *Fault) {
 			freeAll = freeB
 		}
 	}
-	if overAll || overW {
+	overApp, freeApp := s.app.add(x.arrived)
+	if overAll || overW || overApp {
 		free := freeAll
 		if freeW.After(free) {
 			free = freeW
 		}
+		if freeApp.After(free) {
+			free = freeApp
+		}
 		s.stats.Throttled++
+		if overApp {
+			s.stats.AppThrottled++
+		}
 		code, msg := defaultError(http.StatusTooManyRequests)
 		rep := s.errorReply(x, errorf(http.StatusTooManyRequests, code, "%s", msg))
 		rep.retryAt = free

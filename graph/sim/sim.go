@@ -24,6 +24,13 @@
 // Once tags are seeded, creates and updates refuse roleScopeTagIds that
 // name no tag. Options.Granted models an app that lacks a permission.
 //
+// A Server is one tenant. A Cloud serves several on one URL, as Graph
+// does: each request acts on the tenant named by the tid claim of its
+// bearer token, which Cloud.Token issues (or refuses with Entra's
+// AADSTS errors). Each tenant (TenantSpec, or a tenants file read by
+// LoadTenants) has its own store, organization name, limits and seeds,
+// and a Cloud can add Graph's app-wide limit across all of them.
+//
 // The simulator is mount-agnostic: any path ending in
 // /deviceManagement/androidDeviceOwnerEnrollmentProfiles is the collection, so
 // a client whose Graph URL is http://127.0.0.1:PORT/beta reaches it.
@@ -41,12 +48,17 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/profile"
 )
+
+// defaultTenantID is the organization id of a Server whose Options name
+// no TenantID.
+const defaultTenantID = "00000000-0000-0000-0000-0000000000a1"
 
 // MaxBody is the largest request body the simulator reads; a larger one is
 // answered 413.
@@ -131,6 +143,10 @@ type Options struct {
 	// Organization is the tenant's name that GET /organization answers;
 	// default "Simulated tenant".
 	Organization string
+	// TenantID is the tenant's id, which GET /organization answers as the
+	// organization's id; default 00000000-0000-0000-0000-0000000000a1.
+	// A Cloud sets it to each tenant's id.
+	TenantID string
 
 	// ScopeTags are the tenant's role scope tags besides Default (id "0",
 	// which every tenant has and which is always there). Giving any, or
@@ -177,6 +193,9 @@ type Stats struct {
 	Created      int // profiles created by POSTs (Seed not counted), including those answered 504 or dropped
 	Duplicates   int // profiles created while a live profile had the same name (profile.Key)
 	Throttled    int // 429s answered by the limits (not by injected faults)
+	// AppThrottled counts, of Throttled, the requests over the app-wide
+	// limit of the Cloud the tenant belongs to (Cloud.AppLimit).
+	AppThrottled int
 	// InsideRetryAfter counts requests received after a Retry-After was
 	// delivered to anyone (429, 503, or an injected fault) and before the
 	// moment it named. Requests already sent when the announcement was
@@ -217,6 +236,9 @@ type Server struct {
 	bodies    [][]byte // raw bodies of processed creates
 	patches   []Patch  // bodies of processed PATCHes
 	stats     Stats
+	tokens    []string            // distinct bearer tokens received, in the order first seen
+	tokenSeen map[string]struct{} // the set of tokens
+	app       *appLimit           // the app-wide limit of a Cloud; nil alone
 
 	tags      []ScopeTag     // role scope tags, Default first
 	checkTags bool           // refuse roleScopeTagIds naming no tag
@@ -265,6 +287,9 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.TenantID == "" {
+		opts.TenantID = defaultTenantID
+	}
 	if opts.TokenValidity <= 0 {
 		opts.TokenValidity = 90 * 24 * time.Hour
 	}
@@ -284,6 +309,7 @@ func New(opts Options) *Server {
 		tags:      []ScopeTag{DefaultScopeTag},
 		checkTags: opts.CheckScopeTags || len(opts.ScopeTags) > 0,
 		groupByID: make(map[string]int),
+		tokenSeen: make(map[string]struct{}),
 	}
 	for _, t := range opts.ScopeTags {
 		s.addTagLocked(t)
@@ -310,6 +336,16 @@ func (s *Server) Stats() Stats {
 		st.Status[k] = v
 	}
 	return st
+}
+
+// Tokens returns the distinct bearer tokens the tenant has received, in
+// the order it first saw them (a request without one is not counted).
+// Behind a Cloud, a test can check with it that a tenant only ever saw
+// tokens issued for it.
+func (s *Server) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.tokens)
 }
 
 // ResetStats zeroes the counters (not the tenant, nor the throttling

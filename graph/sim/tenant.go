@@ -103,25 +103,33 @@ func ReadTenant(r io.Reader) (Tenant, error) {
 	if err := dec.Decode(&t); err != nil {
 		return Tenant{}, fmt.Errorf("tenant seed: %w", err)
 	}
+	if err := t.check(); err != nil {
+		return Tenant{}, fmt.Errorf("tenant seed: %w", err)
+	}
+	return t, nil
+}
+
+// check refuses groups and scope tags the service could not hold.
+func (t Tenant) check() error {
 	for i, g := range t.Groups {
 		if strings.TrimSpace(g.DisplayName) == "" {
-			return Tenant{}, fmt.Errorf("tenant seed: group %d has no displayName", i+1)
+			return fmt.Errorf("group %d has no displayName", i+1)
 		}
 		if g.ID != "" && !profile.IsGUID(g.ID) {
-			return Tenant{}, fmt.Errorf("tenant seed: group %q: id %q is not a GUID", g.DisplayName, g.ID)
+			return fmt.Errorf("group %q: id %q is not a GUID", g.DisplayName, g.ID)
 		}
 		for _, o := range g.Owners {
 			if o.Type != OwnerServicePrincipal && o.Type != OwnerUser {
-				return Tenant{}, fmt.Errorf("tenant seed: group %q: owner type %q: use %q or %q", g.DisplayName, o.Type, OwnerServicePrincipal, OwnerUser)
+				return fmt.Errorf("group %q: owner type %q: use %q or %q", g.DisplayName, o.Type, OwnerServicePrincipal, OwnerUser)
 			}
 		}
 	}
 	for i, tag := range t.ScopeTags {
 		if strings.TrimSpace(tag.DisplayName) == "" {
-			return Tenant{}, fmt.Errorf("tenant seed: scope tag %d has no displayName", i+1)
+			return fmt.Errorf("scope tag %d has no displayName", i+1)
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // LoadTenant reads a seed file (see Tenant).
