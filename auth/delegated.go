@@ -217,7 +217,9 @@ func (d *delegated) signIn(ctx context.Context, tenant, desc string) error {
 	if done || failed != nil {
 		return failed
 	}
-	_, err := d.cred.Authenticate(ctx, &policy.TokenRequestOptions{Scopes: strings.Fields(d.scope), TenantID: tenant})
+	rec := &refusal{}
+	_, err := d.cred.Authenticate(context.WithValue(ctx, refusalKey{}, rec),
+		&policy.TokenRequestOptions{Scopes: strings.Fields(d.scope), TenantID: tenant})
 	if err == nil {
 		d.mu.Lock()
 		d.signedIn = true
@@ -226,6 +228,10 @@ func (d *delegated) signIn(ctx context.Context, tenant, desc string) error {
 	}
 	err = classify(desc, d.name, err)
 	var ae *AuthError
+	if status, body := rec.get(); status != 0 && errors.As(err, &ae) && ae.Code == "" {
+		// MSAL keeps the body of a refused device code grant to itself; the policy kept a copy.
+		err = fromEntra(desc, status, body, ae.Err)
+	}
 	if ctx.Err() != nil || errors.As(err, &ae) && tenantCodes[ae.Code] != "" {
 		return err
 	}
