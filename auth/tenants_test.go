@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Customer tenants of the tests.
@@ -390,4 +393,61 @@ func TestTenantsDeviceCodeFirstTenantRefuses(t *testing.T) {
 	if tok := mustToken(t, mustFor(t, ts, tenantB), false); TokenTenant(tok) != tenantB {
 		t.Errorf("token for %s names %q", tenantB, TokenTenant(tok))
 	}
+}
+
+// TestTenantsAppMethodsSignInToEachTenant: each app method signs in to the tenant asked for, whatever
+// AZURE_TENANT_ID says.
+func TestTenantsAppMethodsSignInToEachTenant(t *testing.T) {
+	a := newFakeAuthority(t)
+	a.tid = sameTenant
+	file := filepath.Join(t.TempDir(), "azure-identity-token")
+	if err := os.WriteFile(file, []byte("federated-assertion"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, mode, want string
+		env              map[string]string
+	}{
+		{"client secret, AZURE_TENANT_ID of another tenant", ModeAuto, "client secret (tenant " + tenantB,
+			map[string]string{EnvTenantID: tenantA, EnvClientID: testClient, EnvClientSecret: a.secret, EnvAuthorityHost: a.url()}},
+		{"workload identity", ModeAuto, "workload identity (tenant " + tenantB,
+			map[string]string{EnvFederatedTokenFile: file, EnvClientID: testClient, EnvAuthorityHost: a.url()}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(a.tokenRequests())
+			s := mustFor(t, newTenants(t, a, Options{Mode: tt.mode, Getenv: envOf(tt.env)}), tenantB)
+			if tok := mustToken(t, s, false); TokenTenant(tok) != tenantB {
+				t.Errorf("token for %q", TokenTenant(tok))
+			}
+			if where := a.requestTenants()[before:]; len(where) != 1 || where[0] != tenantB {
+				t.Errorf("token requests to %v, want %s's", where, tenantB)
+			}
+			if !strings.HasPrefix(s.Describe(), tt.want) {
+				t.Errorf("Describe() = %q, want it to start with %q", s.Describe(), tt.want)
+			}
+		})
+	}
+	t.Run("Azure CLI", func(t *testing.T) {
+		log := useFakeAz(t, time.Now().Add(time.Hour), "")
+		ts, err := NewTenants(context.Background(), Options{Mode: ModeCLI, Getenv: envOf(map[string]string{EnvTenantID: tenantA})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := mustFor(t, ts, tenantB)
+		mustToken(t, s, false)
+		if runs := azRuns(t, log); len(runs) != 1 || !strings.HasSuffix(runs[0], "--tenant "+tenantB) {
+			t.Errorf("az runs %q, want one with --tenant %s", runs, tenantB)
+		}
+		if d := s.Describe(); d != "Azure CLI login (tenant "+tenantB+")" {
+			t.Errorf("Describe() = %q", d)
+		}
+	})
+	t.Run("Options.Tenant in New", func(t *testing.T) {
+		before := len(a.tokenRequests())
+		env := secretEnv(a, a.secret)
+		mustToken(t, newSource(t, a, Options{Tenant: tenantC, Getenv: envOf(env)}), false)
+		if where := a.requestTenants()[before:]; len(where) != 1 || where[0] != tenantC {
+			t.Errorf("token requests to %v, want %s's in place of AZURE_TENANT_ID's", where, tenantC)
+		}
+	})
 }
