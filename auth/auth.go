@@ -24,6 +24,9 @@
 // (see delegated.go). They sign in to AZURE_CLIENT_ID, or DefaultPublicClientID, in AZURE_TENANT_ID, or
 // "organizations", and ask for the delegated DeviceManagementConfiguration.ReadWrite.All on the Graph host.
 //
+// NewTenants serves several customer tenants from one configuration (one multi-tenant app, or one partner admin's
+// sign-in); see Tenants.
+//
 // The authority host comes from Options.AuthorityHost (the cloud's), or AZURE_AUTHORITY_HOST when set; for a host
 // other than the public clouds' instance discovery is skipped.
 package auth
