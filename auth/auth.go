@@ -24,6 +24,9 @@
 // (see delegated.go). They sign in to AZURE_CLIENT_ID, or DefaultPublicClientID, in AZURE_TENANT_ID, or
 // "organizations", and ask for the delegated DeviceManagementConfiguration.ReadWrite.All on the Graph host.
 //
+// NewTenants serves several customer tenants from one configuration (one multi-tenant app, or one partner admin's
+// sign-in); see Tenants.
+//
 // The authority host comes from Options.AuthorityHost (the cloud's), or AZURE_AUTHORITY_HOST when set; for a host
 // other than the public clouds' instance discovery is skipped.
 package auth
@@ -120,6 +123,9 @@ type Options struct {
 	LookPath func(string) (string, error)
 	// Prompt receives the device code sign-in instructions; os.Stderr when nil.
 	Prompt io.Writer
+	// Tenant, when set, is the tenant (ID or verified domain) to sign in to, in place of AZURE_TENANT_ID. NewTenants
+	// sets it for each customer tenant.
+	Tenant string
 	// ExtraPermissions are delegated permissions a person signing in is
 	// asked for besides DeviceManagementConfiguration.ReadWrite.All, such as
 	// Group.Read.All when the sheet names device groups; asked for only
@@ -133,6 +139,7 @@ type config struct {
 	lookPath    func(string) (string, error)
 	scope       string
 	extra       []string // Options.ExtraPermissions
+	wholeTenant bool     // Describe shows the tenant in full (one source of many, one per tenant)
 	authority   string
 	noDiscovery bool
 	client      azcore.ClientOptions
@@ -170,12 +177,27 @@ func New(ctx context.Context, opts Options) (TokenSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	mode := strings.ToLower(strings.TrimSpace(opts.Mode))
+	m, err := pick(c, opts.Mode)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := m.build(c)
+	if err != nil {
+		return nil, fmt.Errorf("sign in with %s: %w", m.name, err)
+	}
+	return ts, nil
+}
+
+// pick returns the method for mode: the named one, or in auto mode the first configured one that needs no person.
+func pick(c *config, mode string) (*method, error) {
+	asked := mode
+	mode = strings.ToLower(strings.TrimSpace(mode))
 	if mode == "" {
 		mode = ModeAuto
 	}
 	var tried []Attempt
-	for _, m := range methods {
+	for i := range methods {
+		m := &methods[i]
 		if mode != ModeAuto && mode != m.mode || mode == ModeAuto && m.interactive {
 			continue
 		}
@@ -184,14 +206,10 @@ func New(ctx context.Context, opts Options) (TokenSource, error) {
 			tried = append(tried, Attempt{Source: m.name, Reason: reason})
 			continue
 		}
-		ts, err := m.build(c)
-		if err != nil {
-			return nil, fmt.Errorf("sign in with %s: %w", m.name, err)
-		}
-		return ts, nil
+		return m, nil
 	}
 	if len(tried) == 0 {
-		return nil, fmt.Errorf("unknown sign-in mode %q: use one of %s", opts.Mode, strings.Join(Modes(), ", "))
+		return nil, fmt.Errorf("unknown sign-in mode %q: use one of %s", asked, strings.Join(Modes(), ", "))
 	}
 	return nil, &NoCredentialsError{Mode: mode, Tried: tried}
 }
@@ -200,6 +218,9 @@ func resolve(opts Options) (*config, error) {
 	c := &config{getenv: opts.Getenv, lookPath: opts.LookPath, prompt: opts.Prompt}
 	if c.getenv == nil {
 		c.getenv = os.Getenv
+	}
+	if tenant := strings.TrimSpace(opts.Tenant); tenant != "" {
+		c.getenv = withTenant(c.getenv, tenant)
 	}
 	if c.lookPath == nil {
 		c.lookPath = exec.LookPath
@@ -233,6 +254,16 @@ func resolve(opts Options) (*config, error) {
 		c.client.Transport = opts.HTTPClient
 	}
 	return c, nil
+}
+
+// withTenant returns getenv with AZURE_TENANT_ID set to tenant.
+func withTenant(getenv func(string) string, tenant string) func(string) string {
+	return func(name string) string {
+		if name == EnvTenantID {
+			return tenant
+		}
+		return getenv(name)
+	}
 }
 
 // env returns a trimmed variable.
@@ -320,7 +351,7 @@ func buildToken(c *config) (TokenSource, error) {
 
 func buildEnv(c *config) (TokenSource, error) {
 	tenant, client := c.env(EnvTenantID), c.env(EnvClientID)
-	ids := idList(tenant, client, c.authority)
+	ids := c.idList(tenant, client)
 	if secret := c.getenv(EnvClientSecret); strings.TrimSpace(secret) != "" {
 		o := &azidentity.ClientSecretCredentialOptions{ClientOptions: c.client, DisableInstanceDiscovery: c.noDiscovery}
 		return newAzSource(srcEnv, "client secret"+ids, c.scope, refreshRebuild, func() (azcore.TokenCredential, error) {
@@ -360,7 +391,7 @@ func buildWorkload(c *config) (TokenSource, error) {
 		TokenFilePath:            file,
 	}
 	// A new credential reads the (rotating) token file again, so a fresh token also uses a fresh assertion.
-	return newAzSource(srcWorkload, "workload identity"+idList(tenant, client, c.authority), c.scope, refreshRebuild,
+	return newAzSource(srcWorkload, "workload identity"+c.idList(tenant, client), c.scope, refreshRebuild,
 		func() (azcore.TokenCredential, error) { return azidentity.NewWorkloadIdentityCredential(o) })
 }
 
@@ -386,7 +417,7 @@ func buildCLI(c *config) (TokenSource, error) {
 	tenant := c.env(EnvTenantID)
 	desc := "Azure CLI login"
 	if tenant != "" {
-		desc += " (tenant " + short(tenant) + ")"
+		desc += " (tenant " + c.tenantName(tenant) + ")"
 	}
 	// AzureCLICredential runs az for every call; this source keeps the token until shortly before it expires.
 	return newAzSource(srcCLI, desc, c.scope, refreshCached, func() (azcore.TokenCredential, error) {
@@ -395,13 +426,21 @@ func buildCLI(c *config) (TokenSource, error) {
 }
 
 // idList describes a service principal without secrets: "(tenant 72f988bf…, app 04b07795…)", plus the authority
-// host when it is not the public cloud's.
-func idList(tenant, client, authority string) string {
-	s := " (tenant " + short(tenant) + ", app " + short(client)
-	if authority != clouds[0].AuthorityHost {
-		s += ", " + strings.TrimSuffix(strings.TrimPrefix(authority, "https://"), "/")
+// host when it is not the public cloud's. The tenant is shown whole when the source is one of several tenants'.
+func (c *config) idList(tenant, client string) string {
+	s := " (tenant " + c.tenantName(tenant) + ", app " + short(client)
+	if c.authority != clouds[0].AuthorityHost {
+		s += ", " + strings.TrimSuffix(strings.TrimPrefix(c.authority, "https://"), "/")
 	}
 	return s + ")"
+}
+
+// tenantName is the tenant as Describe shows it.
+func (c *config) tenantName(tenant string) string {
+	if c.wholeTenant {
+		return tenant
+	}
+	return short(tenant)
 }
 
 // short abbreviates a GUID to its first 8 characters; other identifiers (tenant domain names) are kept whole.

@@ -31,6 +31,10 @@ type fakeAuthority struct {
 	publicKey crypto.PublicKey // when set, client assertions must be signed with its private key
 	expiresIn int              // lifetime of issued tokens, seconds
 	failWith  int              // when set, the token endpoint answers this status with Entra's server_error
+	// tid, when set, makes access tokens JWTs whose tid claim is tid(the tenant in the request's path).
+	tid func(tenant string) string
+	// refuse maps a tenant (as in the path) to the AADSTS code its token endpoint refuses every grant with.
+	refuse map[string]int
 
 	mu        sync.Mutex
 	tokenReqs []url.Values // token endpoint form posts
@@ -64,6 +68,36 @@ func (a *fakeAuthority) miRequests() []url.Values {
 func (a *fakeAuthority) nextToken(prefix string) string {
 	a.issued++
 	return fmt.Sprintf("%s-%d", prefix, a.issued)
+}
+
+// accessToken issues an access token for tenant: "<prefix>-N", or a JWT carrying that name and a tid claim when
+// a.tid is set. The caller holds a.mu.
+func (a *fakeAuthority) accessToken(prefix, tenant string) string {
+	name := a.nextToken(prefix)
+	if a.tid == nil {
+		return name
+	}
+	return fakeJWT(map[string]any{"name": name, "tid": a.tid(tenant), "exp": 4102444800})
+}
+
+// fakeJWT returns an unsigned JWT with claims.
+func fakeJWT(claims map[string]any) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return enc(map[string]string{"alg": "none", "typ": "JWT"}) + "." + enc(claims) + "."
+}
+
+// refusal answers the token request of tenant with its refusal, if a.refuse has one; the caller holds a.mu.
+func (a *fakeAuthority) refusal(w http.ResponseWriter, tenant string) bool {
+	code, ok := a.refuse[tenant]
+	if !ok {
+		return false
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_grant", "error_codes": []int{code},
+		"error_description": fmt.Sprintf("AADSTS%d: refused by tenant '%s'.\r\nTrace ID: 1", code, tenant)})
+	return true
 }
 
 func (a *fakeAuthority) serve(w http.ResponseWriter, r *http.Request) {
@@ -105,7 +139,11 @@ func (a *fakeAuthority) token(w http.ResponseWriter, r *http.Request, tenant str
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	r.PostForm.Set("x-tenant", tenant)
 	a.tokenReqs = append(a.tokenReqs, r.PostForm)
+	if a.refusal(w, tenant) {
+		return
+	}
 	if a.failWith != 0 {
 		writeJSON(w, a.failWith, map[string]any{"error": "server_error", "error_codes": []int{50000},
 			"error_description": "AADSTS50000: There was an error issuing a token.\x1b]0;t\x07\r\nTrace ID: 1\r\nCorrelation ID: 2"})
@@ -126,7 +164,7 @@ func (a *fakeAuthority) token(w http.ResponseWriter, r *http.Request, tenant str
 		"token_type":     "Bearer",
 		"expires_in":     a.expiresIn,
 		"ext_expires_in": a.expiresIn,
-		"access_token":   a.nextToken("token"),
+		"access_token":   a.accessToken("token", tenant),
 	})
 }
 

@@ -2,12 +2,17 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/enrollbatch/enrollbatch/safetext"
@@ -93,7 +98,7 @@ func buildDeviceCode(c *config) (TokenSource, error) {
 	}
 	// One credential for the whole run: it keeps the token and its refresh token in memory, so the person signs in
 	// once. A fresh token is asked for with claims, which MSAL answers with the refresh token, without a prompt.
-	return newAzSource(srcDeviceCode, "device code sign-in"+idList(tenant, client, c.authority), c.delegatedScope(), refreshClaims,
+	return newAzSource(srcDeviceCode, "device code sign-in"+c.idList(tenant, client), c.delegatedScope(), refreshClaims,
 		func() (azcore.TokenCredential, error) { return azidentity.NewDeviceCodeCredential(o) })
 }
 
@@ -108,6 +113,191 @@ func buildBrowser(c *config) (TokenSource, error) {
 		// Tools; an app of one's own must register it as a "Mobile and desktop applications" redirect URI.
 		RedirectURL: "http://localhost",
 	}
-	return newAzSource(srcBrowser, "browser sign-in"+idList(tenant, client, c.authority), c.delegatedScope(), refreshClaims,
+	return newAzSource(srcBrowser, "browser sign-in"+c.idList(tenant, client), c.delegatedScope(), refreshClaims,
 		func() (azcore.TokenCredential, error) { return azidentity.NewInteractiveBrowserCredential(o) })
+}
+
+// authenticator is a delegated credential: it can be asked to sign the person in.
+type authenticator interface {
+	azcore.TokenCredential
+	Authenticate(context.Context, *policy.TokenRequestOptions) (azidentity.AuthenticationRecord, error)
+}
+
+// delegated is the one sign-in of a person that Tenants shares between customer tenants. The person signs in once,
+// in the first tenant asked for; tokens for every tenant then come from the refresh token, silently. The credential
+// never prompts by itself: a tenant whose token needs a new sign-in (no GDAP role there, a policy asking for MFA)
+// gets an error instead, so that a run over hundreds of tenants does not stop at a prompt for each.
+type delegated struct {
+	name, desc string // method name, and Describe without the tenant
+	clientID   string
+	scope      string
+	cred       authenticator
+
+	gate     chan struct{} // held during the first sign-in
+	mu       sync.Mutex
+	signedIn bool
+	failed   error // a sign-in failure no other tenant can mend
+}
+
+func newDelegated(c *config, mode string) (*delegated, error) {
+	home, client := c.delegatedIDs()
+	d := &delegated{clientID: client, scope: c.delegatedScope(), gate: make(chan struct{}, 1)}
+	co := c.client
+	// Keep the authority's refusal of a silent request: azidentity reports only that a sign-in is needed.
+	co.PerCallPolicies = append(append([]policy.Policy(nil), co.PerCallPolicies...), recordRefusals{})
+	var err error
+	switch mode {
+	case ModeDeviceCode:
+		d.name, d.desc = srcDeviceCode, "device code sign-in"
+		w := c.promptWriter()
+		d.cred, err = azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{
+			ClientOptions:                  co,
+			DisableInstanceDiscovery:       c.noDiscovery,
+			TenantID:                       home,
+			ClientID:                       client,
+			AdditionallyAllowedTenants:     []string{"*"},
+			DisableAutomaticAuthentication: true,
+			UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
+				_, err := fmt.Fprintf(w, "sign in: %s\n", safetext.Clean(m.Message))
+				return err
+			},
+		})
+	case ModeBrowser:
+		d.name, d.desc = srcBrowser, "browser sign-in"
+		d.cred, err = azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{
+			ClientOptions:                  co,
+			DisableInstanceDiscovery:       c.noDiscovery,
+			TenantID:                       home,
+			ClientID:                       client,
+			AdditionallyAllowedTenants:     []string{"*"},
+			DisableAutomaticAuthentication: true,
+			RedirectURL:                    "http://localhost",
+		})
+	default:
+		return nil, fmt.Errorf("%s is not a delegated sign-in", mode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.desc += " (app " + short(client)
+	if c.authority != clouds[0].AuthorityHost {
+		d.desc += ", " + strings.TrimSuffix(strings.TrimPrefix(c.authority, "https://"), "/")
+	}
+	d.desc += ")"
+	return d, nil
+}
+
+// source returns the TokenSource of one tenant. A fresh token is asked for with claims, which MSAL answers from the
+// refresh token.
+func (d *delegated) source(tenant string) (TokenSource, error) {
+	desc := strings.Replace(d.desc, " (", " (tenant "+tenant+", ", 1)
+	tc := &tenantCred{d: d, tenant: tenant, desc: desc}
+	return newAzSource(d.name, desc, d.scope, refreshClaims, func() (azcore.TokenCredential, error) { return tc, nil })
+}
+
+// signIn makes sure the person signed in: the first caller signs in to its tenant, and the others wait for it. A
+// sign-in refused for reasons of that tenant only lets the next caller try in its own; any other failure is
+// the answer of every later call.
+func (d *delegated) signIn(ctx context.Context, tenant, desc string) error {
+	d.mu.Lock()
+	done, failed := d.signedIn, d.failed
+	d.mu.Unlock()
+	if done || failed != nil {
+		return failed
+	}
+	select {
+	case d.gate <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("get token (%s): waiting for the sign-in: %w", desc, ctx.Err())
+	}
+	defer func() { <-d.gate }()
+	d.mu.Lock()
+	done, failed = d.signedIn, d.failed
+	d.mu.Unlock()
+	if done || failed != nil {
+		return failed
+	}
+	rec := &refusal{}
+	_, err := d.cred.Authenticate(context.WithValue(ctx, refusalKey{}, rec),
+		&policy.TokenRequestOptions{Scopes: strings.Fields(d.scope), TenantID: tenant})
+	if err == nil {
+		d.mu.Lock()
+		d.signedIn = true
+		d.mu.Unlock()
+		return nil
+	}
+	err = classify(desc, d.name, err)
+	var ae *AuthError
+	if status, body := rec.get(); status != 0 && errors.As(err, &ae) && ae.Code == "" {
+		// MSAL keeps the body of a refused device code grant to itself; the policy kept a copy.
+		err = fromEntra(desc, status, body, ae.Err)
+	}
+	if ctx.Err() != nil || errors.As(err, &ae) && tenantCodes[ae.Code] != "" {
+		return err
+	}
+	d.mu.Lock()
+	d.failed = err
+	d.mu.Unlock()
+	return err
+}
+
+// tenantCred is the credential of one tenant: the shared sign-in, asked for tokens of that tenant.
+type tenantCred struct {
+	d            *delegated
+	tenant, desc string
+}
+
+func (t *tenantCred) GetToken(ctx context.Context, req policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	if err := t.d.signIn(ctx, t.tenant, t.desc); err != nil {
+		return azcore.AccessToken{}, err
+	}
+	req.TenantID = t.tenant
+	rec := &refusal{}
+	at, err := t.d.cred.GetToken(context.WithValue(ctx, refusalKey{}, rec), req)
+	var need *azidentity.AuthenticationRequiredError
+	if err == nil || !errors.As(err, &need) {
+		return at, err
+	}
+	if status, body := rec.get(); status != 0 {
+		err = fromEntra(t.desc, status, body, err)
+		if ae, ok := err.(*AuthError); ok && tenantCodes[ae.Code] == "" {
+			ae.Hint = "sign in to this tenant alone: run enrollbatch for tenant " + t.tenant + " only, which asks you to sign in to it"
+		}
+		return azcore.AccessToken{}, err
+	}
+	return azcore.AccessToken{}, &AuthError{Source: t.desc, Reason: "Microsoft Entra ID asks for a new sign-in for this tenant",
+		Hint: "sign in to this tenant alone: run enrollbatch for tenant " + t.tenant + " only, which asks you to sign in to it", Err: err}
+}
+
+// refusal keeps the last refusal (a 4xx answer) of the authority to the requests of one call.
+type refusal struct {
+	mu     sync.Mutex
+	status int
+	body   []byte
+}
+
+func (r *refusal) get() (int, []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status, r.body
+}
+
+type refusalKey struct{}
+
+// recordRefusals is a pipeline policy that copies the authority's refusals into the call's *refusal, if any.
+type recordRefusals struct{}
+
+func (recordRefusals) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	if err != nil || resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		return resp, err
+	}
+	if r, ok := req.Raw().Context().Value(refusalKey{}).(*refusal); ok {
+		if body, perr := runtime.Payload(resp); perr == nil {
+			r.mu.Lock()
+			r.status, r.body = resp.StatusCode, body
+			r.mu.Unlock()
+		}
+	}
+	return resp, err
 }

@@ -44,6 +44,7 @@ func (a *fakeAuthority) delegated(r *http.Request) bool {
 func (a *fakeAuthority) deviceCode(w http.ResponseWriter, r *http.Request, tenant string) {
 	r.ParseForm()
 	a.mu.Lock()
+	r.PostForm.Set("x-tenant", tenant)
 	a.tokenReqs = append(a.tokenReqs, r.PostForm)
 	a.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -61,8 +62,12 @@ func (a *fakeAuthority) deviceCode(w http.ResponseWriter, r *http.Request, tenan
 func (a *fakeAuthority) delegatedToken(w http.ResponseWriter, r *http.Request, tenant string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	r.PostForm.Set("x-tenant", tenant)
 	a.tokenReqs = append(a.tokenReqs, r.PostForm)
 	f := r.PostForm
+	if a.refusal(w, tenant) {
+		return
+	}
 	switch f.Get("grant_type") {
 	case grantDeviceCode, "urn:ietf:params:oauth:grant-type:device_code":
 		if f.Get("device_code") != "device-code-1" {
@@ -85,17 +90,26 @@ func (a *fakeAuthority) delegatedToken(w http.ResponseWriter, r *http.Request, t
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	now := time.Now().Unix()
+	// The person's home tenant is testTenant; a token for another tenant (a customer's, through GDAP) names that one.
+	tid := testTenant
+	if a.tid != nil && tenant != DefaultDelegatedTenant {
+		tid = a.tid(tenant)
+	}
 	idToken := enc(map[string]string{"alg": "none", "typ": "JWT"}) + "." + enc(map[string]any{
-		"aud": f.Get("client_id"), "iss": a.srv.URL + "/" + testTenant + "/v2.0", "iat": now, "nbf": now, "exp": now + 3600,
-		"oid": "00000000-0000-0000-0000-0000000000aa", "sub": "sub-1", "tid": testTenant, "preferred_username": fakeUser, "name": "Admin",
+		"aud": f.Get("client_id"), "iss": a.srv.URL + "/" + tid + "/v2.0", "iat": now, "nbf": now, "exp": now + 3600,
+		"oid": "00000000-0000-0000-0000-0000000000aa", "sub": "sub-1", "tid": tid, "preferred_username": fakeUser, "name": "Admin",
 	}) + "."
 	a.issued++
+	access := fmt.Sprintf("user-token-%d", a.issued)
+	if a.tid != nil {
+		access = fakeJWT(map[string]any{"name": access, "tid": tid, "exp": now + 3600})
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type":     "Bearer",
 		"scope":          f.Get("scope"),
 		"expires_in":     a.expiresIn,
 		"ext_expires_in": a.expiresIn,
-		"access_token":   fmt.Sprintf("user-token-%d", a.issued),
+		"access_token":   access,
 		"refresh_token":  fmt.Sprintf("refresh-%d", a.issued),
 		"id_token":       idToken,
 		"client_info":    enc(map[string]string{"uid": "00000000-0000-0000-0000-0000000000aa", "utid": testTenant}),

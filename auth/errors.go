@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -184,34 +185,19 @@ func classify(source, sourceName string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if classified(err) {
+		return err
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("get token (%s): %w", source, err)
 	}
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) && afe.RawResponse != nil {
-		status := afe.RawResponse.StatusCode
-		var ee entraError
-		if body, rerr := runtime.Payload(afe.RawResponse); rerr == nil {
-			_ = json.Unmarshal(body, &ee)
+		var body []byte
+		if b, rerr := runtime.Payload(afe.RawResponse); rerr == nil {
+			body = b
 		}
-		code := aadstsCode.FindString(ee.Description)
-		if code == "" && len(ee.Codes) > 0 {
-			code = "AADSTS" + strconv.Itoa(ee.Codes[0])
-		}
-		reason := firstSentences(ee.Description)
-		if reason == "" {
-			reason = firstSentences(ee.Error)
-		}
-		if status >= 400 && status < 500 && status != 408 && status != 429 {
-			if reason == "" {
-				reason = fmt.Sprintf("the authority answered %d", status)
-			}
-			return &AuthError{Source: source, Code: code, Reason: reason, Hint: hintFor(code), Err: err}
-		}
-		if code != "" && !strings.Contains(reason, code) {
-			reason = strings.TrimSpace(code + ": " + reason)
-		}
-		return &AuthorityError{Source: source, Status: status, Code: code, Reason: reason, Err: err}
+		return fromEntra(source, afe.RawResponse.StatusCode, body, err)
 	}
 	if why := unreachable(err); why != "" {
 		return &AuthorityError{Source: source, Reason: why, Err: err}
@@ -243,6 +229,43 @@ func classify(source, sourceName string, err error) error {
 		return &AuthorityError{Source: source, Status: status, Reason: reason, Err: err}
 	}
 	return &oneLine{msg: fmt.Sprintf("get token (%s): %s", source, firstSentences(msg)), err: err}
+}
+
+// fromEntra turns an error answer of the authority (its status and body) into an *AuthError (a refusal) or an
+// *AuthorityError (a server error or throttling).
+func fromEntra(source string, status int, body []byte, err error) error {
+	var ee entraError
+	_ = json.Unmarshal(body, &ee)
+	code := aadstsCode.FindString(ee.Description)
+	if code == "" && len(ee.Codes) > 0 {
+		code = "AADSTS" + strconv.Itoa(ee.Codes[0])
+	}
+	reason := firstSentences(ee.Description)
+	if reason == "" {
+		reason = firstSentences(ee.Error)
+	}
+	if status >= 400 && status < 500 && status != 408 && status != 429 {
+		if reason == "" {
+			reason = fmt.Sprintf("the authority answered %d", status)
+		}
+		return &AuthError{Source: source, Code: code, Reason: reason, Hint: hintFor(code), Err: err}
+	}
+	if code != "" && !strings.Contains(reason, code) {
+		reason = strings.TrimSpace(code + ": " + reason)
+	}
+	return &AuthorityError{Source: source, Status: status, Code: code, Reason: reason, Err: err}
+}
+
+// classified reports whether err is already one of this package's sign-in errors.
+func classified(err error) bool {
+	var (
+		ae *AuthError
+		oe *AuthorityError
+		ne *NoCredentialsError
+		me *TenantMismatchError
+		se *SingleTenantError
+	)
+	return errors.As(err, &ae) || errors.As(err, &oe) || errors.As(err, &ne) || errors.As(err, &me) || errors.As(err, &se)
 }
 
 // oneLine is an error shown as one cleaned line that still wraps the original.
@@ -340,6 +363,56 @@ func serverStatus(msg string) (int, string) {
 		reason = firstSentences(msg[strings.Index(msg, code):])
 	}
 	return n, reason
+}
+
+// ConsentURL returns the page where an administrator of tenant grants admin consent to the app clientID, on the
+// authority host of the cloud in use: https://<authority host>/<tenant>/adminconsent?client_id=<app id>.
+// authorityHost may be given with or without the scheme and trailing slash.
+func ConsentURL(authorityHost, tenant, clientID string) string {
+	host := strings.TrimSpace(authorityHost)
+	if host == "" {
+		host = clouds[0].AuthorityHost
+	}
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	return strings.TrimRight(host, "/") + "/" + url.PathEscape(strings.TrimSpace(tenant)) +
+		"/adminconsent?client_id=" + url.QueryEscape(strings.TrimSpace(clientID))
+}
+
+// tenantCodes are the AADSTS codes that say something about one customer tenant rather than the credentials.
+var tenantCodes = map[string]string{
+	"AADSTS700016":  "unconsented",
+	"AADSTS65001":   "consent",
+	"AADSTS7000229": "consent",
+	"AADSTS650052":  "consent",
+	"AADSTS90002":   "unknown",
+	"AADSTS900023":  "unknown",
+	"AADSTS50020":   "foreign",
+	"AADSTS50177":   "foreign",
+	"AADSTS500200":  "foreign",
+}
+
+// tenantHint says what to do when tenant answers code, for the app clientID ("" when the app is not the
+// person's to consent, as for the Azure CLI); "" when code says nothing about the tenant.
+func tenantHint(code, tenant, clientID, authorityHost string) string {
+	consent := "an administrator of that tenant grants admin consent to the app"
+	if clientID != "" {
+		consent += " at " + ConsentURL(authorityHost, tenant, clientID)
+	}
+	switch tenantCodes[code] {
+	case "unconsented":
+		return "the app is not known in tenant " + tenant + ": it was never consented there; " + consent + ", then run again"
+	case "consent":
+		return "the app has no consent (no service principal) in tenant " + tenant + "; " + consent + ", then run again"
+	case "unknown":
+		return "tenant " + tenant + " was not found: check the spelling of the tenant column (the tenant's ID, or a " +
+			"verified domain such as contoso.onmicrosoft.com) and the cloud"
+	case "foreign":
+		return "the account signed in does not belong to tenant " + tenant + ": the partner admin needs a GDAP " +
+			"relationship with that tenant granting the Intune Administrator role (or a guest account in it)"
+	}
+	return ""
 }
 
 func hintFor(code string) string {
