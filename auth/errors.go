@@ -393,9 +393,9 @@ var tenantCodes = map[string]string{
 	"AADSTS500200":  "foreign",
 }
 
-// tenantHint says what to do when tenant answers code, for the app clientID ("" when the app is not the
+// TenantHint says what to do when tenant answers code, for the app clientID ("" when the app is not the
 // person's to consent, as for the Azure CLI); "" when code says nothing about the tenant.
-func tenantHint(code, tenant, clientID, authorityHost string) string {
+func TenantHint(code, tenant, clientID, authorityHost string) string {
 	consent := "an administrator of that tenant grants admin consent to the app"
 	if clientID != "" {
 		consent += " at " + ConsentURL(authorityHost, tenant, clientID)

@@ -204,7 +204,7 @@ func (s *tenantSource) explain(err error) error {
 	if !ok {
 		return err
 	}
-	hint := tenantHint(ae.Code, s.tenant, s.clientID, s.authority)
+	hint := TenantHint(ae.Code, s.tenant, s.clientID, s.authority)
 	if hint == "" {
 		return err
 	}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -115,5 +116,26 @@ func TestProgressBarKeepsLogLinesAbove(t *testing.T) {
 	}
 	if !strings.Contains(s, "creating") || !strings.Contains(s, "4/4") {
 		t.Errorf("bar shows no state or count: %q", s)
+	}
+}
+
+// A tenant's JSONLines names the tenant on every line: on notices it
+// wraps, and on events that pass through without one.
+func TestJSONLinesTenant(t *testing.T) {
+	var out bytes.Buffer
+	j := &JSONLines{W: &out, Tenant: "contoso.onmicrosoft.com", Now: func() time.Time { return time.Unix(0, 0).UTC() }}
+	fmt.Fprint(j, "wrote out/contoso.onmicrosoft.com/results.xlsx\n{\"msg\":\"row\",\"row\":2}\n{}\n{\"msg\":\"x\",\"tenant\":\"other\"}\n")
+	for i, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %s", i, line)
+		}
+		want := "contoso.onmicrosoft.com"
+		if i == 3 {
+			want = "other" // never replaced
+		}
+		if m["tenant"] != want {
+			t.Errorf("line %d: tenant %v; want %s: %s", i, m["tenant"], want, line)
+		}
 	}
 }

@@ -18,6 +18,10 @@ import (
 type JSONLines struct {
 	W   io.Writer
 	Now func() time.Time // default time.Now
+	// Tenant, when set, is added to every line it wraps ("tenant":…), and
+	// to the events that pass through without one: in a run over several
+	// tenants, each tenant's lines go through a JSONLines of its own.
+	Tenant string
 
 	mu  sync.Mutex
 	buf []byte
@@ -61,6 +65,14 @@ func (j *JSONLines) writeLine(line []byte) error {
 		return nil
 	}
 	if trimmed[0] == '{' && json.Valid(trimmed) {
+		if j.Tenant != "" && !bytes.Contains(trimmed, []byte(`"tenant":`)) {
+			t, _ := json.Marshal(j.Tenant)
+			sep := ","
+			if len(bytes.TrimSpace(trimmed[1:len(trimmed)-1])) == 0 {
+				sep = "" // {}
+			}
+			trimmed = append(append(append(append([]byte(nil), trimmed[:len(trimmed)-1]...), sep+`"tenant":`...), t...), '}')
+		}
 		_, err := j.W.Write(append(append([]byte(nil), trimmed...), '\n'))
 		return err
 	}
@@ -77,10 +89,11 @@ func (j *JSONLines) writeLine(line []byte) error {
 		level = "ERROR"
 	}
 	out, err := json.Marshal(struct {
-		Time  string `json:"time"`
-		Level string `json:"level"`
-		Msg   string `json:"msg"`
-	}{now().Format(time.RFC3339Nano), level, msg})
+		Time   string `json:"time"`
+		Level  string `json:"level"`
+		Msg    string `json:"msg"`
+		Tenant string `json:"tenant,omitempty"`
+	}{now().Format(time.RFC3339Nano), level, msg, j.Tenant})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -242,6 +243,9 @@ type tenantJob struct {
 	writing  func()
 	// printMu keeps one tenant's printed plan together.
 	printMu *sync.Mutex
+	// notices is where the job's notices go (wrote, carried over); the
+	// command's stderr when nil.
+	notices io.Writer
 	// failAll, when set, is why nothing can be sent to the tenant (its
 	// sign-in failed): every row is recorded failed with it.
 	failAll string
@@ -274,6 +278,10 @@ func (r *runOutcome) exitError() error {
 // written, the prune was not confirmed) or while writing the outputs.
 func (m *Main) runOne(ctx context.Context, o *runOptions, t *tenantJob) (*runOutcome, error) {
 	c, st, log, out := t.c, t.st, t.log, t.out
+	w := t.notices
+	if w == nil {
+		w = m.Stderr
+	}
 	hard, stop := st.ctx, st.stop
 	scan, file := t.scan, t.scan.File
 	// No profile is created without a record: prove the outputs can be
@@ -313,7 +321,7 @@ func (m *Main) runOne(ctx context.Context, o *runOptions, t *tenantJob) (*runOut
 	job.State = t.state
 	// A rerun into the same folder prints again the codes the earlier
 	// runs created there, so the sheet holds them all.
-	rec, err := output.OpenRecord(out, !o.dryRun, time.Now(), m.Stderr)
+	rec, err := output.OpenRecord(out, !o.dryRun, time.Now(), w)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +346,7 @@ func (m *Main) runOne(ctx context.Context, o *runOptions, t *tenantJob) (*runOut
 		}
 	}
 	if rec.Carried > 0 {
-		fmt.Fprintf(m.Stderr, "carried over %d QR code(s) from the earlier results in %s\n", rec.Carried, out)
+		fmt.Fprintf(w, "carried over %d QR code(s) from the earlier results in %s\n", rec.Carried, out)
 	}
 	if t.writing != nil {
 		t.writing()
@@ -379,11 +387,11 @@ func (m *Main) runOne(ctx context.Context, o *runOptions, t *tenantJob) (*runOut
 		}
 	}
 	res := &runOutcome{run: run, runErr: runErr}
-	err = output.WriteRun(output.RunFiles{Dir: out, CSV: o.resultsCSV, Plan: o.dryRun, Sheet: sf.spec(t.start), Report: m.Stderr}, run, rec)
+	err = output.WriteRun(output.RunFiles{Dir: out, CSV: o.resultsCSV, Plan: o.dryRun, Sheet: sf.spec(t.start), Report: w}, run, rec)
 	if err == nil || errors.As(err, &res.kept) {
 		// This run's results hold what the spools of stopped runs held,
 		// unless they name profiles this run's input does not.
-		rec.RemoveLeft(m.Stderr)
+		rec.RemoveLeft(w)
 	} else {
 		return nil, err
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/enrollbatch/enrollbatch/auth"
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/console"
-	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/lock"
 	"github.com/enrollbatch/enrollbatch/output"
@@ -195,6 +194,16 @@ type simSignIn struct {
 
 func (s simSignIn) Token(_ context.Context, _ bool) (string, error) {
 	tok, err := s.cloud.Token(s.tenant)
+	var se *sim.SignInError
+	if errors.As(err, &se) {
+		app := s.cloud.AppID
+		if app == "" {
+			app = sim.SimulatedAppID
+		}
+		if hint := auth.TenantHint(se.Code, s.tenant, app, ""); hint != "" {
+			return "", fmt.Errorf("tenant %s refused the sign-in (%s): %s", s.tenant, se.Code, hint)
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("sign in to tenant %s: %w", s.tenant, err)
 	}
@@ -342,6 +351,11 @@ func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc 
 	c.client.Pacer = gate
 	job := &tenantJob{tenant: t, out: out, scan: scan, c: c, cf: &tcf, st: st, log: log, start: start, sf: o.sf,
 		progress: progress, printMu: printMu}
+	if o.lf.format == "json" {
+		jl := &console.JSONLines{W: m.Stderr, Tenant: t}
+		defer jl.Flush()
+		job.notices = jl
+	}
 	if title := o.sf.title; title == "" {
 		job.sf.tenant = t // until the organization's name is known
 	}
@@ -395,12 +409,8 @@ func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc 
 // not be signed in to: the tenant, why, and what to do.
 func tenantSignInFailure(t string, err error) string {
 	msg := err.Error()
-	if !strings.Contains(msg, t) {
+	if !strings.Contains(strings.ToLower(msg), t) {
 		msg = "tenant " + t + ": " + msg
-	}
-	var se *sim.SignInError
-	if errors.As(err, &se) || auth.IsAuthFailure(err) || graph.IsAuth(err) {
-		return "not sent: signing in failed: " + msg
 	}
 	return "not sent: " + msg
 }
