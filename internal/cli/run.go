@@ -255,7 +255,7 @@ type tenantJob struct {
 type runOutcome struct {
 	run    results.Run
 	tally  results.Tally
-	runErr error                       // why the job ended early, if it did
+	runErr error                      // why the job ended early, if it did
 	kept   *output.KeptElsewhereError // the results were written under another name
 }
 

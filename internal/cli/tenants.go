@@ -76,14 +76,14 @@ func (t *tenantFlags) check() error {
 // or the cloud's Graph with one sign-in that gives each tenant its own
 // tokens. Every tenant's client shares one HTTP client.
 type service struct {
-	url     string
-	http    *http.Client
-	cloud   *sim.Cloud    // with --simulate
+	url   string
+	http  *http.Client
+	cloud *sim.Cloud // with --simulate
 	// simTenants is the --sim-tenants file that describes the simulated
 	// tenants; without one, each tenant is created on first use.
 	simTenants string
-	signIn  *auth.Tenants // else
-	closers []func()
+	signIn     *auth.Tenants // else
+	closers    []func()
 }
 
 // openService starts the simulator's tenants (--simulate) or prepares the
