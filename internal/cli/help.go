@@ -15,11 +15,12 @@ var flagGroups = []cliflag.Group{
 		"qr-existing", "prune", "yes", "force", "no-check"}},
 	{Title: "Outputs", Flags: []string{"out", "delimiter", "results-csv", "progress", "lock"}},
 	{Title: "QR sheet", Flags: []string{"title", "paper", "labels-per-page", "label-columns", "split-by", "font", "pages-per-file"}},
-	{Title: "Signing in", Flags: []string{"auth", "cloud", "graph-url", "simulate", "sim-content"}},
+	{Title: "Tenants", Flags: []string{"tenant", "tenant-concurrency", "shard"}},
+	{Title: "Signing in", Flags: []string{"auth", "cloud", "graph-url", "simulate", "sim-content", "sim-tenant", "sim-tenants"}},
 	{Title: "Pacing", Flags: []string{"concurrency", "rate", "write-budget", "request-budget", "adaptive", "max-retries",
 		"request-timeout", "deadline"}},
 	{Title: "Simulator", Flags: []string{"listen", "latency", "limit", "window", "write-limit", "retry-after", "fail-503",
-		"fail-504-after-create", "drop-after-create", "omit-token", "content", "forbidden", "existing", "existing-mode"}},
+		"fail-504-after-create", "drop-after-create", "omit-token", "content", "forbidden", "existing", "existing-mode", "tenants"}},
 	{Title: "Logging and debugging", Flags: []string{"log-format", "verbose", "cpuprofile", "memprofile"}},
 }
 
@@ -30,6 +31,7 @@ var examples = map[string][]string{
 		"enrollbatch run profiles.xlsx --auth device-code --dry-run    # what would change, changing nothing",
 		"enrollbatch run profiles.xlsx --auth device-code              # create the profiles, print the codes",
 		"enrollbatch run profiles.xlsx --on-exists update --prune --name-prefix \"Site 12 \" --yes",
+		"enrollbatch run fleet.xlsx --auth env --out out        # a tenant column: one folder per tenant, out/summary.xlsx",
 	},
 	"validate": {"enrollbatch validate profiles.xlsx"},
 	"template": {"enrollbatch template --out profiles.xlsx"},
