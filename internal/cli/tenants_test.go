@@ -1,0 +1,441 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/auth"
+	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/results"
+)
+
+// The three customers of the tests: two that consented to the app, one
+// that never did.
+const (
+	contoso   = "contoso.onmicrosoft.com"
+	fabrikam  = "fabrikam.onmicrosoft.com"
+	northwind = "northwind.onmicrosoft.com"
+)
+
+// tenantSheet writes a sheet whose rows go to tenants: rows[tenant] are
+// the names, in order; the rows of the tenants alternate, so that no
+// tenant's rows are next to each other. It returns the path and, for each
+// tenant, the line of each of its rows.
+func tenantSheet(t *testing.T, rows map[string][]string) (string, map[string][]int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("displayName,tenant,Site\n")
+	lines := map[string][]int{}
+	var tenants []string
+	for tn := range rows {
+		tenants = append(tenants, tn)
+	}
+	sort.Strings(tenants)
+	line := 1
+	for i := 0; ; i++ {
+		wrote := false
+		for _, tn := range tenants {
+			if i < len(rows[tn]) {
+				line++
+				fmt.Fprintf(&b, "%s,%s,Site of %s\n", rows[tn][i], strings.ToUpper(tn[:1])+tn[1:], tn)
+				lines[tn] = append(lines[tn], line)
+				wrote = true
+			}
+		}
+		if !wrote {
+			break
+		}
+	}
+	p := filepath.Join(t.TempDir(), "fleet.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p, lines
+}
+
+// writeTenants writes a --sim-tenants file.
+func writeTenants(t *testing.T, specs ...sim.TenantSpec) string {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"tenants": specs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "tenants.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// keptNames are the names of the profiles a simulated tenant's folder
+// keeps between runs: what the run created in that tenant.
+func keptNames(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, simTenantFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []profile.Profile
+	if err := json.Unmarshal(b, &ps); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.DisplayName)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// A sheet over three tenants: each tenant gets exactly its rows, its
+// results and its sheet, named in its header; the tenant that never
+// consented fails alone, its rows saying where to consent; the summary
+// holds one row per tenant, and every JSON event of a tenant names it.
+func TestTenantsEachGetTheirRows(t *testing.T) {
+	t.Parallel()
+	rows := map[string][]string{
+		contoso:   {"Till 1", "Till 2", "Scanner 1"},
+		fabrikam:  {"Till 1", "Kiosk 1"}, // a name of Contoso's too: names are per tenant
+		northwind: {"Till 9"},
+	}
+	in, lines := tenantSheet(t, rows)
+	simTenants := writeTenants(t,
+		sim.TenantSpec{Domain: contoso, Organization: "Contoso"},
+		sim.TenantSpec{Domain: fabrikam, Organization: "Fabrikam"},
+		sim.TenantSpec{Domain: northwind, Organization: "Northwind Traders", NotConsented: true})
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, nil, "run", "--input", in, "--simulate", "--sim-tenants", simTenants, "--out", out, "--log-format", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a tenant failed)\n%s", code, stderr)
+	}
+	for tn, names := range rows {
+		dir := filepath.Join(out, tn)
+		rs := readResults(t, filepath.Join(dir, output.ResultsFile))
+		var got []int
+		for _, r := range rs {
+			got = append(got, r.Row)
+			want := results.Created
+			if tn == northwind {
+				want = results.Failed
+				if !strings.Contains(r.ErrorMessage, northwind) || !strings.Contains(r.ErrorMessage, "/"+northwind+"/adminconsent?client_id=") {
+					t.Errorf("%s row %d: %q does not name the tenant and its consent page", tn, r.Row, r.ErrorMessage)
+				}
+			}
+			if r.Status != want {
+				t.Errorf("%s row %d: %s (%s); want %s", tn, r.Row, r.Status, r.ErrorMessage, want)
+			}
+		}
+		if !slices.Equal(got, lines[tn]) {
+			t.Errorf("%s's results hold rows %v; want its rows %v", tn, got, lines[tn])
+		}
+		if tn == northwind {
+			if _, err := os.Stat(filepath.Join(dir, output.SheetFile)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s has a QR sheet: %v", tn, err)
+			}
+			continue
+		}
+		want := slices.Clone(names)
+		sort.Strings(want)
+		if got := keptNames(t, dir); !slices.Equal(got, want) {
+			t.Errorf("tenant %s holds %q; want exactly its rows %q", tn, got, want)
+		}
+		for _, f := range []string{output.ResultsFile, output.SheetFile} {
+			if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s/%s: %v, mode %v; want 0600", tn, f, err, fi.Mode().Perm())
+			}
+		}
+		if text, err := tool("pdftotext", filepath.Join(dir, output.SheetFile), "-"); err == nil {
+			org := map[string]string{contoso: "Contoso", fabrikam: "Fabrikam"}[tn]
+			if flat := strings.Join(strings.Fields(string(text)), " "); !strings.Contains(flat, org+" ("+tn+")") {
+				t.Errorf("%s's sheet does not name %q in its header:\n%s", tn, org+" ("+tn+")", flat)
+			}
+		} else if os.Getenv("ENROLLBATCH_REQUIRE_TOOLS") != "" {
+			t.Fatalf("pdftotext: %v", err)
+		}
+	}
+	sum, err := output.ReadSummary(filepath.Join(out, output.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, s := range sum {
+		states[s.Tenant] = s.State
+		if s.Tenant != northwind && (s.Counts[results.Created] != len(rows[s.Tenant]) || s.Sheet == "") {
+			t.Errorf("summary of %s: %+v", s.Tenant, s)
+		}
+	}
+	if fmt.Sprint(states) != fmt.Sprintf("map[%s:done %s:done %s:failed]", contoso, fabrikam, northwind) {
+		t.Errorf("summary states %v", states)
+	}
+	// Every event of a tenant's job names the tenant.
+	rowTenant := map[int]string{}
+	for tn, ls := range lines {
+		for _, l := range ls {
+			rowTenant[l] = tn
+		}
+	}
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	events := 0
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("not JSON: %s", sc.Text())
+		}
+		if ev["msg"] == "row" {
+			events++
+			if row := int(ev["row"].(float64)); ev["tenant"] != rowTenant[row] {
+				t.Errorf("row %d's event names tenant %v; want %s", row, ev["tenant"], rowTenant[row])
+			}
+		}
+		if m, _ := ev["msg"].(string); strings.HasPrefix(m, "wrote ") && ev["tenant"] == nil {
+			t.Errorf("a tenant's notice does not name it: %s", sc.Text())
+		}
+	}
+	if events != 5 { // northwind's row was never sent
+		t.Errorf("%d row events; want 5", events)
+	}
+}
+
+// --shard K/N takes every N-th tenant of the sheet in sorted order, and
+// --tenant one tenant, of a sheet with a tenant column or (for every row)
+// without one.
+func TestTenantsShardAndTenantFlag(t *testing.T) {
+	t.Parallel()
+	in, _ := tenantSheet(t, map[string][]string{contoso: {"A"}, fabrikam: {"B"}, northwind: {"C"}})
+	folders := func(out string) []string {
+		es, _ := os.ReadDir(out)
+		var ds []string
+		for _, e := range es {
+			if e.IsDir() {
+				ds = append(ds, e.Name())
+			}
+		}
+		return ds
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--shard", "0/2"}, []string{contoso, northwind}},
+		{[]string{"--shard", "1/2"}, []string{fabrikam}},
+		{[]string{"--tenant", "Fabrikam.onmicrosoft.com"}, []string{fabrikam}},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		args := append([]string{"run", "--input", in, "--simulate", "--out", out}, tc.args...)
+		if code, _, stderr := run(t, nil, args...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", tc.args, code, stderr)
+		}
+		if got := folders(out); !slices.Equal(got, tc.want) {
+			t.Errorf("%v: folders %v; want %v", tc.args, got, tc.want)
+		}
+	}
+	// --tenant for a sheet without the column: every row goes there.
+	plain := writeNames(t, 2, "Till %d")
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run(t, nil, "run", "--input", plain, "--simulate", "--tenant", contoso, "--out", out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if rs := readResults(t, filepath.Join(out, contoso, output.ResultsFile)); len(rs) != 2 || statuses(rs)[results.Created] != 2 {
+		t.Errorf("--tenant without a column: %v", statuses(rs))
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shard", "2/2"}, "K counts from 0 to 1"},
+		{[]string{"--tenant", "contoso"}, "neither a tenant id"},
+		{[]string{"--tenant", "tailspin.onmicrosoft.com"}, "no row of"},
+	} {
+		args := append([]string{"run", "--input", in, "--simulate", "--out", filepath.Join(t.TempDir(), "out")}, tc.args...)
+		if code, _, stderr := run(t, nil, args...); code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d; want 2 and %q\n%s", tc.args, code, tc.want, stderr)
+		}
+	}
+}
+
+// A row whose tenant cell names no tenant stops the run before anything
+// is sent, naming the file, the rows and the column.
+func TestTenantsRowWithoutTenant(t *testing.T) {
+	t.Parallel()
+	in := filepath.Join(t.TempDir(), "fleet.csv")
+	os.WriteFile(in, []byte("displayName,tenant\nA,contoso.onmicrosoft.com\nB,\nC,contoso\n"), 0o600)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, nil, "run", "--input", in, "--simulate", "--out", out)
+	if code != 2 || !strings.Contains(stderr, in+": row(s) 3, 4 in column \"tenant\" name no tenant") {
+		t.Errorf("exit %d; want 2 naming the file, rows and column\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, contoso)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a tenant's folder was made: %v", err)
+	}
+}
+
+// A throttled tenant does not slow the others: each tenant has its own
+// pacer, and a Retry-After from one tenant pauses only that tenant.
+func TestTenantsThrottledTenantAlone(t *testing.T) {
+	t.Parallel()
+	slow := "tailspin.onmicrosoft.com"
+	rows := map[string][]string{contoso: {"A1", "A2", "A3", "A4"}, fabrikam: {"B1", "B2", "B3", "B4"}, slow: {"S1", "S2", "S3", "S4", "S5", "S6"}}
+	in, _ := tenantSheet(t, rows)
+	simTenants := writeTenants(t, sim.TenantSpec{Domain: contoso}, sim.TenantSpec{Domain: fabrikam},
+		sim.TenantSpec{Domain: slow, WriteLimit: 2, WriteWindow: 2 * time.Second})
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, nil, "run", "--input", in, "--simulate", "--sim-tenants", simTenants, "--out", out, "--log-format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var first time.Time
+	ended := map[string]time.Duration{}
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	for sc.Scan() {
+		var ev struct {
+			Time   time.Time `json:"time"`
+			Msg    string    `json:"msg"`
+			Tenant string    `json:"tenant"`
+			State  string    `json:"state"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("not JSON: %s", sc.Text())
+		}
+		if first.IsZero() {
+			first = ev.Time
+		}
+		if ev.Msg == "tenant" {
+			ended[ev.Tenant] = ev.Time.Sub(first)
+			if ev.State != "done" {
+				t.Errorf("%s ended %s", ev.Tenant, ev.State)
+			}
+		}
+	}
+	// 6 creates at 2 per 2 s take at least 4 s in the slow tenant.
+	if ended[slow] < 3500*time.Millisecond {
+		t.Fatalf("the throttled tenant ended after %v; the test needs it throttled", ended[slow])
+	}
+	for _, tn := range []string{contoso, fabrikam} {
+		if ended[tn] > ended[slow]/2 {
+			t.Errorf("%s ended after %v, the throttled tenant after %v: it was held back", tn, ended[tn], ended[slow])
+		}
+	}
+	if rs := readResults(t, filepath.Join(out, slow, output.ResultsFile)); statuses(rs)[results.Created] != 6 {
+		t.Errorf("the throttled tenant: %v", statuses(rs))
+	}
+}
+
+// fakeEntra is a TLS authority that signs the app in to each tenant of a
+// simulated cloud (client credentials): its openid-configuration and token
+// endpoints, per tenant. It records the tenant of every token request.
+type fakeEntra struct {
+	srv   *httptest.Server
+	cloud *sim.Cloud
+	mu    sync.Mutex
+	asked []string
+}
+
+func newFakeEntra(t *testing.T, cloud *sim.Cloud) *fakeEntra {
+	e := &fakeEntra{cloud: cloud}
+	e.srv = httptest.NewTLSServer(http.HandlerFunc(e.serve))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *fakeEntra) serve(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	reply := func(status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	switch {
+	case len(parts) == 4 && parts[3] == "openid-configuration":
+		base := e.srv.URL + "/" + parts[0]
+		reply(200, map[string]any{"issuer": base + "/v2.0", "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+			"token_endpoint": base + "/oauth2/v2.0/token", "jwks_uri": base + "/discovery/v2.0/keys",
+			"response_types_supported": []string{"code"}, "token_endpoint_auth_methods_supported": []string{"client_secret_post"}})
+	case len(parts) == 4 && parts[3] == "token" && r.Method == http.MethodPost:
+		e.mu.Lock()
+		e.asked = append(e.asked, parts[0])
+		e.mu.Unlock()
+		tok, err := e.cloud.Token(parts[0])
+		var se *sim.SignInError
+		if errors.As(err, &se) {
+			var code int
+			fmt.Sscanf(se.Code, "AADSTS%d", &code)
+			reply(400, map[string]any{"error": "unauthorized_client", "error_codes": []int{code}, "error_description": se.Error() + "\r\nTrace ID: 1"})
+			return
+		}
+		reply(200, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tok})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Signed in as an app consented in each customer tenant, a run asks each
+// tenant's authority for that tenant's token, and sends each token only
+// to its own tenant: every tenant of the service saw only tokens whose
+// tid is its own, and holds exactly its rows.
+func TestTenantsTokensNeverCross(t *testing.T) {
+	t.Parallel()
+	cloud := sim.NewCloud(sim.Options{OmitImage: true},
+		sim.TenantSpec{Domain: contoso}, sim.TenantSpec{Domain: fabrikam}, sim.TenantSpec{Domain: northwind, NotConsented: true})
+	graphSrv := httptest.NewServer(cloud)
+	t.Cleanup(graphSrv.Close)
+	entra := newFakeEntra(t, cloud)
+	certFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: entra.srv.Certificate().Raw}), 0o600)
+	rows := map[string][]string{contoso: {"C1", "C2", "Shared"}, fabrikam: {"F1", "Shared"}, northwind: {"N1"}}
+	in, _ := tenantSheet(t, rows)
+	out := filepath.Join(t.TempDir(), "out")
+	env := []string{auth.EnvClientID + "=" + sim.SimulatedAppID, auth.EnvClientSecret + "=s3cret",
+		auth.EnvAuthorityHost + "=" + entra.srv.URL + "/", "SSL_CERT_FILE=" + certFile}
+	code, _, stderr := run(t, env, "run", "--input", in, "--auth", "env", "--graph-url", graphSrv.URL+"/beta", "--out", out)
+	if code != 1 {
+		t.Fatalf("exit %d; want 1 (northwind never consented)\n%s", code, stderr)
+	}
+	for _, spec := range cloud.Tenants() {
+		srv, _ := cloud.Tenant(spec.ID)
+		for _, tok := range srv.Tokens() {
+			if tid := auth.TokenTenant(tok); tid != spec.ID {
+				t.Errorf("tenant %s (%s) received a token of tenant %q", spec.Domain, spec.ID, tid)
+			}
+		}
+		var names []string
+		for _, p := range srv.Profiles() {
+			names = append(names, p.DisplayName)
+		}
+		sort.Strings(names)
+		want := slices.Clone(rows[spec.Domain])
+		sort.Strings(want)
+		if spec.NotConsented {
+			want = nil
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("tenant %s holds %q; want %q", spec.Domain, names, want)
+		}
+	}
+	entra.mu.Lock()
+	asked := slices.Clone(entra.asked)
+	entra.mu.Unlock()
+	sort.Strings(asked)
+	asked = slices.Compact(asked)
+	if fmt.Sprint(asked) != fmt.Sprint([]string{contoso, fabrikam, northwind}) {
+		t.Errorf("token requests went to the authorities of %v", asked)
+	}
+	rs := readResults(t, filepath.Join(out, northwind, output.ResultsFile))
+	if len(rs) != 1 || rs[0].Status != results.Failed || !strings.Contains(rs[0].ErrorMessage, "adminconsent") {
+		t.Errorf("northwind: %+v", rs)
+	}
+}
