@@ -36,6 +36,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/plan"
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/tenant"
 )
 
 // IDColumn is the header of the extra column that holds the profile's id.
@@ -154,6 +155,25 @@ type Format struct {
 // WriteNamed is Write with scope tags and device groups as n has them
 // (FetchNames), in the format f.
 func WriteNamed(path string, f Format, ps []profile.Profile, n *Names) error {
+	return write(path, f, []Tenant{{Profiles: ps, Names: n}}, false)
+}
+
+// Tenant is one tenant's share of an export of several tenants: its name
+// as the tenant column gives it, its profiles and their names.
+type Tenant struct {
+	Name     string
+	Profiles []profile.Profile
+	Names    *Names
+}
+
+// WriteTenants writes the profiles of several tenants into one sheet, as
+// WriteNamed does, with a tenant column first (tenant.Column), so that the
+// sheet runs again across the same tenants.
+func WriteTenants(path string, f Format, ts []Tenant) error {
+	return write(path, f, ts, true)
+}
+
+func write(path string, f Format, ts []Tenant, withTenant bool) error {
 	sheet := f.Sheet
 	var (
 		data []byte
@@ -161,12 +181,12 @@ func WriteNamed(path string, f Format, ps []profile.Profile, n *Names) error {
 	)
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		data, err = csvBytes(ps, n, f.Delimiter)
+		data, err = csvBytes(ts, withTenant, f.Delimiter)
 	case ".xlsx":
 		if sheet == "" {
 			sheet = input.TemplateSheet
 		}
-		data, err = xlsxBytes(sheet, ps, n)
+		data, err = xlsxBytes(sheet, ts, withTenant)
 	default:
 		return fmt.Errorf("export to %s: use a file name ending in .xlsx or .csv", path)
 	}
@@ -179,31 +199,50 @@ func WriteNamed(path string, f Format, ps []profile.Profile, n *Names) error {
 	return nil
 }
 
-func csvBytes(ps []profile.Profile, n *Names, delim rune) ([]byte, error) {
+// columns are the headers of an export, with the tenant column first when
+// it holds several tenants.
+func columns(withTenant bool) []string {
+	if withTenant {
+		return append([]string{tenant.Column}, Headers()...)
+	}
+	return Headers()
+}
+
+// value is the cell of column h for p of t.
+func (t *Tenant) value(p profile.Profile, h string) any {
+	if h == tenant.Column {
+		return t.Name
+	}
+	return t.Names.cell(p, h)
+}
+
+func csvBytes(ts []Tenant, withTenant bool, delim rune) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	if delim != 0 {
 		w.Comma = delim
 	}
-	hs := Headers()
+	hs := columns(withTenant)
 	if err := w.Write(hs); err != nil {
 		return nil, err
 	}
 	rec := make([]string, len(hs))
-	for _, p := range ps {
-		for i, h := range hs {
-			rec[i] = text(n.cell(p, h))
-		}
-		if err := w.Write(rec); err != nil {
-			return nil, err
+	for _, t := range ts {
+		for _, p := range t.Profiles {
+			for i, h := range hs {
+				rec[i] = text(t.value(p, h))
+			}
+			if err := w.Write(rec); err != nil {
+				return nil, err
+			}
 		}
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
 }
 
-func xlsxBytes(sheet string, ps []profile.Profile, n *Names) ([]byte, error) {
+func xlsxBytes(sheet string, ts []Tenant, withTenant bool) ([]byte, error) {
 	wb := excelize.NewFile()
 	defer wb.Close()
 	if err := wb.SetSheetName(wb.GetSheetName(0), sheet); err != nil {
@@ -223,10 +262,10 @@ func xlsxBytes(sheet string, ps []profile.Profile, n *Names) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs := Headers()
+	hs := columns(withTenant)
 	for i, h := range hs {
 		w := float64(max(len(h)+4, 14))
-		if h == "displayName" || h == "description" || h == IDColumn || h == input.DeviceGroupColumn {
+		if h == "displayName" || h == "description" || h == IDColumn || h == input.DeviceGroupColumn || h == tenant.Column {
 			w = 38
 		}
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
@@ -243,22 +282,13 @@ func xlsxBytes(sheet string, ps []profile.Profile, n *Names) ([]byte, error) {
 	if err := sw.SetRow("A1", row); err != nil {
 		return nil, err
 	}
-	for k, p := range ps {
-		row := make([]any, len(hs))
-		for i, h := range hs {
-			switch v := n.cell(p, h).(type) {
-			case nil:
-			case time.Time:
-				row[i] = excelize.Cell{StyleID: date, Value: v}
-			default:
-				// Text, as the template's cells: "0, 14" must not become a
-				// number, and true/false match the template's drop-downs.
-				row[i] = text(v)
+	k := 0
+	for _, t := range ts {
+		for _, p := range t.Profiles {
+			if err := xlsxRow(sw, hs, date, k+2, func(h string) any { return t.value(p, h) }); err != nil {
+				return nil, err
 			}
-		}
-		ref, _ := excelize.CoordinatesToCellName(1, k+2)
-		if err := sw.SetRow(ref, row); err != nil {
-			return nil, err
+			k++
 		}
 	}
 	if err := sw.Flush(); err != nil {
@@ -269,4 +299,22 @@ func xlsxBytes(sheet string, ps []profile.Profile, n *Names) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// xlsxRow writes one profile's row at line.
+func xlsxRow(sw *excelize.StreamWriter, hs []string, date, line int, value func(string) any) error {
+	row := make([]any, len(hs))
+	for i, h := range hs {
+		switch v := value(h).(type) {
+		case nil:
+		case time.Time:
+			row[i] = excelize.Cell{StyleID: date, Value: v}
+		default:
+			// Text, as the template's cells: "0, 14" must not become a
+			// number, and true/false match the template's drop-downs.
+			row[i] = text(v)
+		}
+	}
+	ref, _ := excelize.CoordinatesToCellName(1, line)
+	return sw.SetRow(ref, row)
 }

@@ -151,7 +151,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(o.out, 0o700); err != nil {
 		return usagef("create output folder: %w", err)
 	}
-	if scan.Tenants != nil || o.tf.tenant != "" {
+	if scan.Tenants != nil || len(o.tf.tenants) > 0 {
 		return m.runTenants(ctx, o, scan, prog, log, start)
 	}
 	if o.tf.shard.N > 1 {

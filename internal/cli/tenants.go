@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,7 +32,8 @@ import (
 // tenantFlags say which customer tenants a run works on, and how many at
 // once.
 type tenantFlags struct {
-	tenant      string // --tenant, in tenant.Parse's form
+	tenantText  string   // --tenant as given
+	tenants     []string // --tenant, each in tenant.Parse's form
 	concurrency int
 	shardText   string
 	shard       tenant.Shard
@@ -45,19 +47,26 @@ type tenantFlags struct {
 const defaultTenantConcurrency = 64
 
 func (t *tenantFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&t.tenant, "tenant", "", "the customer tenant (id or verified domain) of every row of a sheet without a tenant column; with one, only that tenant's rows")
+	fs.StringVar(&t.tenantText, "tenant", "", "customer tenants (ids or verified domains, comma-separated): each gets every row of a sheet without a tenant column; with one, only their rows")
 	fs.IntVar(&t.concurrency, "tenant-concurrency", defaultTenantConcurrency, "tenants worked on at once, each with its own budgets, lock and folder OUT/<tenant>")
 	fs.StringVar(&t.shardText, "shard", "", "take every N-th tenant of the sheet, starting at K (counted from 0): K/N, e.g. a Kubernetes indexed Job's $(JOB_COMPLETION_INDEX)/N")
 }
 
 // check reads --tenant and --shard.
 func (t *tenantFlags) check() error {
-	if t.tenant != "" {
-		p, err := tenant.Parse(t.tenant)
+	seen := map[string]bool{}
+	for _, s := range strings.Split(t.tenantText, ",") {
+		if strings.TrimSpace(s) == "" && t.tenantText == "" {
+			continue
+		}
+		p, err := tenant.Parse(s)
 		if err != nil {
 			return usagef("--tenant: %v", err)
 		}
-		t.tenant = p
+		if !seen[p] {
+			seen[p] = true
+			t.tenants = append(t.tenants, p)
+		}
 	}
 	if t.shardText != "" {
 		s, err := tenant.ParseShard(t.shardText)
@@ -237,13 +246,18 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 	}
 	var names []string
 	switch {
-	case scans == nil: // --tenant for a sheet without the column
-		names, scans = []string{o.tf.tenant}, map[string]*batch.Scan{o.tf.tenant: scan}
-	case o.tf.tenant != "":
-		if scans[o.tf.tenant] == nil {
-			return usagef("--tenant %s: no row of %s names that tenant (it names %s)", o.tf.tenant, o.inPath, strings.Join(scan.TenantList(), ", "))
+	case scans == nil: // --tenant for a sheet without the column: every row to each
+		names, scans = o.tf.tenants, map[string]*batch.Scan{}
+		for _, t := range names {
+			scans[t] = scan
 		}
-		names = []string{o.tf.tenant}
+	case len(o.tf.tenants) > 0:
+		for _, t := range o.tf.tenants {
+			if scans[t] == nil {
+				return usagef("--tenant %s: no row of %s names that tenant (it names %s)", t, o.inPath, strings.Join(scan.TenantList(), ", "))
+			}
+		}
+		names = slices.Sorted(slices.Values(o.tf.tenants))
 	default:
 		names = scan.TenantList()
 	}
@@ -330,27 +344,16 @@ func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc 
 		s.state, s.message = output.TenantNotRun, err.Error()
 		return s
 	}
-	if err := os.MkdirAll(out, 0o700); err != nil {
-		return notRun(fmt.Errorf("create output folder: %w", err))
-	}
-	folder, err := lock.Acquire(filepath.Join(out, ".enrollbatch.lock"), "the output folder "+out)
-	if err != nil {
-		return notRun(err)
-	}
-	defer folder.Release()
 	tcf := *cf
 	_, groups := scan.Census.NamesNeeded()
 	tcf.askFor(groups)
-	c, err := m.tenantConn(svc, t, &tcf, log, filepath.Join(out, simTenantFile))
+	tc, err := m.connectTenant(svc, &tcf, t, log, st, app, out)
 	if err != nil {
 		return notRun(err)
 	}
-	defer c.close()
-	gate := ratelimit.NewGate(c.pacer, st.stop)
-	gate.App = app
-	c.client.Pacer = gate
-	job := &tenantJob{tenant: t, out: out, scan: scan, c: c, cf: &tcf, st: st, log: log, start: start, sf: o.sf,
-		progress: progress, printMu: printMu}
+	defer tc.release()
+	job := &tenantJob{tenant: t, out: out, scan: scan, c: tc.c, cf: &tcf, st: st, log: log, start: start, sf: o.sf,
+		progress: progress, printMu: printMu, failAll: tc.failure}
 	if o.lf.format == "json" {
 		jl := &console.JSONLines{W: m.Stderr, Tenant: t}
 		defer jl.Flush()
@@ -358,32 +361,6 @@ func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc 
 	}
 	if title := o.sf.title; title == "" {
 		job.sf.tenant = t // until the organization's name is known
-	}
-	// Sign in first: a tenant whose sign-in fails fails alone.
-	tok, err := c.client.Tokens.Token(st.ctx, false)
-	if err != nil {
-		job.failAll = tenantSignInFailure(t, err)
-	} else {
-		tid := tokenTenant(tok)
-		if tid == "" {
-			tid = t
-		}
-		host := lockHost(c.url)
-		if tcf.simulate {
-			host = "simulator"
-		}
-		path, err := lock.TenantPath(host, tid)
-		if err != nil {
-			return notRun(err)
-		}
-		tl, err := lock.Acquire(path, "tenant "+t+" at "+host+"; two runs against one tenant could create profiles twice (does the sheet name this tenant both by id and by domain?)")
-		if err != nil {
-			return notRun(err)
-		}
-		defer tl.Release()
-		if !tcf.simulate {
-			defer c.pacer.Remember(ratelimit.RecordPath(path))()
-		}
 	}
 	res, err := m.runOne(ctx, o, job)
 	if err != nil {
@@ -403,6 +380,81 @@ func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc 
 		s.state = output.TenantDone
 	}
 	return s
+}
+
+// tenantConn is one tenant's connection, signed in and locked.
+type tenantConn struct {
+	c *conn
+	// failure, when set, is why nothing can be sent to the tenant (its
+	// sign-in failed), as its rows say it; the tenant is not locked then.
+	failure string
+	release func()
+}
+
+// connectTenant connects to tenant t for a command writing in folder out
+// (created): it takes the folder's lock, builds the tenant's client (its
+// own pacer, under the app's budget, shut by st), signs in, and takes the
+// tenant's lock named by the token's tenant id. An error means the tenant
+// cannot be worked on at all (its folder or tenant is locked); a sign-in
+// that fails is the conn's failure instead, so that its rows can say so.
+func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Logger, st *stopper, app *ratelimit.App, out string) (*tenantConn, error) {
+	tc := &tenantConn{release: func() {}}
+	var undo []func()
+	fail := func(err error) (*tenantConn, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return fail(fmt.Errorf("create output folder: %w", err))
+	}
+	folder, err := lock.Acquire(filepath.Join(out, ".enrollbatch.lock"), "the output folder "+out)
+	if err != nil {
+		return fail(err)
+	}
+	undo = append(undo, func() { folder.Release() })
+	c, err := m.tenantConn(svc, t, cf, log, filepath.Join(out, simTenantFile))
+	if err != nil {
+		return fail(err)
+	}
+	undo = append(undo, c.close)
+	tc.c = c
+	gate := ratelimit.NewGate(c.pacer, st.stop)
+	gate.App = app
+	c.client.Pacer = gate
+	// Sign in first: a tenant whose sign-in fails fails alone.
+	tok, err := c.client.Tokens.Token(st.ctx, false)
+	if err != nil {
+		tc.failure = tenantSignInFailure(t, err)
+	} else {
+		tid := tokenTenant(tok)
+		if tid == "" {
+			tid = t
+		}
+		host := lockHost(c.url)
+		if cf.simulate {
+			host = "simulator"
+		}
+		path, err := lock.TenantPath(host, tid)
+		if err != nil {
+			return fail(err)
+		}
+		tl, err := lock.Acquire(path, "tenant "+t+" at "+host+"; two runs against one tenant could create profiles twice (does the sheet name this tenant both by id and by domain?)")
+		if err != nil {
+			return fail(err)
+		}
+		undo = append(undo, func() { tl.Release() })
+		if !cf.simulate {
+			undo = append(undo, c.pacer.Remember(ratelimit.RecordPath(path)))
+		}
+	}
+	tc.release = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	return tc, nil
 }
 
 // tenantSignInFailure is the message of every row of a tenant that could
