@@ -19,7 +19,11 @@ func (m *Main) deleteCommand(ctx context.Context, args []string) error {
 	fs.IntVar(&ch.concurrency, "concurrency", 4, "deletes in flight at once")
 	ch.cf.register(fs, m.Getenv)
 	ch.lf.register(fs)
+	ch.tf.register(fs)
 	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if err := ch.tf.check(); err != nil {
 		return err
 	}
 	if (ch.inPath == "") == (ch.prefix == "") {

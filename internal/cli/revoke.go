@@ -17,7 +17,11 @@ func (m *Main) revokeCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&ch.out, "out", "out", "folder for results.xlsx (created)")
 	ch.cf.register(fs, m.Getenv)
 	ch.lf.register(fs)
+	ch.tf.register(fs)
 	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if err := ch.tf.check(); err != nil {
 		return err
 	}
 	if (ch.inPath == "") == (ch.prefix == "") {
