@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/enrollbatch/enrollbatch/cliflag"
 	"github.com/enrollbatch/enrollbatch/export"
+	"github.com/enrollbatch/enrollbatch/profile"
 )
 
 func (m *Main) exportCommand(ctx context.Context, args []string) error {
@@ -25,9 +27,14 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 	fs.BoolVar(&force, "force", false, "replace --out when it is there already (it may be a sheet you edited)")
 	var delimiter string
 	cliflag.ChoiceVar(fs, &delimiter, "delimiter", "comma", "with a .csv --out: the field separator, comma, semicolon (as German Excel saves) or tab", "comma", "semicolon", "tab")
+	var tf tenantFlags
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
+	tf.register(fs)
 	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if err := tf.check(); err != nil {
 		return err
 	}
 	if out == "" {
@@ -53,32 +60,70 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := m.connect(ctx, &cf, log)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	ps, err := export.Fetch(ctx, c.client, prefix)
-	if err != nil {
-		return err
-	}
-	// Scope tags and device groups go by name, for another tenant.
-	nm, err := export.FetchNames(ctx, c.client, ps, func(w string) {
+	warn := func(w string) {
 		if lf.format == "json" {
 			log.Warn("export", "warning", w)
 			return
 		}
 		fmt.Fprintf(m.Stderr, "warning: %s\n", w)
-	})
-	if err != nil {
-		return err
+	}
+	var ts []export.Tenant
+	if len(tf.tenants) == 0 {
+		c, err := m.connect(ctx, &cf, log)
+		if err != nil {
+			return err
+		}
+		defer c.close()
+		t, err := exportTenant(ctx, c, prefix, warn)
+		if err != nil {
+			return err
+		}
+		ts = append(ts, t)
+	} else {
+		// Several tenants: one sheet with a tenant column, which runs
+		// again across the same tenants. A tenant that cannot be read
+		// fails the export: a sheet missing a tenant would look complete.
+		svc, err := m.openService(ctx, &cf, false)
+		if err != nil {
+			return err
+		}
+		defer svc.close()
+		for _, tn := range tf.shard.Take(slices.Sorted(slices.Values(tf.tenants))) {
+			c, err := m.connectTo(ctx, svc, &cf, tn, log.With("tenant", tn))
+			if err != nil {
+				return fmt.Errorf("export: %w; nothing was written", err)
+			}
+			t, err := exportTenant(ctx, c, prefix, func(w string) { warn("tenant " + tn + ": " + w) })
+			c.close()
+			if err != nil {
+				return fmt.Errorf("export: tenant %s: %w; nothing was written", tn, err)
+			}
+			t.Name = tn
+			ts = append(ts, t)
+		}
+	}
+	var ps []profile.Profile
+	for _, t := range ts {
+		ps = append(ps, t.Profiles...)
 	}
 	f := export.Format{Sheet: sheet, Delimiter: map[string]rune{"comma": ',', "semicolon": ';', "tab": '\t'}[delimiter]}
-	if err := export.WriteNamed(out, f, ps, nm); err != nil {
+	write := export.WriteTenants
+	if len(tf.tenants) == 0 {
+		write = func(path string, f export.Format, ts []export.Tenant) error {
+			return export.WriteNamed(path, f, ts[0].Profiles, ts[0].Names)
+		}
+	}
+	if err := write(out, f, ts); err != nil {
 		return err
 	}
-	for _, p := range ps {
-		log.Info("profile", "displayName", p.DisplayName, "id", p.ID, "status", "exported")
+	for _, t := range ts {
+		tlog := log
+		if t.Name != "" {
+			tlog = log.With("tenant", t.Name)
+		}
+		for _, p := range t.Profiles {
+			tlog.Info("profile", "displayName", p.DisplayName, "id", p.ID, "status", "exported")
+		}
 	}
 	log.Info("export", "file", out, "profiles", len(ps), "namePrefix", prefix)
 	if lf.format != "json" {
@@ -92,4 +137,18 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "no profile starts with %q\n", prefix)
 	}
 	return nil
+}
+
+// exportTenant reads one tenant's profiles under prefix, with the names of
+// their scope tags and device groups (for another tenant).
+func exportTenant(ctx context.Context, c *conn, prefix string, warn func(string)) (export.Tenant, error) {
+	ps, err := export.Fetch(ctx, c.client, prefix)
+	if err != nil {
+		return export.Tenant{}, err
+	}
+	nm, err := export.FetchNames(ctx, c.client, ps, warn)
+	if err != nil {
+		return export.Tenant{}, err
+	}
+	return export.Tenant{Profiles: ps, Names: nm}, nil
 }

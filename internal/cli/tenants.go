@@ -96,8 +96,9 @@ type service struct {
 }
 
 // openService starts the simulator's tenants (--simulate) or prepares the
-// sign-in for several tenants; it sends nothing to Microsoft.
-func (m *Main) openService(ctx context.Context, c *connFlags) (*service, error) {
+// sign-in for several tenants; it sends nothing to Microsoft. folders says
+// the command keeps each simulated tenant in its folder OUT/<tenant>.
+func (m *Main) openService(ctx context.Context, c *connFlags, folders bool) (*service, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -137,7 +138,11 @@ func (m *Main) openService(ctx context.Context, c *connFlags) (*service, error) 
 	if c.simTenants != "" {
 		where = "the tenants are those of " + c.simTenants
 	}
-	fmt.Fprintf(m.Stderr, "simulation: nothing is sent to Microsoft; the codes enroll nothing (%s; each tenant's profiles are kept in OUT/<tenant>/%s)\n", where, simTenantFile)
+	kept := ""
+	if folders {
+		kept = "; each tenant's profiles are kept in OUT/<tenant>/" + simTenantFile
+	}
+	fmt.Fprintf(m.Stderr, "simulation: nothing is sent to Microsoft; the codes enroll nothing (%s%s)\n", where, kept)
 	return svc, nil
 }
 
@@ -167,7 +172,7 @@ func (m *Main) tenantConn(s *service, t string, c *connFlags, log *slog.Logger, 
 	if s.simTenants == "" {
 		s.cloud.Add(sim.TenantSpec{Domain: domainOf(t), ID: idOf(t)})
 	}
-	if srv, ok := s.cloud.Tenant(t); ok {
+	if srv, ok := s.cloud.Tenant(t); ok && keep != "" {
 		if err := loadSimTenant(srv, keep); err != nil {
 			return nil, &usageError{err}
 		}
@@ -281,7 +286,7 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 	}
 	cf := o.cf
 	cf.askFor(groups)
-	svc, err := m.openService(ctx, &cf)
+	svc, err := m.openService(ctx, &cf, true)
 	if err != nil {
 		return err
 	}
@@ -534,4 +539,21 @@ func (m *Main) endTenants(log *slog.Logger, o *runOptions, states []tenantState,
 		return &rowsError{n: notOK}
 	}
 	return nil
+}
+
+// connectTo connects to one customer tenant for a command that reads it
+// (export, qr, doctor): the run's sign-in for several tenants, asked for
+// that tenant's token only, with a pacer of its own. Without a tenant it
+// is connect. The sign-in is tried at once, so that a tenant that cannot
+// be signed in to says so, naming it.
+func (m *Main) connectTo(ctx context.Context, svc *service, cf *connFlags, t string, log *slog.Logger) (*conn, error) {
+	c, err := m.tenantConn(svc, t, cf, log, "")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.client.Tokens.Token(ctx, false); err != nil {
+		c.close()
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(tenantSignInFailure(t, err), "not sent: "))
+	}
+	return c, nil
 }
