@@ -156,7 +156,7 @@ func (m *Main) doctorTenants(ctx context.Context, cf *connFlags, lf *logFlags, t
 	for i, t := range tenants {
 		g.Go(func() error {
 			lines[i].Tenant = t
-			c, err := m.connectTo(ctx, svc, cf, t, log.With("tenant", t))
+			c, err := m.connectTo(ctx, svc, cf, t, log.With("tenant", t), "")
 			if err != nil {
 				lines[i].Error = err.Error()
 				return nil

@@ -89,7 +89,7 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 		}
 		defer svc.close()
 		for _, tn := range tf.shard.Take(slices.Sorted(slices.Values(tf.tenants))) {
-			c, err := m.connectTo(ctx, svc, &cf, tn, log.With("tenant", tn))
+			c, err := m.connectTo(ctx, svc, &cf, tn, log.With("tenant", tn), "")
 			if err != nil {
 				return fmt.Errorf("export: %w; nothing was written", err)
 			}

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,11 +34,19 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 	fs.BoolVar(&force, "force", false, "replace --out even when enrollbatch did not write it")
 	var noCheck bool
 	fs.BoolVar(&noCheck, "no-check", false, "with --results: print without checking the codes against the tenant (no sign-in; codes revoked or replaced since are printed too)")
+	var tf tenantFlags
 	cf.register(fs, m.Getenv)
 	lf.register(fs)
 	sf.register(fs)
+	tf.register(fs)
 	if err := m.parse(fs, args); err != nil {
 		return err
+	}
+	if err := tf.check(); err != nil {
+		return err
+	}
+	if len(tf.tenants) > 0 && !fromTenant {
+		return usagef("--tenant goes with --from-tenant; a results workbook of a run over several tenants names its tenant itself")
 	}
 	if out == "" {
 		return usagef("--out is required")
@@ -76,10 +86,12 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 			rs = reprint.OnlyNamed(rs, only)
 		}
 		if !noCheck {
-			stale, checked := m.checkCodes(ctx, &cf, log, rs)
+			stale, checked := m.checkCodes(ctx, &cf, log, rs, run.Tenant, filepath.Dir(resultsPath))
 			refused += stale
 			unchecked = !checked
 		}
+	} else if len(tf.tenants) > 0 {
+		return m.qrFromTenants(ctx, &cf, &sf, tf.shard.Take(tf.tenants), out, force, prefix, only, log)
 	} else {
 		c, err := m.connect(ctx, &cf, log)
 		if err != nil {
@@ -132,11 +144,25 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 // (see reprint.Check) and returns how many it held back, and whether the
 // check could be made. When the tenant cannot be reached it says so once,
 // with what to do, and holds back nothing.
-func (m *Main) checkCodes(ctx context.Context, cf *connFlags, log *slog.Logger, rs []results.Result) (stale int, checked bool) {
+//
+// A workbook of a run over several tenants names its tenant: the check
+// signs in to that tenant, and to no other.
+func (m *Main) checkCodes(ctx context.Context, cf *connFlags, log *slog.Logger, rs []results.Result, tenant, folder string) (stale int, checked bool) {
 	if !slices.ContainsFunc(rs, func(r results.Result) bool { return r.Printable() && r.ID != "" }) {
 		return 0, true // nothing to check: no need to sign in
 	}
-	c, err := m.connect(ctx, cf, log)
+	var c *conn
+	var err error
+	if tenant == "" {
+		c, err = m.connect(ctx, cf, log)
+	} else {
+		var svc *service
+		if svc, err = m.openService(ctx, cf, false); err == nil {
+			defer svc.close()
+			// Simulated, the tenant is the one kept beside the results.
+			c, err = m.connectTo(ctx, svc, cf, tenant, log.With("tenant", tenant), filepath.Join(folder, simTenantFile))
+		}
+	}
 	if err == nil {
 		defer c.close()
 		var n int
@@ -149,4 +175,74 @@ func (m *Main) checkCodes(ctx context.Context, cf *connFlags, log *slog.Logger, 
 	}
 	log.Warn("the codes were not checked against the tenant, so any revoked or replaced since the run are printed anyway: sign in to check them (exit code 1 until then), pass --no-check to print without the check, or print with --from-tenant", "error", err.Error())
 	return 0, false
+}
+
+// qrFromTenants prints the codes of several tenants' profiles, one sheet
+// per tenant: --out DIR/NAME.pdf writes DIR/<tenant>/NAME.pdf, each headed
+// with its tenant. A tenant that cannot be read fails alone.
+func (m *Main) qrFromTenants(ctx context.Context, cf *connFlags, sf *sheetFlags, tenants []string, out string, force bool, prefix, only string, log *slog.Logger) error {
+	svc, err := m.openService(ctx, cf, false)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	failed, bad := 0, 0
+	for _, t := range tenants {
+		path := filepath.Join(filepath.Dir(out), t, filepath.Base(out))
+		if err := m.qrOneTenant(ctx, svc, cf, *sf, t, path, force, prefix, only, log.With("tenant", t)); err != nil {
+			var re *rowsError
+			if errors.As(err, &re) {
+				failed += re.n
+			} else {
+				bad++
+				fmt.Fprintf(m.Stderr, "enrollbatch: tenant %s: %v\n", t, err)
+			}
+		}
+	}
+	if failed > 0 || bad > 0 {
+		return &rowsError{n: failed}
+	}
+	return nil
+}
+
+// qrOneTenant prints one tenant's sheet at path.
+func (m *Main) qrOneTenant(ctx context.Context, svc *service, cf *connFlags, sf sheetFlags, t, path string, force bool, prefix, only string, log *slog.Logger) error {
+	if err := output.CheckReplace(path, force); err != nil {
+		return fmt.Errorf("%w, or pass --force to replace it", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	c, err := m.connectTo(ctx, svc, cf, t, log, "")
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	rs, err := reprint.FromTenant(ctx, c.client, prefix, log)
+	if err != nil {
+		return err
+	}
+	if only != "" {
+		rs = reprint.OnlyNamed(rs, only)
+	}
+	fmt.Fprintf(m.Stderr, "read %d profile(s) from tenant %s whose name starts with %q\n", len(rs), t, prefix)
+	if sf.title == "" {
+		sf.tenant = t
+		if name, err := c.client.OrganizationName(ctx); err == nil && name != "" {
+			sf.tenant = name + " (" + t + ")"
+		}
+	}
+	sf.simulated = cf.simulate
+	sheet, err := output.WriteSheet(path, sf.spec(time.Now()), results.FromSlice(rs), nil, false)
+	if err != nil {
+		return fmt.Errorf("write QR sheet: %w", err)
+	}
+	sheet.Report(m.Stderr, results.FromSlice(rs))
+	if sheet.Labels == 0 {
+		fmt.Fprintf(m.Stderr, "tenant %s: nothing to print: no matching profile with a valid token\n", t)
+	}
+	if n := len(sheet.Skipped); n > 0 || sheet.Labels == 0 {
+		return &rowsError{n: n}
+	}
+	return nil
 }

@@ -546,8 +546,11 @@ func (m *Main) endTenants(log *slog.Logger, o *runOptions, states []tenantState,
 // that tenant's token only, with a pacer of its own. Without a tenant it
 // is connect. The sign-in is tried at once, so that a tenant that cannot
 // be signed in to says so, naming it.
-func (m *Main) connectTo(ctx context.Context, svc *service, cf *connFlags, t string, log *slog.Logger) (*conn, error) {
-	c, err := m.tenantConn(svc, t, cf, log, "")
+//
+// keep, with --simulate, is the file that keeps the simulated tenant (""
+// for the --sim-tenants file's tenant as it is).
+func (m *Main) connectTo(ctx context.Context, svc *service, cf *connFlags, t string, log *slog.Logger, keep string) (*conn, error) {
+	c, err := m.tenantConn(svc, t, cf, log, keep)
 	if err != nil {
 		return nil, err
 	}
