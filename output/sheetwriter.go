@@ -57,6 +57,7 @@ type sheetPart struct {
 	inPage  int // labels on the current page
 	imageNo int
 	forms   map[any]string // glyph forms in this file: typeset.Glyph.Key -> XObject name
+	zip     *zlib.Writer   // compresses the glyph forms, reset for each
 }
 
 // batchSize is how many labels are laid out together.
@@ -279,7 +280,7 @@ func (w *SheetWriter) expand(pt *sheetPart, b, ops []byte, glyphs []typeset.Glyp
 		if !ok {
 			name = "/G" + strconv.Itoa(len(pt.forms)+1)
 			pt.forms[g.Key] = name
-			addForm(pt.pdf, name, g.Form)
+			pt.addForm(name, g.Form)
 		}
 		b = append(b, name...)
 		b = append(b, " Do"...)
@@ -294,11 +295,18 @@ func (w *SheetWriter) expand(pt *sheetPart, b, ops []byte, glyphs []typeset.Glyp
 // every form they draw: a sheet then took seconds per page to render.)
 // gofpdf writes such objects as they are given, numbered, with the
 // resources dictionary of the pages naming them.
-func addForm(pdf *gofpdf.Fpdf, name string, form []byte) {
+func (pt *sheetPart) addForm(name string, form []byte) {
 	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	zw.Write(form)
-	zw.Close()
+	if pt.zip == nil {
+		// One compressor for the file: each new one allocates and clears
+		// a megabyte of state, more than a glyph's outline takes to
+		// compress.
+		pt.zip, _ = zlib.NewWriterLevel(&z, zlib.BestSpeed)
+	} else {
+		pt.zip.Reset(&z)
+	}
+	pt.zip.Write(form)
+	pt.zip.Close()
 	side := strconv.Itoa(typeset.FormSize)
 	var obj bytes.Buffer
 	obj.WriteString("<</Type /XObject /Subtype /Form /BBox [0 0 " + side + " " + side + "] /Resources <<>>")
@@ -306,8 +314,8 @@ func addForm(pdf *gofpdf.Fpdf, name string, form []byte) {
 	obj.Write(z.Bytes())
 	obj.WriteString("\nendstream\nendobj")
 	key := name[1:]
-	pdf.ImportObjects(map[string][]byte{key: obj.Bytes()})
-	pdf.ImportTemplates(map[string]string{name: key})
+	pt.pdf.ImportObjects(map[string][]byte{key: obj.Bytes()})
+	pt.pdf.ImportTemplates(map[string]string{name: key})
 }
 
 // drawImage places a service image that could not be traced, enlarged by
