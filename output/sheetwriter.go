@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"compress/zlib"
 	"errors"
 	"fmt"
 	"os"
@@ -56,6 +57,7 @@ type sheetPart struct {
 	inPage  int // labels on the current page
 	imageNo int
 	forms   map[any]string // glyph forms in this file: typeset.Glyph.Key -> XObject name
+	zip     *zlib.Writer   // compresses the glyph forms, reset for each
 }
 
 // batchSize is how many labels are laid out together.
@@ -276,23 +278,44 @@ func (w *SheetWriter) expand(pt *sheetPart, b, ops []byte, glyphs []typeset.Glyp
 		g := glyphs[idx]
 		name, ok := pt.forms[g.Key]
 		if !ok {
-			form := string(g.Form)
-			side := float64(typeset.FormSize) * ptToMM // the form's box, in the file's unit
-			// A template of its own (not copied from the file's state), so
-			// that it sets no colour and paints in the colour of its use.
-			tpl := gofpdf.CreateTpl(gofpdf.PointType{}, gofpdf.SizeType{Wd: side, Ht: side}, "P", "mm", "", func(t *gofpdf.Tpl) {
-				t.RawWriteStr(form)
-			})
-			// Register it with the file through a use that paints nothing.
-			pt.pdf.RawWriteStr("q 0 0 0 0 re W n")
-			pt.pdf.UseTemplateScaled(tpl, gofpdf.PointType{}, gofpdf.SizeType{Wd: side, Ht: side})
-			pt.pdf.RawWriteStr("Q")
-			name = "/TPL" + tpl.ID()
+			name = "/G" + strconv.Itoa(len(pt.forms)+1)
 			pt.forms[g.Key] = name
+			pt.addForm(name, g.Form)
 		}
 		b = append(b, name...)
 		b = append(b, " Do"...)
 	}
+}
+
+// addForm adds a glyph's form XObject to the file under name (with its
+// leading slash), listed in the pages' resources. Its content paints the
+// outline and sets its own colour; its resources are empty, as it uses
+// none. (gofpdf's templates list every font of the file in each template's
+// resources, and PDF readers such as poppler load those fonts again for
+// every form they draw: a sheet then took seconds per page to render.)
+// gofpdf writes such objects as they are given, numbered, with the
+// resources dictionary of the pages naming them.
+func (pt *sheetPart) addForm(name string, form []byte) {
+	var z bytes.Buffer
+	if pt.zip == nil {
+		// One compressor for the file: each new one allocates and clears
+		// a megabyte of state, more than a glyph's outline takes to
+		// compress.
+		pt.zip, _ = zlib.NewWriterLevel(&z, zlib.BestSpeed)
+	} else {
+		pt.zip.Reset(&z)
+	}
+	pt.zip.Write(form)
+	pt.zip.Close()
+	side := strconv.Itoa(typeset.FormSize)
+	var obj bytes.Buffer
+	obj.WriteString("<</Type /XObject /Subtype /Form /BBox [0 0 " + side + " " + side + "] /Resources <<>>")
+	obj.WriteString(" /Filter /FlateDecode /Length " + strconv.Itoa(z.Len()) + ">>\nstream\n")
+	obj.Write(z.Bytes())
+	obj.WriteString("\nendstream\nendobj")
+	key := name[1:]
+	pt.pdf.ImportObjects(map[string][]byte{key: obj.Bytes()})
+	pt.pdf.ImportTemplates(map[string]string{name: key})
 }
 
 // drawImage places a service image that could not be traced, enlarged by

@@ -131,6 +131,10 @@ type fontmap struct {
 	system *fontscan.FontMap // nil until a rune needs it
 	failed bool              // the system fonts could not be indexed
 	script language.Script
+	// drawn caches drawable: the segmenter resolves the face of every
+	// rune it splits, and reading a glyph's outline to tell whether it is
+	// drawable costs more than the rest of the lookup.
+	drawn map[pathKey]bool
 }
 
 func (m *fontmap) SetScript(s language.Script) { m.script = s }
@@ -147,7 +151,7 @@ func (m *fontmap) ResolveFace(r rune) *font.Face {
 // lookup returns a face that has a drawable glyph for r, or nil.
 func (m *fontmap) lookup(r rune) *font.Face {
 	for _, f := range m.faces {
-		if gid, ok := f.NominalGlyph(r); ok && drawable(f, gid) {
+		if gid, ok := f.NominalGlyph(r); ok && m.drawable(f, gid) {
 			return f
 		}
 	}
@@ -168,10 +172,24 @@ func (m *fontmap) lookup(r rune) *font.Face {
 	if f == nil {
 		return nil
 	}
-	if gid, ok := f.NominalGlyph(r); ok && drawable(f, gid) {
+	if gid, ok := f.NominalGlyph(r); ok && m.drawable(f, gid) {
 		return f
 	}
 	return nil
+}
+
+// drawable is drawable, remembered for each glyph.
+func (m *fontmap) drawable(f *font.Face, gid font.GID) bool {
+	key := pathKey{f.Font, gid}
+	ok, seen := m.drawn[key]
+	if !seen {
+		ok = drawable(f, gid)
+		if m.drawn == nil {
+			m.drawn = map[pathKey]bool{}
+		}
+		m.drawn[key] = ok
+	}
+	return ok
 }
 
 // indexDir is where the index of the system fonts is kept: dir when

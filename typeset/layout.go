@@ -94,8 +94,9 @@ type Typesetter struct {
 	seg    shaping.Segmenter
 	wrap   shaping.LineWrapper
 	cover  map[rune]bool
-	dots   shaping.Output   // the ellipsis
-	used   map[glyphKey]int // glyph forms of the Block being laid out
+	dots   shaping.Output      // the ellipsis
+	used   map[glyphKey]int    // glyph forms of the Block being laid out
+	forms  map[glyphKey][]byte // glyph forms made so far, for the next Blocks
 }
 
 // New returns a Typesetter drawing with these fonts.
@@ -459,33 +460,17 @@ func (t *Typesetter) glyph(b *Block, face *font.Face, gid font.GID, x, y, size f
 	key := glyphKey{face.Font, gid, bold, color}
 	idx, ok := t.used[key]
 	if !ok {
-		path := t.fonts.outline(face, gid)
-		if len(path) == 0 {
+		form, made := t.forms[key]
+		if !made {
+			form = t.form(face, gid, bold, color)
+			if t.forms == nil {
+				t.forms = map[glyphKey][]byte{}
+			}
+			t.forms[key] = form
+		}
+		if form == nil {
 			t.used[key] = -1
 			return
-		}
-		var form []byte
-		for _, op := range []string{"rg ", "RG "} {
-			for _, c := range color {
-				form = appendNum(form, c)
-				form = append(form, ' ')
-			}
-			form = append(form, op...)
-		}
-		form = append(form, "1 0 0 1 "...)
-		form = strconv.AppendInt(form, FormOrigin, 10)
-		form = append(form, ' ')
-		form = strconv.AppendInt(form, FormOrigin, 10)
-		form = append(form, " cm\n"...)
-		if bold {
-			form = strconv.AppendInt(form, int64(face.Upem())*4/100, 10)
-			form = append(form, " w 1 j\n"...)
-		}
-		form = append(form, path...)
-		if bold {
-			form = append(form, "B\n"...)
-		} else {
-			form = append(form, "f\n"...)
 		}
 		idx = len(b.Glyphs)
 		b.Glyphs = append(b.Glyphs, Glyph{Key: key, Form: form})
@@ -508,6 +493,39 @@ func (t *Typesetter) glyph(b *Block, face *font.Face, gid font.GID, x, y, size f
 	b.Ops = strconv.AppendInt(b.Ops, int64(idx), 10)
 	b.Ops = append(b.Ops, 0)
 	b.Ops = append(b.Ops, " Q\n"...)
+}
+
+// form returns the content of a glyph's form (see Glyph), or nil for a
+// glyph without an outline.
+func (t *Typesetter) form(face *font.Face, gid font.GID, bold bool, color [3]float64) []byte {
+	path := t.fonts.outline(face, gid)
+	if len(path) == 0 {
+		return nil
+	}
+	var form []byte
+	for _, op := range []string{"rg ", "RG "} {
+		for _, c := range color {
+			form = appendNum(form, c)
+			form = append(form, ' ')
+		}
+		form = append(form, op...)
+	}
+	form = append(form, "1 0 0 1 "...)
+	form = strconv.AppendInt(form, FormOrigin, 10)
+	form = append(form, ' ')
+	form = strconv.AppendInt(form, FormOrigin, 10)
+	form = append(form, " cm\n"...)
+	if bold {
+		form = strconv.AppendInt(form, int64(face.Upem())*4/100, 10)
+		form = append(form, " w 1 j\n"...)
+	}
+	form = append(form, path...)
+	if bold {
+		form = append(form, "B\n"...)
+	} else {
+		form = append(form, "f\n"...)
+	}
+	return form
 }
 
 // glyphKey identifies a glyph form: outline and style.
@@ -533,7 +551,7 @@ const (
 // bounding box is [0 0 FormSize FormSize]). The form sets its colour.
 type Glyph struct {
 	Key  any    // equal for equal glyph forms, across Blocks of one Fonts
-	Form []byte // the form's content: the outline in font units, filled
+	Form []byte // the form's content: the outline in font units, filled; shared by the Blocks of a Typesetter, read only
 }
 
 // appendOutline appends a glyph outline as path operators in font units;
