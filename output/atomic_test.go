@@ -12,8 +12,7 @@ import (
 
 // TestRenameFailureLeavesOutputs: when a finished file cannot be put in
 // place (Windows: the file is open in Excel), every writer fails, leaves
-// the earlier file as it was and no temporary file, whether the test
-// replaces atomicfile.Rename or output.Rename (as internal/cli's tests do).
+// the earlier file as it was and no temporary file.
 func TestRenameFailureLeavesOutputs(t *testing.T) {
 	inUse := errors.New("The process cannot access the file because it is being used by another process.")
 	failing := func(src, dst string) error {
@@ -34,7 +33,6 @@ func TestRenameFailureLeavesOutputs(t *testing.T) {
 		hook *func(src, dst string) error
 	}{
 		{"atomicfile.Rename", &atomicfile.Rename},
-		{"output.Rename", &Rename},
 	}
 	for _, h := range hooks {
 		for _, w := range writers {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -22,17 +23,17 @@ var errInUse = errors.New("The process cannot access the file because it is bein
 // fail as on Windows when fail says so, for the rest of the test.
 func failRenames(t *testing.T, fail func(dst string) bool) {
 	t.Helper()
-	orig := output.Rename
-	output.Rename = func(src, dst string) error {
+	orig := atomicfile.Rename
+	atomicfile.Rename = func(src, dst string) error {
 		if !strings.HasPrefix(filepath.Base(dst), ".") && fail(dst) {
 			return &os.LinkError{Op: "rename", Old: src, New: dst, Err: errInUse}
 		}
 		return orig(src, dst)
 	}
-	t.Cleanup(func() { output.Rename = orig })
+	t.Cleanup(func() { atomicfile.Rename = orig })
 }
 
-// runHere runs the command in this process (so that output.Rename can be
+// runHere runs the command in this process (so that atomicfile.Rename can be
 // replaced) and returns the exit code and stderr.
 func runHere(t *testing.T, args ...string) (int, string) {
 	t.Helper()
