@@ -33,11 +33,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/enrollbatch/enrollbatch/atomicfile"
 )
 
 // recordEvery is how often a job saves its record while it sends.
@@ -225,7 +226,7 @@ func (r *record) save(own recordWriter, now time.Time) {
 	if err != nil {
 		return
 	}
-	writeAtomic(r.path, b)
+	_ = atomicfile.WriteFile(r.path, b)
 }
 
 // readRecord reads the record file at path; a missing, unreadable or
@@ -245,20 +246,6 @@ func readRecord(path string) recordFile {
 		return recordFile{}
 	}
 	return f
-}
-
-// writeAtomic replaces path with b through a temporary file in the same
-// folder, so that readers see the old file or the new one, never a part.
-func writeAtomic(path string, b []byte) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
-		os.Remove(tmp.Name())
-	}
 }
 
 // Timing of the record's lock file.
