@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/enrollbatch/enrollbatch/input"
 )
@@ -51,6 +53,24 @@ func (m *Main) validateCommand(ctx context.Context, args []string) error {
 	for i := range file.Rows {
 		if !file.Rows[i].Valid() && !input.KeepsPassword(file.Rows[i].Problems) {
 			invalid++
+		}
+	}
+	if file.HasTenants() {
+		// Where the rows go: each tenant's rows, valid or not.
+		rows, bad := map[string]int{}, map[string]int{}
+		for i := range file.Rows {
+			r := &file.Rows[i]
+			rows[r.Tenant]++
+			if !r.Valid() && !input.KeepsPassword(r.Problems) {
+				bad[r.Tenant]++
+			}
+		}
+		for _, t := range slices.Sorted(maps.Keys(rows)) {
+			name := t
+			if t == "" {
+				name = "(no tenant: these rows go nowhere)"
+			}
+			fmt.Fprintf(m.Stdout, "tenant %s: %d row(s), %d invalid\n", name, rows[t], bad[t])
 		}
 	}
 	fmt.Fprintf(m.Stdout, "%s: %d row(s), %d valid, %d invalid, %d problem(s)\n",
