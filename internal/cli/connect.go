@@ -47,7 +47,7 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
 	cliflag.ChoiceVar(fs, &c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser", auth.Modes()...)
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
-	fs.StringVar(&c.simTenant, "sim-tenant", "", "with --simulate: the file that keeps the simulated tenant's profiles between runs (default OUT/"+simTenantFile+" for commands with --out)")
+	fs.StringVar(&c.simTenant, "sim-tenant", "", "with --simulate: the file that keeps the simulated tenant's profiles between runs (default OUT/"+simTenantFile+" for commands with --out); with several tenants, the folder (an earlier run's OUT) whose <tenant>/ folders keep them")
 	fs.StringVar(&c.simTenants, "sim-tenants", "", "with --simulate and tenants: a file describing the simulated tenants (ids, domains, names, consent, limits; see samples/tenants.json); default: each tenant the sheet names, created on first use")
 	cliflag.ChoiceVar(fs, &c.simContent, "sim-content", sim.ContentJSON, "with --simulate: form of the simulator's qrCodeContent for AOSP profiles, json or base64", sim.ContentJSON, sim.ContentBase64)
 	fs.Float64Var(&c.rate, "rate", 0, "an extra cap in requests per second on every request the job sends (the pacer stays 3% under it); 0 = none, the budgets alone pace the job")

@@ -88,6 +88,9 @@ type service struct {
 	url   string
 	http  *http.Client
 	cloud *sim.Cloud // with --simulate
+	// keepDir, with --sim-tenant, is the folder whose <tenant>/ folders
+	// keep the simulated tenants (an earlier run's OUT).
+	keepDir string
 	// simTenants is the --sim-tenants file that describes the simulated
 	// tenants; without one, each tenant is created on first use.
 	simTenants string
@@ -115,7 +118,10 @@ func (m *Main) openService(ctx context.Context, c *connFlags, folders bool) (*se
 		return svc, nil
 	}
 	if c.simTenant != "" {
-		return nil, usagef("--sim-tenant keeps one simulated tenant; with several, each tenant's is kept in its folder OUT/<tenant>/%s (describe the tenants with --sim-tenants FILE)", simTenantFile)
+		if fi, err := os.Stat(c.simTenant); err != nil || !fi.IsDir() {
+			return nil, usagef("--sim-tenant %s: with several tenants, name the folder (an earlier run's OUT) whose <tenant>/%s files keep the simulated tenants", c.simTenant, simTenantFile)
+		}
+		svc.keepDir = c.simTenant
 	}
 	var specs []sim.TenantSpec
 	if c.simTenants != "" {
@@ -139,8 +145,11 @@ func (m *Main) openService(ctx context.Context, c *connFlags, folders bool) (*se
 		where = "the tenants are those of " + c.simTenants
 	}
 	kept := ""
-	if folders {
+	switch {
+	case folders:
 		kept = "; each tenant's profiles are kept in OUT/<tenant>/" + simTenantFile
+	case svc.keepDir != "":
+		kept = "; each tenant's profiles are those kept in " + filepath.Join(svc.keepDir, "<tenant>", simTenantFile)
 	}
 	fmt.Fprintf(m.Stderr, "simulation: nothing is sent to Microsoft; the codes enroll nothing (%s%s)\n", where, kept)
 	return svc, nil
@@ -169,6 +178,9 @@ func (m *Main) tenantConn(s *service, t string, c *connFlags, log *slog.Logger, 
 		return out, nil
 	}
 	out.client.Tokens = simSignIn{cloud: s.cloud, tenant: t}
+	if keep == "" && s.keepDir != "" {
+		keep = filepath.Join(s.keepDir, t, simTenantFile)
+	}
 	if s.simTenants == "" {
 		s.cloud.Add(sim.TenantSpec{Domain: domainOf(t), ID: idOf(t)})
 	}

@@ -439,3 +439,89 @@ func TestTenantsTokensNeverCross(t *testing.T) {
 		t.Errorf("northwind: %+v", rs)
 	}
 }
+
+// Every command speaks tenants: after a run over three tenants, export
+// writes one sheet of two tenants that validates as it is; doctor shows one
+// row per tenant; qr --from-tenant prints one sheet per tenant; delete
+// plans in every tenant, asks once, and deletes in each tenant only what
+// the prefix selects there; the unconsented tenant fails alone each time.
+func TestTenantsEveryCommand(t *testing.T) {
+	t.Parallel()
+	rows := map[string][]string{contoso: {"Site 1 Till", "Site 1 Panel", "Keep"}, fabrikam: {"Site 1 Till", "Other"}, northwind: {"Site 1 Till"}}
+	in, _ := tenantSheet(t, rows)
+	simTenants := writeTenants(t, sim.TenantSpec{Domain: contoso, Organization: "Contoso"}, sim.TenantSpec{Domain: fabrikam},
+		sim.TenantSpec{Domain: northwind, NotConsented: true})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	simArgs := []string{"--simulate", "--sim-tenants", simTenants}
+	if code, _, stderr := run(t, nil, append([]string{"run", "--input", in, "--out", out}, simArgs...)...); code != 1 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	// The other commands meet the simulated tenants the run kept in out.
+	simArgs = append(simArgs, "--sim-tenant", out)
+	both := contoso + "," + fabrikam
+	exported := filepath.Join(dir, "fleet.csv")
+	code, _, stderr := run(t, nil, append([]string{"export", "--tenant", both, "--out", exported}, simArgs...)...)
+	if code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	b, _ := os.ReadFile(exported)
+	if head := strings.SplitN(strings.TrimPrefix(string(b), "\ufeff"), ",", 2)[0]; head != "tenant" {
+		t.Errorf("the exported sheet starts with %q, not the tenant column", head)
+	}
+	if code, stdout, _ := run(t, nil, "validate", exported); code != 0 {
+		t.Errorf("the exported sheet does not validate: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := run(t, nil, append([]string{"export", "--tenant", northwind, "--out", filepath.Join(dir, "n.csv")}, simArgs...)...); code == 0 ||
+		!strings.Contains(stderr, "adminconsent") || fileExists(filepath.Join(dir, "n.csv")) {
+		t.Errorf("export of the unconsented tenant: exit %d, wrote a file: %v\n%s", code, fileExists(filepath.Join(dir, "n.csv")), stderr)
+	}
+
+	// doctor: one row per tenant of the sheet.
+	code, stdout, _ := run(t, nil, append([]string{"doctor", "--input", in}, simArgs...)...)
+	if code != 1 {
+		t.Errorf("doctor: exit %d; want 1 (one tenant not ready)\n%s", code, stdout)
+	}
+	for tn, ready := range map[string]string{contoso: "yes", fabrikam: "yes", northwind: "no"} {
+		found := false
+		for _, l := range strings.Split(stdout, "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == tn {
+				found = f[len(f)-1] == ready
+			}
+		}
+		if !found {
+			t.Errorf("doctor's row of %s does not end %q:\n%s", tn, ready, stdout)
+		}
+	}
+
+	// delete over the three tenants: planned everywhere, one question.
+	code, stdout, stderr = run(t, nil, append([]string{"delete", "--tenant", contoso + "," + fabrikam + "," + northwind, "--name-prefix", "Site 1 ", "--out", out, "--yes"}, simArgs...)...)
+	if code != 1 {
+		t.Fatalf("delete: exit %d; want 1 (northwind)\n%s\n%s", code, stdout, stderr)
+	}
+	for tn, want := range map[string][]string{contoso: {"Keep"}, fabrikam: {"Other"}} {
+		if got := keptNames(t, filepath.Join(out, tn)); !slices.Equal(got, want) {
+			t.Errorf("after delete, %s holds %q; want %q", tn, got, want)
+		}
+		rs := readResults(t, filepath.Join(out, tn, output.ResultsFile))
+		if n := statuses(rs)[results.Deleted]; n != len(rows[tn])-1 {
+			t.Errorf("%s's delete results: %v", tn, statuses(rs))
+		}
+	}
+	sum, err := output.ReadSummary(filepath.Join(out, output.SummaryFile))
+	if err != nil || len(sum) != 3 || sum[2].Tenant != northwind || sum[2].State != output.TenantFailed {
+		t.Errorf("delete's summary: %+v, %v", sum, err)
+	}
+
+	// qr --from-tenant: one sheet per tenant, in a folder of its own.
+	pdf := filepath.Join(dir, "sheets", "keep.pdf")
+	code, _, stderr = run(t, nil, append([]string{"qr", "--from-tenant", "--tenant", both, "--out", pdf}, simArgs...)...)
+	if code != 0 {
+		t.Fatalf("qr: exit %d\n%s", code, stderr)
+	}
+	for _, tn := range []string{contoso, fabrikam} {
+		if !fileExists(filepath.Join(dir, "sheets", tn, "keep.pdf")) {
+			t.Errorf("no sheet for %s", tn)
+		}
+	}
+}
