@@ -131,6 +131,14 @@ type Options struct {
 	// Group.Read.All when the sheet names device groups; asked for only
 	// then. An app's permissions are granted in its registration instead.
 	ExtraPermissions []string
+	// KeepSignIn keeps a person's sign-in (device-code, browser) between
+	// commands where the system can keep it safe (see keep.go); a later
+	// command signs in from it without a prompt. SignOut forgets it. A run
+	// over several tenants (Tenants) signs in once per run.
+	KeepSignIn bool
+	// KeepNote, when KeepSignIn is set, is told why the sign-in cannot be
+	// kept on this system, once, for the person to know.
+	KeepNote func(string)
 }
 
 // config is Options resolved.
@@ -139,6 +147,8 @@ type config struct {
 	lookPath    func(string) (string, error)
 	scope       string
 	extra       []string // Options.ExtraPermissions
+	keepSignIn  bool     // Options.KeepSignIn
+	keepNote    func(string)
 	wholeTenant bool     // Describe shows the tenant in full (one source of many, one per tenant)
 	authority   string
 	noDiscovery bool
@@ -235,6 +245,7 @@ func resolve(opts Options) (*config, error) {
 	}
 	c.scope = "https://" + host + "/.default"
 	c.extra = opts.ExtraPermissions
+	c.keepSignIn, c.keepNote = opts.KeepSignIn, opts.KeepNote
 	authority := c.env(EnvAuthorityHost)
 	from := EnvAuthorityHost
 	if authority == "" {

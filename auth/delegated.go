@@ -82,9 +82,24 @@ func (c *config) promptWriter() io.Writer {
 	return os.Stderr
 }
 
+// kept opens the kept sign-in of a person for tenant and client (nil when
+// not asked for, or when the system cannot keep it: then the person is told
+// why, and signs in for this command only).
+func (c *config) kept(tenant, client string) *kept {
+	k, err := c.keep(tenant, client)
+	if err != nil {
+		if c.keepNote != nil {
+			c.keepNote("the sign-in is kept for this command only: " + err.Error())
+		}
+		return nil
+	}
+	return k
+}
+
 func buildDeviceCode(c *config) (TokenSource, error) {
 	tenant, client := c.delegatedIDs()
 	w := c.promptWriter()
+	k := c.kept(tenant, client)
 	o := &azidentity.DeviceCodeCredentialOptions{
 		ClientOptions:            c.client,
 		DisableInstanceDiscovery: c.noDiscovery,
@@ -96,14 +111,27 @@ func buildDeviceCode(c *config) (TokenSource, error) {
 			return err
 		},
 	}
+	if k != nil {
+		o.Cache = k.cache
+		if k.have {
+			o.AuthenticationRecord = k.rec
+		}
+	}
 	// One credential for the whole run: it keeps the token and its refresh token in memory, so the person signs in
 	// once. A fresh token is asked for with claims, which MSAL answers with the refresh token, without a prompt.
 	return newAzSource(srcDeviceCode, "device code sign-in"+c.idList(tenant, client), c.delegatedScope(), refreshClaims,
-		func() (azcore.TokenCredential, error) { return azidentity.NewDeviceCodeCredential(o) })
+		func() (azcore.TokenCredential, error) {
+			cred, err := azidentity.NewDeviceCodeCredential(o)
+			if err != nil || k == nil {
+				return cred, err
+			}
+			return k.wrap(cred), nil
+		})
 }
 
 func buildBrowser(c *config) (TokenSource, error) {
 	tenant, client := c.delegatedIDs()
+	k := c.kept(tenant, client)
 	o := &azidentity.InteractiveBrowserCredentialOptions{
 		ClientOptions:            c.client,
 		DisableInstanceDiscovery: c.noDiscovery,
@@ -113,8 +141,20 @@ func buildBrowser(c *config) (TokenSource, error) {
 		// Tools; an app of one's own must register it as a "Mobile and desktop applications" redirect URI.
 		RedirectURL: "http://localhost",
 	}
+	if k != nil {
+		o.Cache = k.cache
+		if k.have {
+			o.AuthenticationRecord = k.rec
+		}
+	}
 	return newAzSource(srcBrowser, "browser sign-in"+c.idList(tenant, client), c.delegatedScope(), refreshClaims,
-		func() (azcore.TokenCredential, error) { return azidentity.NewInteractiveBrowserCredential(o) })
+		func() (azcore.TokenCredential, error) {
+			cred, err := azidentity.NewInteractiveBrowserCredential(o)
+			if err != nil || k == nil {
+				return cred, err
+			}
+			return k.wrap(cred), nil
+		})
 }
 
 // authenticator is a delegated credential: it can be asked to sign the person in.

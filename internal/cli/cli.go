@@ -155,6 +155,7 @@ Usage:
   enrollbatch delete [flags]                delete profiles named in a file or under a prefix
   enrollbatch sim --listen ADDR             serve the Graph simulator for trying the tool
   enrollbatch doctor [flags]                check a tenant before the first run (changes nothing)
+  enrollbatch signout                       forget the sign-in kept between commands
   enrollbatch version                       print the version, commit and build date (also --version)
 
 Run "enrollbatch help COMMAND" or "enrollbatch COMMAND --help" for the flags of a command.
@@ -186,6 +187,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.simCommand(ctx, rest)
 	case "doctor":
 		return m.doctorCommand(ctx, rest)
+	case "signout", "sign-out":
+		return m.signoutCommand(ctx, rest)
 	case "version", "--version", "-version":
 		return m.versionCommand(rest)
 	case "help", "-h", "--help", "-help":

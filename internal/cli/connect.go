@@ -31,6 +31,7 @@ type connFlags struct {
 	simContent string
 	simTenant  string // --sim-tenant: where the simulated tenant is kept between runs
 	simTenants string // --sim-tenants: the simulated tenants of a run over several
+	keepSignIn bool   // --keep-sign-in: a person's sign-in is kept between commands
 	// extraPermissions are the delegated permissions a person signing in
 	// is asked for besides the Intune one (see askFor).
 	extraPermissions []string
@@ -46,6 +47,7 @@ func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.graphURL, "graph-url", getenv("GRAPH_URL"), "Graph base URL (env GRAPH_URL); overrides --cloud")
 	fs.StringVar(&c.cloud, "cloud", "public", "national cloud: public, usgov, usgovdod or china")
 	cliflag.ChoiceVar(fs, &c.auth, "auth", "auto", "sign-in: auto, token, env, workload, managed, cli, or a person signing in: device-code or browser", auth.Modes()...)
+	fs.BoolVar(&c.keepSignIn, "keep-sign-in", true, "with --auth device-code or browser: keep the sign-in between commands in the system's protected store (enrollbatch signout forgets it)")
 	fs.BoolVar(&c.simulate, "simulate", false, "use the built-in Graph simulator; no credentials needed")
 	fs.StringVar(&c.simTenant, "sim-tenant", "", "with --simulate: the file that keeps the simulated tenant's profiles between runs (default OUT/"+simTenantFile+" for commands with --out); with several tenants, the folder (an earlier run's OUT) whose <tenant>/ folders keep them")
 	fs.StringVar(&c.simTenants, "sim-tenants", "", "with --simulate and tenants: a file describing the simulated tenants (ids, domains, names, consent, limits; see samples/tenants.json); default: each tenant the sheet names, created on first use")
@@ -164,7 +166,8 @@ func (m *Main) signInOptions(c *connFlags) (auth.Options, error) {
 		return auth.Options{}, &usageError{fmt.Errorf("--graph-url: %w", err)}
 	}
 	return auth.Options{Mode: c.auth, GraphURL: url, AuthorityHost: cloud.AuthorityHost, Getenv: m.Getenv, Prompt: m.Stderr,
-		ExtraPermissions: c.extraPermissions}, nil
+		ExtraPermissions: c.extraPermissions, KeepSignIn: c.keepSignIn,
+		KeepNote: func(s string) { fmt.Fprintf(m.Stderr, "note: %s\n", s) }}, nil
 }
 
 // isSignInFailure reports a sign-in the identity provider refused.

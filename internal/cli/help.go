@@ -16,7 +16,7 @@ var flagGroups = []cliflag.Group{
 	{Title: "Outputs", Flags: []string{"out", "delimiter", "results-csv", "progress", "lock"}},
 	{Title: "QR sheet", Flags: []string{"title", "paper", "labels-per-page", "label-columns", "split-by", "font", "pages-per-file"}},
 	{Title: "Tenants", Flags: []string{"tenant", "tenant-concurrency", "shard"}},
-	{Title: "Signing in", Flags: []string{"auth", "cloud", "graph-url", "simulate", "sim-content", "sim-tenant", "sim-tenants"}},
+	{Title: "Signing in", Flags: []string{"auth", "keep-sign-in", "cloud", "graph-url", "simulate", "sim-content", "sim-tenant", "sim-tenants"}},
 	{Title: "Pacing", Flags: []string{"concurrency", "rate", "write-budget", "request-budget", "adaptive", "max-retries",
 		"request-timeout", "deadline"}},
 	{Title: "Simulator", Flags: []string{"listen", "latency", "limit", "window", "write-limit", "retry-after", "fail-503",
@@ -46,6 +46,7 @@ var examples = map[string][]string{
 	},
 	"revoke": {"enrollbatch revoke --input lost-sheet.xlsx --dry-run"},
 	"doctor": {"enrollbatch doctor --auth device-code"},
+	"signout": {"enrollbatch signout"},
 	"sim":    {"enrollbatch sim --listen 127.0.0.1:8080 --write-limit 100"},
 }
 

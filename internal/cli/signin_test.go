@@ -171,3 +171,52 @@ func TestDeviceCodeSignInRun(t *testing.T) {
 		t.Errorf("scope asked for %q, want the delegated permission", e.scopes[0])
 	}
 }
+
+// TestDeviceCodeSignInKept: a person signs in once for several commands.
+// The second command, a new process, signs in from the sign-in the first
+// kept, with no prompt; signout forgets it, and the next command prompts
+// again. Where the system has no store for it, each command says the
+// sign-in is kept for that command only, and prompts.
+func TestDeviceCodeSignInKept(t *testing.T) {
+	t.Parallel()
+	e, ca := newEntra(t, "unused")
+	_, graphURL := simServer(t, sim.Options{OmitImage: true, Authorize: func(tok string) int {
+		if tok == "graph-token" {
+			return 0
+		}
+		return http.StatusUnauthorized
+	}})
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "SSL_CERT_FILE=" + ca, "AZURE_TENANT_ID=contoso", "AZURE_AUTHORITY_HOST=" + e.srv.URL + "/"}
+	prompts := func() int { e.mu.Lock(); defer e.mu.Unlock(); return e.deviceCodes }
+	command := func() string {
+		t.Helper()
+		code, _, stderr := run(t, env, "export", "--auth", "device-code", "--graph-url", graphURL, "--out", filepath.Join(t.TempDir(), "p.csv"))
+		if code != 0 {
+			t.Fatalf("export: exit %d\n%s", code, stderr)
+		}
+		return stderr
+	}
+	first := command()
+	second := command()
+	if strings.Contains(first, "kept for this command only") {
+		// No keyring here: each command signs in.
+		if !strings.Contains(second, "FAKE-CODE") || prompts() != 2 {
+			t.Errorf("without a store: %d prompts\n%s", prompts(), second)
+		}
+		return
+	}
+	if prompts() != 1 || strings.Contains(second, "FAKE-CODE") {
+		t.Fatalf("%d device code sign-ins for two commands; the second said:\n%s", prompts(), second)
+	}
+	code, _, stderr := run(t, env, "signout")
+	if code != 0 || !strings.Contains(stderr, "signed out") {
+		t.Fatalf("signout: exit %d\n%s", code, stderr)
+	}
+	if third := command(); !strings.Contains(third, "FAKE-CODE") || prompts() != 2 {
+		t.Errorf("after signout: %d prompts\n%s", prompts(), third)
+	}
+	if code, _, stderr := run(t, env, "signout"); code != 0 || !strings.Contains(stderr, "nothing to forget") && !strings.Contains(stderr, "signed out") {
+		t.Errorf("a second signout: exit %d\n%s", code, stderr)
+	}
+}
