@@ -149,7 +149,7 @@ type config struct {
 	extra       []string // Options.ExtraPermissions
 	keepSignIn  bool     // Options.KeepSignIn
 	keepNote    func(string)
-	wholeTenant bool     // Describe shows the tenant in full (one source of many, one per tenant)
+	wholeTenant bool // Describe shows the tenant in full (one source of many, one per tenant)
 	authority   string
 	noDiscovery bool
 	client      azcore.ClientOptions

@@ -44,10 +44,10 @@ var examples = map[string][]string{
 		"enrollbatch delete --name-prefix \"Site 12 \" --dry-run",
 		"enrollbatch delete --input retired.xlsx --yes",
 	},
-	"revoke": {"enrollbatch revoke --input lost-sheet.xlsx --dry-run"},
-	"doctor": {"enrollbatch doctor --auth device-code"},
+	"revoke":  {"enrollbatch revoke --input lost-sheet.xlsx --dry-run"},
+	"doctor":  {"enrollbatch doctor --auth device-code"},
 	"signout": {"enrollbatch signout"},
-	"sim":    {"enrollbatch sim --listen 127.0.0.1:8080 --write-limit 100"},
+	"sim":     {"enrollbatch sim --listen 127.0.0.1:8080 --write-limit 100"},
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting,
