@@ -103,7 +103,7 @@ func TestRunCreatesValidRowsWithExactBodies(t *testing.T) {
 	}
 	wantBody := map[string]map[string]any{
 		"Leeds Scanners": {"@odata.type": profile.ODataType, "displayName": "Leeds Scanners", "description": "Zebra TC52",
-			"tokenExpirationDateTime": "2027-03-31T00:00:00Z", "roleScopeTagIds": []any{"0", "12"}, "enrollmentMode": "corporateOwnedDedicatedDevice",
+			"tokenExpirationDateTime": "2027-03-31T23:59:59Z", "roleScopeTagIds": []any{"0", "12"}, "enrollmentMode": "corporateOwnedDedicatedDevice",
 			"configureWifi": false},
 		"Kraków Kiosks": {"@odata.type": profile.ODataType, "displayName": "Kraków Kiosks", "tokenExpirationDateTime": "2027-04-30T08:00:00+02:00",
 			"configureWifi": false},

@@ -81,11 +81,11 @@ func TestReadFiles(t *testing.T) {
 	}{
 		{
 			path: "testdata/bom_comma_crlf.csv", format: "csv", delim: ',', extras: []string{"Site"},
-			tokenExp0: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC),
+			tokenExp0: time.Date(2027, 3, 31, 23, 59, 59, 0, time.UTC),
 			rows: []wantRow{
 				{line: 2, name: "Leeds Receiving Scanners", extras: []string{"Leeds"}, body: map[string]any{
 					"displayName": "Leeds Receiving Scanners", "description": "Zebra TC52, receiving dock",
-					"tokenExpirationDateTime": "2027-03-31T00:00:00Z", "roleScopeTagIds": []string{"0", "1"}}},
+					"tokenExpirationDateTime": "2027-03-31T23:59:59Z", "roleScopeTagIds": []string{"0", "1"}}},
 				{line: 4, name: "Kraków Kiosks", extras: []string{"Kraków"}, body: map[string]any{
 					"displayName": "Kraków Kiosks", "description": "Two lines:\nentrance and café",
 					"tokenExpirationDateTime": "2027-06-30T18:00:00+02:00"}},
@@ -99,11 +99,11 @@ func TestReadFiles(t *testing.T) {
 		{
 			path: "testdata/semicolon.csv", format: "csv", delim: ';', extras: []string{"Technician"},
 			warnings:  []string{`column "enrollmentTokenUsageCount" is ignored: enrollmentTokenUsageCount is never sent, because it is the number of AOSP devices enrolled with the current token, which the service counts; it is not a limit you set`},
-			tokenExp0: time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC),
+			tokenExp0: time.Date(2027, 1, 15, 23, 59, 59, 0, time.UTC),
 			rows: []wantRow{
 				{line: 2, name: "Brno Sklad Skenery", extras: []string{"Jiří Novák"}, body: map[string]any{
 					"displayName": "Brno Sklad Skenery", "description": "Sklad, příjem zboží",
-					"tokenExpirationDateTime": "2027-01-15T00:00:00Z", "enrollmentMode": "corporateOwnedAOSPUserlessDevice"}},
+					"tokenExpirationDateTime": "2027-01-15T23:59:59Z", "enrollmentMode": "corporateOwnedAOSPUserlessDevice"}},
 				{line: 3, name: "Brno Pokladny", extras: []string{"Jiří Novák"}, body: map[string]any{
 					"displayName": "Brno Pokladny", "description": "Pokladny v prodejně",
 					"tokenExpirationDateTime": "2027-01-15T08:00:00+01:00", "enrollmentMode": "corporateOwnedDedicatedDevice"}},
@@ -174,12 +174,12 @@ func TestReadFiles(t *testing.T) {
 					problems: []string{`testdata/invalid.csv: row 13, deviceNameTemplate: {{SERIALNUMBER}} is not a device name token (use {{SERIAL}}, {{SERIALLAST4DIGITS}}, {{ENROLLMENTDATETIME}}, {{USERNAME}}, {{DEVICETYPE}}, {{UPNPREFIX}}, {{rand:x}}, where x is 1 to 9 random digits)`}},
 				{line: 14, name: "Long Template", extras: []string{""}, body: map[string]any{"displayName": "Long Template"},
 					problems: []string{`testdata/invalid.csv: row 14, deviceNameTemplate: is 64 characters long; at most 63 are allowed`}},
-				{line: 15, name: "", extras: []string{""}, body: map[string]any{"tokenExpirationDateTime": "2027-01-01T00:00:00Z"},
+				{line: 15, name: "", extras: []string{""}, body: map[string]any{"tokenExpirationDateTime": "2027-01-01T23:59:59Z"},
 					problems: []string{`testdata/invalid.csv: row 15, displayName: is empty; every profile needs a name`}},
 				{line: 16, name: "good row", extras: []string{""}, body: map[string]any{"displayName": "good row"},
 					problems: []string{`testdata/invalid.csv: row 16, displayName: "good row" is already used in row 2; names must be unique in the file (case is ignored)`}},
 				{line: 17, name: "Ragged", extras: []string{""}, body: map[string]any{
-					"displayName": "Ragged", "tokenExpirationDateTime": "2027-01-01T00:00:00Z"},
+					"displayName": "Ragged", "tokenExpirationDateTime": "2027-01-01T23:59:59Z"},
 					problems: []string{`testdata/invalid.csv: row 17: has 2 fields but the header row has 13; check the delimiters (commas) and quotes`}},
 				{line: 19, name: "Staging Right", extras: []string{""}, body: map[string]any{
 					"displayName": "Staging Right", "enrollmentMode": "corporateOwnedFullyManaged", "enrollmentTokenType": "deviceStaging"}},
@@ -188,7 +188,7 @@ func TestReadFiles(t *testing.T) {
 		{
 			path: "testdata/friendly.xlsx", format: "xlsx", sheet: "Rollout",
 			extras:    []string{"Site", "Asset Count", "Enrolment Mode"},
-			tokenExp0: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC),
+			tokenExp0: time.Date(2027, 3, 31, 23, 59, 59, 0, time.UTC),
 			warnings: []string{
 				`column "Enrollment Token Usage Count" is ignored: enrollmentTokenUsageCount is never sent, because it is the number of AOSP devices enrolled with the current token, which the service counts; it is not a limit you set`,
 				`column "Created Date Time" is ignored: createdDateTime is never sent, because the service stamps it`,
@@ -196,17 +196,17 @@ func TestReadFiles(t *testing.T) {
 			},
 			rows: []wantRow{
 				{line: 2, name: "Leeds Scanners", extras: []string{"Leeds", "12", ""}, body: map[string]any{
-					"displayName": "Leeds Scanners", "description": "Zebra TC52", "tokenExpirationDateTime": "2027-03-31T00:00:00Z",
+					"displayName": "Leeds Scanners", "description": "Zebra TC52", "tokenExpirationDateTime": "2027-03-31T23:59:59Z",
 					"roleScopeTagIds": []string{"0"}, "enrollmentMode": "corporateOwnedDedicatedDevice"}},
 				{line: 3, name: "Kraków Kiosks", extras: []string{"Kraków", "", ""}, body: map[string]any{
-					"displayName": "Kraków Kiosks", "description": "Entrance\nCafé", "tokenExpirationDateTime": "2027-02-15T00:00:00Z",
+					"displayName": "Kraków Kiosks", "description": "Entrance\nCafé", "tokenExpirationDateTime": "2027-02-15T23:59:59Z",
 					"roleScopeTagIds": []string{"1", "2"}, "enrollmentMode": "corporateOwnedAOSPUserlessDevice",
 					"configureWifi": true, "wifiSsid": "KRK-Kiosk"}},
 				{line: 5, name: "Brno Tills", extras: []string{"Brno", "", ""}, body: map[string]any{
 					"displayName": "Brno Tills", "tokenExpirationDateTime": "2027-09-30T14:30:00Z", "isTeamsDeviceProfile": true,
 					"enrollmentMode": "corporateOwnedAOSPUserAssociatedDevice"}},
 				{line: 7, name: "İzmir Printers", extras: []string{"İzmir", "", ""}, body: map[string]any{
-					"displayName": "İzmir Printers", "tokenExpirationDateTime": "2027-01-15T00:00:00Z", "configureWifi": false}},
+					"displayName": "İzmir Printers", "tokenExpirationDateTime": "2027-01-15T23:59:59Z", "configureWifi": false}},
 				{line: 8, name: "Bad Number Date", extras: []string{"", "", ""}, body: map[string]any{
 					"displayName": "Bad Number Date", "enrollmentMode": "corporateOwnedAOSPUserlessDevice"},
 					problems: []string{
@@ -214,25 +214,25 @@ func TestReadFiles(t *testing.T) {
 					}},
 				// A text cell with a German date, as typed into a cell
 				// formatted as text: read as the day it names.
-				{line: 9, name: "Bad Text Date", extras: []string{"", "", ""}, body: map[string]any{"displayName": "Bad Text Date", "tokenExpirationDateTime": "2026-12-31T00:00:00Z"},
+				{line: 9, name: "Bad Text Date", extras: []string{"", "", ""}, body: map[string]any{"displayName": "Bad Text Date", "tokenExpirationDateTime": "2026-12-31T23:59:59Z"},
 					problems: []string{
 						`testdata/friendly.xlsx: row 9, isTeamsDeviceProfile: "maybe" is not a boolean (use true/false, yes/no, 1/0, WAHR/FALSCH, VRAI/FAUX, VERDADERO/FALSO, WAAR/ONWAAR, VERO/FALSO, PRAWDA/FAŁSZ)`,
 					}},
 				{line: 10, name: "Long Format Date", extras: []string{"", "", "typo column value"}, body: map[string]any{
-					"displayName": "Long Format Date", "tokenExpirationDateTime": "2027-12-01T00:00:00Z", "isTeamsDeviceProfile": false}},
+					"displayName": "Long Format Date", "tokenExpirationDateTime": "2027-12-01T23:59:59Z", "isTeamsDeviceProfile": false}},
 			},
 		},
 		{
 			path: "testdata/friendly.xlsx", sheet: "Spare", format: "xlsx",
-			tokenExp0: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC),
+			tokenExp0: time.Date(2027, 1, 31, 23, 59, 59, 0, time.UTC),
 			rows: []wantRow{{line: 2, name: "Spare Kiosk", body: map[string]any{
-				"displayName": "Spare Kiosk", "tokenExpirationDateTime": "2027-01-31T00:00:00Z"}}},
+				"displayName": "Spare Kiosk", "tokenExpirationDateTime": "2027-01-31T23:59:59Z"}}},
 		},
 		{
 			path: "testdata/friendly.xlsx", sheet: "spare", format: "xlsx", // sheet names match regardless of case
-			tokenExp0: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC),
+			tokenExp0: time.Date(2027, 1, 31, 23, 59, 59, 0, time.UTC),
 			rows: []wantRow{{line: 2, name: "Spare Kiosk", body: map[string]any{
-				"displayName": "Spare Kiosk", "tokenExpirationDateTime": "2027-01-31T00:00:00Z"}}},
+				"displayName": "Spare Kiosk", "tokenExpirationDateTime": "2027-01-31T23:59:59Z"}}},
 		},
 	}
 	for _, tt := range tests {
@@ -618,7 +618,7 @@ func TestXLSXBuiltInWorkbook(t *testing.T) {
 	}
 	checkRows(t, f, []wantRow{
 		{line: 2, name: "Mac Workbook", body: map[string]any{"displayName": "Mac Workbook",
-			"tokenExpirationDateTime": "2027-03-31T00:00:00Z"}},
+			"tokenExpirationDateTime": "2027-03-31T23:59:59Z"}},
 		{line: 3, name: "Stray Value", body: map[string]any{"displayName": "Stray Value"}, wifiUnset: true, problems: []string{
 			path + ": row 3: has a value in column E, which has no header; add a header or clear the cell",
 			path + `: row 3, wifiHidden: "10000000000" is not a boolean (use true/false, yes/no, 1/0, WAHR/FALSCH, VRAI/FAUX, VERDADERO/FALSO, WAAR/ONWAAR, VERO/FALSO, PRAWDA/FAŁSZ)`,

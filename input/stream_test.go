@@ -170,12 +170,12 @@ func TestReaderLookBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{p + ": row 2, tokenExpirationDateTime: 2026-11-30T00:00:00Z is in the past; give a later date, or leave it empty for the default lifetime"},
+		{p + ": row 2, tokenExpirationDateTime: 2026-11-30 is in the past; give a later date, or leave it empty for the default lifetime"},
 		{
 			p + `: row 3, displayName: "rooms a" is already used in row 2; names must be unique in the file (case is ignored)`,
 			p + ": row 3, isTeamsDeviceProfile: is already on in row 2; one profile per tenant may be for Teams devices (Intune docs, android-aosp-corporate-owned-user-associated-enroll)",
 		},
-		{p + ": row 4, tokenExpirationDateTime: 2027-03-02T00:00:00Z is more than 90 days away; corporateOwnedAOSPUserlessDevice tokens last at most 90 days (Intune docs, android-aosp-corporate-owned-userless-enroll), so give 2027-03-01 or earlier"},
+		{p + ": row 4, tokenExpirationDateTime: 2027-03-02 is more than 90 days away; corporateOwnedAOSPUserlessDevice tokens last at most 90 days (Intune docs, android-aosp-corporate-owned-userless-enroll), so give 2027-03-01 or earlier"},
 	}
 	r, err := Open(p, Options{Now: func() time.Time { return testNow }})
 	if err != nil {

@@ -104,3 +104,27 @@ func TestReadOneTenant(t *testing.T) {
 		t.Errorf("fabrikam's rows are lines %v; want [3 6 7]", lines)
 	}
 }
+
+// A date without a time means the token is valid through that day, until
+// 23:59:59 UTC, however the date is written; a time given is kept; the
+// last day a mode allows ends at the limit, with a note.
+func TestDateAloneMeansThroughThatDay(t *testing.T) {
+	f := readString(t, "displayName,tokenExpirationDateTime,enrollmentMode\r\n"+
+		"A,2027-05-31,\r\n"+
+		"B,31.05.2027,\r\n"+
+		"C,2027-05-31T00:00:00Z,\r\n"+
+		"D,31.05.2027 18:00,\r\n"+
+		"E,2027-03-01,corporateOwnedAOSPUserlessDevice\r\n"+ // the 90th day from testNow
+		"F,2026-12-01,\r\n") // today: valid through today
+	end := time.Date(2027, 5, 31, 23, 59, 59, 0, time.UTC)
+	for i, want := range []time.Time{end, end, time.Date(2027, 5, 31, 0, 0, 0, 0, time.UTC), time.Date(2027, 5, 31, 18, 0, 0, 0, time.UTC),
+		time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 23, 59, 59, 0, time.UTC)} {
+		r := f.Rows[i]
+		if !r.TokenExpiration.Equal(want) || r.Body["tokenExpirationDateTime"] != want.Format(time.RFC3339Nano) || !r.Valid() {
+			t.Errorf("row %d: expires %v, sends %v, problems %v; want %v", r.Line, r.TokenExpiration, r.Body["tokenExpirationDateTime"], r.Problems, want)
+		}
+	}
+	if notes := f.Rows[4].Notes; len(notes) != 1 || !strings.Contains(notes[0], "2027-03-01 is the last day") {
+		t.Errorf("the last day allowed: notes %q", notes)
+	}
+}

@@ -117,10 +117,18 @@ func (s *fileState) check(f *File, row *Row) {
 		switch {
 		case !exp.After(s.now):
 			row.Problems = append(row.Problems, Problem{File: f.Path, Row: row.Line, Column: "tokenExpirationDateTime", ForNew: true,
-				Message: fmt.Sprintf("%s is in the past; give a later date, or leave it empty for the default lifetime", exp.Format(time.RFC3339))})
+				Message: fmt.Sprintf("%s is in the past; give a later date, or leave it empty for the default lifetime", shownExpiry(exp))})
+		case exp.After(limit.Latest(s.now)) && profile.IsThroughDay(exp) && profile.SameDay(exp, limit.Latest(s.now)):
+			// The last day allowed, given as a date: the token lasts as
+			// long as it may, which ends during that day.
+			latest := limit.Latest(s.now).Truncate(time.Second)
+			row.TokenExpiration = latest
+			row.Body["tokenExpirationDateTime"] = latest.Format(time.RFC3339Nano)
+			row.Notes = append(row.Notes, fmt.Sprintf("tokenExpirationDateTime: %s is the last day a %s token may last (%s), so it ends at %s UTC that day, not at the end of it",
+				exp.Format("2006-01-02"), profile.EffectiveMode(mode), limit, latest.Format("15:04")))
 		case exp.After(limit.Latest(s.now)):
 			bad("tokenExpirationDateTime", fmt.Sprintf("%s is more than %s away; %s tokens last at most %s (%s), so give %s or earlier",
-				exp.Format(time.RFC3339), limit, profile.EffectiveMode(mode), limit, limit.Source, limit.Latest(s.now).UTC().Format("2006-01-02")))
+				shownExpiry(exp), limit, profile.EffectiveMode(mode), limit, limit.Source, limit.Latest(s.now).UTC().Format("2006-01-02")))
 		}
 	}
 	if teams, _ := row.Body["isTeamsDeviceProfile"].(bool); teams {
@@ -194,10 +202,7 @@ func (f *File) validate(rr rawRow) Row {
 		case "description":
 			row.Description = v.(string)
 		case "tokenExpirationDateTime":
-			row.TokenExpiration = c.date
-			if c.typ != dateCell {
-				row.TokenExpiration, _ = parseDate(c.text)
-			}
+			row.TokenExpiration, _ = time.Parse(time.RFC3339Nano, v.(string))
 		}
 	}
 	if i, ok := f.Columns[DeviceGroupColumn]; ok {
@@ -363,7 +368,11 @@ func convertValue(p profile.Property, c cell) (any, string) {
 	switch p.Kind {
 	case profile.DateTime:
 		if c.typ == dateCell {
-			return c.date.Format(time.RFC3339Nano), ""
+			t := c.date
+			if t.Equal(t.Truncate(24 * time.Hour)) {
+				t = profile.ThroughDay(t) // a date alone: valid through that day
+			}
+			return t.Format(time.RFC3339Nano), ""
 		}
 		if c.typ == numberCell {
 			return nil, fmt.Sprintf("%s is a number, not a date; format the cell as a date or type the date as text %s", c.text, dateHint)
@@ -507,12 +516,15 @@ func checkName(s string) (problem, note string) {
 // parseDate accepts RFC 3339 with an offset, YYYY-MM-DD as midnight UTC,
 // and the day-first dates German Excel writes into CSV (see parseDotted).
 func parseDate(s string) (time.Time, bool) {
-	if t, _, ok := parseDotted(s); ok {
+	if t, withTime, ok := parseDotted(s); ok {
+		if !withTime {
+			t = profile.ThroughDay(t)
+		}
 		return t, true
 	}
 	if len(s) == len("2006-01-02") {
 		t, err := time.Parse("2006-01-02", s)
-		return t, err == nil
+		return profile.ThroughDay(t), err == nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t, err == nil
@@ -591,4 +603,13 @@ func checkDeviceName(s, mode string) (problem string, notes []string) {
 			s, strings.Join(odd, " ")))
 	}
 	return "", notes
+}
+
+// shownExpiry is an expiry as a person gave it: a date alone for one
+// valid through that day (profile.ThroughDay), else the moment.
+func shownExpiry(t time.Time) string {
+	if profile.IsThroughDay(t) {
+		return t.UTC().Format("2006-01-02")
+	}
+	return t.Format(time.RFC3339)
 }

@@ -33,14 +33,14 @@ func TestGermanExcelDates(t *testing.T) {
 		notes    []string
 		problems []string
 	}{
-		{2, time.Date(2027, 12, 31, 0, 0, 0, 0, time.UTC), nil, nil},
-		{3, time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC), nil, nil},
+		{2, time.Date(2027, 12, 31, 23, 59, 59, 0, time.UTC), nil, nil},
+		{3, time.Date(2027, 2, 1, 23, 59, 59, 0, time.UTC), nil, nil},
 		{4, time.Date(2027, 2, 1, 18, 0, 0, 0, time.UTC), noZone("01.02.2027 18:00", "2027-02-01T18:00:00Z", "2027-02-01T18:00:00+01:00"), nil},
 		{5, time.Date(2027, 12, 31, 18, 0, 30, 0, time.UTC), noZone("31.12.2027 18:00:30", "2027-12-31T18:00:30Z", "2027-12-31T18:00:30+01:00"), nil},
 		{6, time.Time{}, nil, []string{notDate("6", "29.02.2027")}},
 		{7, time.Time{}, nil, []string{notDate("7", "1.2.27")}},
-		{8, time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC), nil, nil},
-		{9, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), nil, []string{path + ": row 9, tokenExpirationDateTime: 2026-11-30T00:00:00Z is in the past; give a later date, or leave it empty for the default lifetime"}},
+		{8, time.Date(2027, 1, 15, 23, 59, 59, 0, time.UTC), nil, nil},
+		{9, time.Date(2026, 11, 30, 23, 59, 59, 0, time.UTC), nil, []string{path + ": row 9, tokenExpirationDateTime: 2026-11-30 is in the past; give a later date, or leave it empty for the default lifetime"}},
 	}
 	if len(f.Rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(f.Rows), len(want))

@@ -198,6 +198,9 @@ func equal(k profile.Kind, old, new any) bool {
 		if !aok || !bok {
 			return aok == bok
 		}
+		if (profile.IsThroughDay(a) || profile.IsThroughDay(b)) && profile.SameDay(a, b) {
+			return true // a date alone ("through that day") matches any moment of that day
+		}
 		d := a.Sub(b)
 		return d < time.Second && d > -time.Second
 	case profile.StringList:

@@ -108,3 +108,25 @@ func TestSelectNamesEveryComparedProperty(t *testing.T) {
 		t.Errorf("Select() = %v", sel)
 	}
 }
+
+// A row's date alone ("through that day") matches an expiry at any moment
+// of that day, such as the midnight an earlier version sent for it, so a
+// rerun does not renew a token for it; another day differs.
+func TestThroughDayMatchesTheDay(t *testing.T) {
+	day := func(h, m, s int) time.Time { return time.Date(2027, 5, 31, h, m, s, 0, time.UTC) }
+	for _, tc := range []struct {
+		tenant time.Time
+		row    string
+		equal  bool
+	}{
+		{day(0, 0, 0), "2027-05-31T23:59:59Z", true},
+		{day(14, 32, 0), "2027-05-31T23:59:59Z", true},
+		{day(23, 59, 59), "2027-05-31T23:59:59Z", true},
+		{day(0, 0, 0).AddDate(0, 0, 1), "2027-05-31T23:59:59Z", false},
+		{day(0, 0, 0), "2027-05-31T18:00:00Z", false}, // a time given is a moment
+	} {
+		if got := equal(profile.DateTime, tc.tenant, tc.row); got != tc.equal {
+			t.Errorf("tenant %v, row %s: equal %v; want %v", tc.tenant, tc.row, got, tc.equal)
+		}
+	}
+}

@@ -222,3 +222,30 @@ func ModeName(mode string) string {
 	}
 	return mode
 }
+
+// A tokenExpirationDateTime given as a date without a time (2027-05-31,
+// 31.05.2027, a date cell) means the token is valid through that day: until
+// 23:59:59 UTC of it. Microsoft's pages name no time for a date alone; the
+// end of the day is what a person means by "valid until 31 May", and UTC is
+// the same moment wherever the run happens.
+
+// ThroughDay is the expiry of a token valid through the UTC day of day:
+// 23:59:59 UTC.
+func ThroughDay(day time.Time) time.Time {
+	y, m, d := day.UTC().Date()
+	return time.Date(y, m, d, 23, 59, 59, 0, time.UTC)
+}
+
+// IsThroughDay reports whether t is the last second of its UTC day, the
+// expiry ThroughDay gives.
+func IsThroughDay(t time.Time) bool {
+	u := t.UTC()
+	return u.Hour() == 23 && u.Minute() == 59 && u.Second() == 59
+}
+
+// SameDay reports whether a and b fall on the same UTC day.
+func SameDay(a, b time.Time) bool {
+	ay, am, ad := a.UTC().Date()
+	by, bm, bd := b.UTC().Date()
+	return ay == by && am == bm && ad == bd
+}
