@@ -1,6 +1,8 @@
 package input
 
 import (
+	"time"
+
 	"bytes"
 	"encoding/csv"
 	"fmt"
@@ -189,7 +191,7 @@ func setExample(wb *excelize.File, sh, ref string, isDate bool, v string) error 
 	}
 	if isDate {
 		if t, ok := parseDate(v); ok {
-			return wb.SetCellValue(sh, ref, t)
+			return wb.SetCellValue(sh, ref, t.Truncate(24*time.Hour)) // a date cell: the day alone
 		}
 	}
 	return wb.SetCellStr(sh, ref, v)
