@@ -387,7 +387,9 @@ func TestKillThenRerun(t *testing.T) {
 	}
 	rs := readResults(t, filepath.Join(out, "results.xlsx"))
 	c := statuses(rs)
-	if c[results.Exists] != before || c[results.Created] != n-before || len(s.Profiles()) != n {
+	// A create the server took before the kill may land after it was
+	// counted: the rerun finds at least the profiles counted.
+	if c[results.Exists] < before || c[results.Exists]+c[results.Created] != n || len(s.Profiles()) != n {
 		t.Errorf("rerun %v after %d created; tenant has %d, want %d", c, before, len(s.Profiles()), n)
 	}
 	// The rerun took the spool's codes over and removed it.
@@ -406,7 +408,7 @@ func TestKillThenRerun(t *testing.T) {
 	if carried != created {
 		t.Errorf("%d rows carried their code over from the spool, want %d", carried, created)
 	}
-	if want := fmt.Sprintf("(%d label(s))", n-before+created); !strings.Contains(rerr, want) {
+	if want := fmt.Sprintf("(%d label(s))", c[results.Created]+created); !strings.Contains(rerr, want) {
 		t.Errorf("the rerun's sheet does not hold %s:\n%s", want, rerr)
 	}
 }
