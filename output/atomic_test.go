@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/enrollbatch/enrollbatch/atomicfile"
+	"github.com/enrollbatch/enrollbatch/qrsheet"
 )
 
 // TestRenameFailureLeavesOutputs: when a finished file cannot be put in
@@ -25,7 +26,11 @@ func TestRenameFailureLeavesOutputs(t *testing.T) {
 		{"results.xlsx", func(path string) error { return WriteWorkbook(path, sampleRun(), sampleResults()) }},
 		{"results.csv", func(path string) error { return WriteCSV(path, sampleRun(), sampleResults()) }},
 		{"qr-codes.pdf", func(path string) error {
-			return WritePDF(path, makeLabels(2, siteName, later), SheetOptions{Date: testNow, Now: testNow})
+			labels := []qrsheet.Label{
+				{DisplayName: "Site 000 kiosk", Expires: later, Content: testPayload(0)},
+				{DisplayName: "Site 001 kiosk", Expires: later, Content: testPayload(1)},
+			}
+			return qrsheet.WritePDF(path, labels, qrsheet.Options{Date: testNow, Now: testNow})
 		}},
 	}
 	hooks := []struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/profile"
+	"github.com/enrollbatch/enrollbatch/qrsheet"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -71,7 +72,7 @@ func NewCarry(earlier []results.Result, now time.Time) *Carry {
 		case results.IsRedacted(e.QRCodeContent):
 			// A rerun's row says why its code is missing from the sheet.
 			c.prev[k] = carried{id: e.ID, why: "results never keep a Wi-Fi password, and its code carries one; print it with --qr-existing"}
-		case Expired(e.TokenExpiration, now):
+		case qrsheet.Expired(e.TokenExpiration, now):
 			c.prev[k] = carried{id: e.ID, why: "its token has expired; renew it with --renew-within"}
 		default:
 			c.prev[k] = carried{id: e.ID, content: e.QRCodeContent, image: e.QRCodeImage, expires: e.TokenExpiration}

@@ -3,6 +3,7 @@ package output
 import (
 	"fmt"
 	"math/rand/v2"
+	"time"
 )
 
 // testPayload returns a realistic Android provisioning payload (about 600
@@ -20,3 +21,8 @@ func testPayload(seed int) string {
 		`"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN":"%s"},`+
 		`"android.app.extra.PROVISIONING_SKIP_ENCRYPTION":false,"android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED":true}`, tok)
 }
+
+var (
+	testNow = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	later   = time.Date(2027, 3, 31, 12, 0, 0, 0, time.UTC)
+)

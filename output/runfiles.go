@@ -8,95 +8,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/qrsheet"
 	"github.com/enrollbatch/enrollbatch/results"
 )
-
-// SheetSpec is how the QR sheet is laid out: the page options, the input
-// columns printed on each label, and the column whose values split it into
-// one sheet each.
-type SheetSpec struct {
-	Options SheetOptions
-	Columns []string
-	SplitBy string
-}
-
-// WriteSheet writes the QR sheet of src's printable results to path, one
-// sheet per value with SplitBy, or removes a sheet left there when nothing
-// is printable, so that the folder always matches the results. With clean
-// (a folder the tool owns), earlier sheets and parts next to path that this
-// run did not write go too. The outcome holds the labels' notes by row
-// (characters drawn as markers, codes moved to larger labels), the files
-// written and the rows not printed.
-func WriteSheet(path string, spec SheetSpec, src results.Source, extraHeaders []string, clean bool) (SheetOutcome, error) {
-	o, err := SheetFromResults(path, src, extraHeaders, spec.Columns, spec.SplitBy, spec.Options, clean)
-	if errors.Is(err, ErrNoLabels) {
-		o.Files = nil
-		return o, RemoveSheet(path)
-	}
-	return o, err
-}
-
-// WithNotes is src with the sheet's notes about each row's label added to
-// the row's result.
-func (o SheetOutcome) WithNotes(src results.Source) results.Source {
-	if len(o.Notes) == 0 {
-		return src
-	}
-	return func(yield func(*results.Result, error) bool) {
-		for r, err := range src {
-			if err == nil && r.Row > 0 && len(o.Notes[r.Row]) > 0 {
-				c := *r
-				c.Notes = append(append([]string(nil), r.Notes...), o.Notes[r.Row]...)
-				r = &c
-			}
-			if !yield(r, err) || err != nil {
-				return
-			}
-		}
-	}
-}
-
-// Report prints the notes about labels, the rows not printed and the files
-// written.
-func (o SheetOutcome) Report(w io.Writer, src results.Source) {
-	for _, n := range o.Notes[0] { // labels without an input row
-		fmt.Fprintf(w, "label: %s\n", n)
-	}
-	if len(o.Notes) > 1 || len(o.Notes) == 1 && o.Notes[0] == nil {
-		for r, err := range src {
-			if err != nil {
-				break
-			}
-			if r.Row == 0 {
-				continue
-			}
-			for _, n := range o.Notes[r.Row] {
-				fmt.Fprintf(w, "label: row %d, %s: %s\n", r.Row, r.DisplayName, n)
-			}
-		}
-	}
-	for _, s := range o.Skipped {
-		fmt.Fprintf(w, "not printed: %s\n", s)
-	}
-	for i, f := range o.Files {
-		switch {
-		case len(o.Files) == 1:
-			fmt.Fprintf(w, "wrote %s (%d label(s))\n", f, o.Labels)
-		case i == len(o.Files)-1:
-			fmt.Fprintf(w, "wrote %s (%d label(s) in %d files)\n", f, o.Labels, len(o.Files))
-		default:
-			fmt.Fprintf(w, "wrote %s\n", f)
-		}
-	}
-}
 
 // RunFiles says what a run writes into its output folder.
 type RunFiles struct {
 	Dir    string
-	CSV    bool      // also results.csv
-	Plan   bool      // a dry run: plan.xlsx, and nothing else
-	Sheet  SheetSpec // the QR sheet
-	Report io.Writer // what was written, notes about labels, rows not printed
+	CSV    bool         // also results.csv
+	Plan   bool         // a dry run: plan.xlsx, and nothing else
+	Sheet  qrsheet.Spec // the QR sheet
+	Report io.Writer    // what was written, notes about labels, rows not printed
 }
 
 // KeptElsewhereError says results.xlsx could not be put in place and the
@@ -136,7 +58,7 @@ func WriteRun(f RunFiles, run results.Run, rec *Record) error {
 		return nil
 	}
 	pdf := filepath.Join(f.Dir, SheetFile)
-	sheet, sheetErr := WriteSheet(pdf, f.Sheet, src, run.ExtraHeaders, true)
+	sheet, sheetErr := qrsheet.Write(pdf, f.Sheet, src, run.ExtraHeaders, true)
 	noted := sheet.WithNotes(src)
 	xlsx := filepath.Join(f.Dir, ResultsFile)
 	if err := WriteWorkbookFrom(xlsx, run, noted); err != nil {
@@ -204,7 +126,7 @@ func removeSheetAfterFailure(w io.Writer, path string, cause error) {
 	if _, err := os.Stat(path); err != nil {
 		return
 	}
-	if err := RemoveSheet(path); err != nil {
+	if err := qrsheet.Remove(path); err != nil {
 		fmt.Fprintf(w, "warning: the QR sheet could not be written (%v), and the earlier %s could not be removed either (%v): delete it, its codes do not match these results\n", cause, path, err)
 		return
 	}

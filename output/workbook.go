@@ -15,6 +15,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/atomicfile"
 	"github.com/enrollbatch/enrollbatch/input"
+	"github.com/enrollbatch/enrollbatch/qrsheet"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -568,7 +569,7 @@ func timeText(t time.Time) interface{} {
 	if t.IsZero() {
 		return nil
 	}
-	return Shown(t).Format("2006-01-02 15:04:05 -07:00")
+	return qrsheet.Shown(t).Format("2006-01-02 15:04:05 -07:00")
 }
 
 // splitLines splits a cell that holds one item per line; an empty cell is nil.

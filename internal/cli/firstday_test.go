@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
-	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/qrsheet"
 )
 
 // This file holds the tests of a new admin's first hour: what the program
@@ -89,7 +89,7 @@ func TestSimulationNeverPassesForReal(t *testing.T) {
 	pdf := filepath.Join(out, "qr-codes.pdf")
 	text := pdfText(t, pdf)
 	pages := strings.Count(text, "\f")
-	if n := strings.Count(text, output.SimulatedMark+": these codes enroll nothing"); n == 0 || n != pages {
+	if n := strings.Count(text, qrsheet.SimulatedMark+": these codes enroll nothing"); n == 0 || n != pages {
 		t.Errorf("%d page(s) marked of %d:\n%s", n, pages, text)
 	}
 	if labels := strings.Count(text, "Simulation: not a real code"); labels != 15 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/qrsheet"
 	"github.com/enrollbatch/enrollbatch/reprint"
 	"github.com/enrollbatch/enrollbatch/results"
 )
@@ -114,7 +115,7 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	// The sheet encodes the codes itself, on every core.
-	sheet, err := output.WriteSheet(out, sf.spec(time.Now()), results.FromSlice(rs), extra, false)
+	sheet, err := qrsheet.Write(out, sf.spec(time.Now()), results.FromSlice(rs), extra, false)
 	if err != nil {
 		return fmt.Errorf("write QR sheet: %w", err)
 	}
@@ -233,7 +234,7 @@ func (m *Main) qrOneTenant(ctx context.Context, svc *service, cf *connFlags, sf 
 		}
 	}
 	sf.simulated = cf.simulate
-	sheet, err := output.WriteSheet(path, sf.spec(time.Now()), results.FromSlice(rs), nil, false)
+	sheet, err := qrsheet.Write(path, sf.spec(time.Now()), results.FromSlice(rs), nil, false)
 	if err != nil {
 		return fmt.Errorf("write QR sheet: %w", err)
 	}

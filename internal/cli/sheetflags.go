@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/cliflag"
-	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/qrsheet"
 	"github.com/enrollbatch/enrollbatch/typeset"
 )
 
@@ -34,7 +34,7 @@ func (s *sheetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.labelColumns, "label-columns", "", "input columns to print on each label, e.g. Site,Technician")
 	fs.StringVar(&s.splitBy, "split-by", "", "write one QR sheet per value of this column, e.g. Site (qr-codes-<value>.pdf)")
 	fs.StringVar(&s.fontFile, "font", "", "font file (.ttf, .otf, .ttc) tried first for label captions")
-	fs.IntVar(&s.pagesPerFile, "pages-per-file", output.DefaultMaxPages, "pages per QR sheet file; a longer sheet is written in numbered parts")
+	fs.IntVar(&s.pagesPerFile, "pages-per-file", qrsheet.DefaultMaxPages, "pages per QR sheet file; a longer sheet is written in numbered parts")
 	fs.StringVar(&s.title, "title", "", "the name in each QR sheet page's header after the title (default the tenant's name, from Microsoft Entra ID, else its id)")
 }
 
@@ -62,11 +62,11 @@ func (s *sheetFlags) check() error {
 // checkColumns refuses --label-columns that name no column of the input:
 // the same usage error (exit 2) in every command that prints.
 func (s *sheetFlags) checkColumns(extra []string) error {
-	if _, _, err := output.LabelsFromResults(nil, extra, s.columns(), time.Now()); err != nil {
+	if _, _, err := qrsheet.LabelsFromResults(nil, extra, s.columns(), time.Now()); err != nil {
 		return &usageError{fmt.Errorf("--label-columns: %w", err)}
 	}
 	if s.splitBy != "" {
-		if _, err := output.ColumnValues(nil, nil, extra, s.splitBy); err != nil {
+		if _, err := qrsheet.ColumnValues(nil, nil, extra, s.splitBy); err != nil {
 			return &usageError{fmt.Errorf("--split-by: %w", err)}
 		}
 	}
@@ -84,11 +84,11 @@ func (s *sheetFlags) columns() []string {
 }
 
 // spec is the sheet the flags ask for, dated start.
-func (s *sheetFlags) spec(start time.Time) output.SheetSpec {
-	return output.SheetSpec{
-		Options: output.SheetOptions{
+func (s *sheetFlags) spec(start time.Time) qrsheet.Spec {
+	return qrsheet.Spec{
+		Options: qrsheet.Options{
 			Paper: s.paper, LabelsPerPage: s.labelsPerPage,
-			Title: output.DefaultTitle, Date: start, Now: time.Now(),
+			Title: qrsheet.DefaultTitle, Date: start, Now: time.Now(),
 			Fonts: s.fonts, MaxPages: s.pagesPerFile,
 			Tenant: cmp.Or(s.title, s.tenant), Simulated: s.simulated,
 		},

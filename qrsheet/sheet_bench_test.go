@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"fmt"
@@ -48,7 +48,7 @@ func peakHeap(f func()) float64 {
 // pages): one gofpdf document holding every page, and parts of 50 or 100
 // pages, laid out on every core or on one. It reports the peak live heap.
 //
-//	go test ./output -run '^$' -bench SheetParts -benchtime 1x -count 3
+//	go test ./qrsheet -run '^$' -bench SheetParts -benchtime 1x -count 3
 func BenchmarkSheetParts(b *testing.B) {
 	labels := makeLabels(2400, siteName, later)
 	for i := range labels {
@@ -76,7 +76,7 @@ func BenchmarkSheetParts(b *testing.B) {
 					b.Fatal(err)
 				}
 				peak = max(peak, peakHeap(func() {
-					if err := WritePDF(path, labels, SheetOptions{Now: testNow, MaxPages: tc.pages, Workers: tc.workers}); err != nil {
+					if err := WritePDF(path, labels, Options{Now: testNow, MaxPages: tc.pages, Workers: tc.workers}); err != nil {
 						b.Fatal(err)
 					}
 				}))

@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"path/filepath"
@@ -30,7 +30,7 @@ func TestOnePartWrittenAtATime(t *testing.T) {
 	const parts = 6
 	labels := makeLabels(6*parts, siteName, later) // one page of 6 per part
 	path := filepath.Join(t.TempDir(), "qr-codes.pdf")
-	w, err := NewSheetWriter(path, SheetOptions{Now: testNow, MaxPages: 1})
+	w, err := NewWriter(path, Options{Now: testNow, MaxPages: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

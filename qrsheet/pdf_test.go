@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"bytes"
@@ -50,7 +50,7 @@ type decoded struct {
 // whole page) and with gozxing's multi reader (each label's cell, as a phone
 // sees one label: the multi reader pairs finder patterns of neighbouring codes
 // on a full page of aligned codes and then misses some), pages in parallel.
-func decodePDF(t *testing.T, path string, opts SheetOptions) []decoded {
+func decodePDF(t *testing.T, path string, opts Options) []decoded {
 	t.Helper()
 	lay, err := newLayout(opts)
 	if err != nil {
@@ -242,7 +242,7 @@ func TestWritePDFDecodes(t *testing.T) {
 			t.Parallel()
 			labels := makeLabels(tc.n, tc.labelN, later)
 			path := filepath.Join(t.TempDir(), "qr-codes.pdf")
-			opts := SheetOptions{Paper: tc.paper, LabelsPerPage: tc.per, Date: testNow, Now: testNow}
+			opts := Options{Paper: tc.paper, LabelsPerPage: tc.per, Date: testNow, Now: testNow}
 			if err := WritePDF(path, labels, opts); err != nil {
 				t.Fatal(err)
 			}
@@ -316,7 +316,7 @@ func TestWritePDFExpiryAndImages(t *testing.T) {
 		{DisplayName: "Expires now", Expires: testNow, Content: testPayload(103)},
 	}
 	path := filepath.Join(t.TempDir(), "qr-codes.pdf")
-	opts := SheetOptions{Now: testNow}
+	opts := Options{Now: testNow}
 	if err := WritePDF(path, labels, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func TestWritePDFImageFallback(t *testing.T) {
 		{DisplayName: "Image", Expires: later, Image: buf.Bytes()},
 		{DisplayName: "Vector", Expires: later, Content: testPayload(951)},
 	}
-	if err := WritePDF(path, labels, SheetOptions{Now: testNow}); err != nil {
+	if err := WritePDF(path, labels, Options{Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
 	textJob := inBackground(t, func() (string, error) { return pdftotext(path) })
@@ -400,7 +400,7 @@ func TestWritePDFNothingToPrint(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.name+".pdf")
-			if err := WritePDF(path, tc.labels, SheetOptions{Now: testNow}); !errors.Is(err, ErrNoLabels) {
+			if err := WritePDF(path, tc.labels, Options{Now: testNow}); !errors.Is(err, ErrNoLabels) {
 				t.Fatalf("err %v, want ErrNoLabels", err)
 			}
 			if _, err := os.Stat(path); !os.IsNotExist(err) {
@@ -418,11 +418,11 @@ func TestWritePDFRejectsBadOptions(t *testing.T) {
 	lb := []Label{{DisplayName: "a", Content: "a"}}
 	tests := []struct {
 		name string
-		opts SheetOptions
+		opts Options
 		want string
 	}{
-		{"paper", SheetOptions{Paper: "a5"}, "use a4 or letter"},
-		{"labels per page", SheetOptions{LabelsPerPage: 3}, "use 1, 2, 4 or 6"},
+		{"paper", Options{Paper: "a5"}, "use a4 or letter"},
+		{"labels per page", Options{LabelsPerPage: 3}, "use 1, 2, 4 or 6"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -433,7 +433,7 @@ func TestWritePDFRejectsBadOptions(t *testing.T) {
 		})
 	}
 	bad := []Label{{DisplayName: "empty"}}
-	if err := WritePDF(filepath.Join(t.TempDir(), "x.pdf"), bad, SheetOptions{}); err == nil {
+	if err := WritePDF(filepath.Join(t.TempDir(), "x.pdf"), bad, Options{}); err == nil {
 		t.Fatal("a label with neither content nor image was accepted")
 	}
 }
@@ -516,7 +516,7 @@ func BenchmarkWritePDF(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "qr-codes.pdf")
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := WritePDF(path, labels, SheetOptions{Now: testNow}); err != nil {
+		if err := WritePDF(path, labels, Options{Now: testNow}); err != nil {
 			b.Fatal(err)
 		}
 	}

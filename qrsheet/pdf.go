@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"bytes"
@@ -37,8 +37,8 @@ type Label struct {
 // ReplacesNote is printed on a label whose code replaces earlier ones.
 const ReplacesNote = "REPLACES EARLIER CODES: settings changed; destroy the old sheet"
 
-// SheetOptions lays out the QR sheet.
-type SheetOptions struct {
+// Options lays out the QR sheet.
+type Options struct {
 	Paper         string         // "a4" (default) or "letter"
 	LabelsPerPage int            // 1, 2, 4 or 6 (default 6, a 2 x 3 grid)
 	Title         string         // header line; default DefaultTitle
@@ -61,7 +61,7 @@ type SheetOptions struct {
 // each of its labels.
 const SimulatedMark = "SIMULATION - NOT A REAL CODE"
 
-// DefaultTitle is the header line when SheetOptions.Title is empty.
+// DefaultTitle is the header line when Options.Title is empty.
 const DefaultTitle = "Android enrollment QR codes"
 
 // SecurityNote is printed at the foot of every page.
@@ -126,7 +126,7 @@ type layout struct {
 	basePt       float64 // caption font size
 }
 
-func newLayout(opts SheetOptions) (layout, error) {
+func newLayout(opts Options) (layout, error) {
 	var l layout
 	switch strings.ToLower(strings.TrimSpace(opts.Paper)) {
 	case "", "a4":
@@ -168,11 +168,11 @@ func (l layout) fits(n int) bool {
 }
 
 // WritePDF writes the QR sheet to path (atomically, mode 0600) through a
-// SheetWriter: see there for parts, labels that move to larger cells and
+// Writer: see there for parts, labels that move to larger cells and
 // expired tokens. When no label is printable it returns ErrNoLabels and
 // writes nothing.
-func WritePDF(path string, labels []Label, opts SheetOptions) error {
-	w, err := NewSheetWriter(path, opts)
+func WritePDF(path string, labels []Label, opts Options) error {
+	w, err := NewWriter(path, opts)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ type layerText struct {
 
 // renderer lays out labels; one per goroutine.
 type renderer struct {
-	opts    SheetOptions
+	opts    Options
 	lays    map[int]layout
 	ts      *typeset.Typesetter
 	k       float64
@@ -510,7 +510,7 @@ func clean(s string) string {
 // characters of its caption that no font can draw (the label shows a marker
 // instead), and a code too large for the sheet's labels that moves to a
 // larger cell. It is cheap: nothing is shaped or drawn.
-func LabelNotes(lb *Label, opts SheetOptions) ([]string, error) {
+func LabelNotes(lb *Label, opts Options) ([]string, error) {
 	lays, err := layouts(opts)
 	if err != nil {
 		return nil, err
@@ -551,7 +551,7 @@ func LabelNotes(lb *Label, opts SheetOptions) ([]string, error) {
 }
 
 // layouts resolves the geometry of every layout on the sheet's paper.
-func layouts(opts SheetOptions) (map[int]layout, error) {
+func layouts(opts Options) (map[int]layout, error) {
 	if _, err := newLayout(opts); err != nil {
 		return nil, err
 	}
@@ -591,7 +591,7 @@ var (
 )
 
 // sheetFonts returns the pool of the options' fonts, or of the default set.
-func sheetFonts(opts SheetOptions) (*pooledFonts, error) {
+func sheetFonts(opts Options) (*pooledFonts, error) {
 	fs := opts.Fonts
 	if fs == nil {
 		defaultOnce.Do(func() { defaultSet, defaultErr = typeset.NewFonts() })
@@ -605,7 +605,7 @@ func sheetFonts(opts SheetOptions) (*pooledFonts, error) {
 }
 
 // renderAll lays out a batch of labels on every worker, results in order.
-func renderAll(opts SheetOptions, lays map[int]layout, fonts *pooledFonts, labels []Label, first int) ([]*placed, error) {
+func renderAll(opts Options, lays map[int]layout, fonts *pooledFonts, labels []Label, first int) ([]*placed, error) {
 	out := make([]*placed, len(labels))
 	var g errgroup.Group
 	g.SetLimit(max(1, opts.Workers))

@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"bytes"
@@ -161,7 +161,7 @@ func TestCaptionsInEveryScript(t *testing.T) {
 	for i, s := range scriptNames {
 		labels = append(labels, Label{Row: i + 2, DisplayName: s.name, Expires: later, Content: testPayload(i)})
 	}
-	opts := SheetOptions{LabelsPerPage: 1, Date: testNow, Now: testNow}
+	opts := Options{LabelsPerPage: 1, Date: testNow, Now: testNow}
 	for i := range labels {
 		notes, err := LabelNotes(&labels[i], opts)
 		if err != nil {
@@ -334,7 +334,7 @@ func TestLongTextStaysInsideLabels(t *testing.T) {
 		per := tc.per
 		t.Run(fmt.Sprintf("%d per page", per), func(t *testing.T) {
 			t.Parallel()
-			opts := SheetOptions{LabelsPerPage: per, Date: testNow, Now: testNow}
+			opts := Options{LabelsPerPage: per, Date: testNow, Now: testNow}
 			path := filepath.Join(t.TempDir(), "qr-codes.pdf")
 			start := time.Now()
 			if err := WritePDF(path, labels, opts); err != nil {
@@ -379,7 +379,7 @@ func TestLargePayloadsMoveToLargerCells(t *testing.T) {
 		{Row: 4, DisplayName: "small 2", Content: testPayload(2), Expires: later},
 		{Row: 5, DisplayName: "version 40", Content: big(2331), Expires: later},
 	}
-	opts := SheetOptions{LabelsPerPage: 6, Date: testNow, Now: testNow}
+	opts := Options{LabelsPerPage: 6, Date: testNow, Now: testNow}
 	var moved []int
 	for _, lb := range labels {
 		notes, err := LabelNotes(&lb, opts)
@@ -397,7 +397,7 @@ func TestLargePayloadsMoveToLargerCells(t *testing.T) {
 		t.Errorf("rows %v moved to larger labels, want [3 5]", moved)
 	}
 	path := filepath.Join(t.TempDir(), "qr-codes.pdf")
-	w, err := NewSheetWriter(path, opts)
+	w, err := NewWriter(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,8 +463,8 @@ func TestSheetInParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	labels := makeLabels(27, siteName, later) // 5 pages of 6
-	opts := SheetOptions{Date: testNow, Now: testNow, MaxPages: 2, Workers: 2}
-	w, err := NewSheetWriter(path, opts)
+	opts := Options{Date: testNow, Now: testNow, MaxPages: 2, Workers: 2}
+	w, err := NewWriter(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"crypto/sha256"
@@ -157,10 +157,10 @@ func columnValue(extraHeaders []string, column string) (func(r *results.Result) 
 // writes nothing and returns ErrNoLabels. With clean, earlier sheets at
 // path and at PATH-*.pdf that this call did not write are removed, so that
 // a folder the tool owns holds only this run's sheets.
-func WriteSheets(path string, labels []Label, groups []string, column string, opts SheetOptions, clean bool) ([]string, map[int][]string, error) {
+func WriteSheets(path string, labels []Label, groups []string, column string, opts Options, clean bool) ([]string, map[int][]string, error) {
 	var sf sheetFiles
-	addAll := func(ls []Label) func(w *SheetWriter) error {
-		return func(w *SheetWriter) error {
+	addAll := func(ls []Label) func(w *Writer) error {
+		return func(w *Writer) error {
 			for _, lb := range ls {
 				if err := w.Add(lb); err != nil {
 					return err
@@ -184,7 +184,7 @@ func WriteSheets(path string, labels []Label, groups []string, column string, op
 		}
 		by[g] = append(by[g], labels[i])
 	}
-	return writeGroups(path, order, column, opts, clean, func(g string, w *SheetWriter) error {
+	return writeGroups(path, order, column, opts, clean, func(g string, w *Writer) error {
 		return addAll(by[g])(w)
 	})
 }
@@ -193,8 +193,8 @@ func WriteSheets(path string, labels []Label, groups []string, column string, op
 // SplitPaths(path, order), each titled with its value; fill adds the
 // labels of value g to its sheet's writer. Then it cleans as WriteSheets
 // does and returns the files written and the labels' notes by row.
-func writeGroups(path string, order []string, column string, opts SheetOptions, clean bool,
-	fill func(g string, w *SheetWriter) error) ([]string, map[int][]string, error) {
+func writeGroups(path string, order []string, column string, opts Options, clean bool,
+	fill func(g string, w *Writer) error) ([]string, map[int][]string, error) {
 	var sf sheetFiles
 	paths := SplitPaths(path, order)
 	for _, g := range order {
@@ -203,7 +203,7 @@ func writeGroups(path string, order []string, column string, opts SheetOptions, 
 			o.Title = DefaultTitle
 		}
 		o.Title += " · " + column + ": " + g
-		if err := sf.write(paths[g], o, func(w *SheetWriter) error { return fill(g, w) }); err != nil {
+		if err := sf.write(paths[g], o, func(w *Writer) error { return fill(g, w) }); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -220,11 +220,11 @@ type sheetFiles struct {
 
 // write writes one sheet at p, fill adding its labels to w. A sheet with
 // no printable label writes nothing and is no error here.
-func (s *sheetFiles) write(p string, o SheetOptions, fill func(w *SheetWriter) error) error {
+func (s *sheetFiles) write(p string, o Options, fill func(w *Writer) error) error {
 	if s.notes == nil {
 		s.notes = map[int][]string{}
 	}
-	w, err := NewSheetWriter(p, o)
+	w, err := NewWriter(p, o)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,12 +22,12 @@ import (
 )
 
 // oldSheetPath writes the QR sheet of rs the way the run did before
-// SheetFromResults: every label built, then WriteSheets, and a stale sheet
+// FromResults: every label built, then WriteSheets, and a stale sheet
 // removed when nothing was printable.
-func oldSheetPath(path string, rs []results.Result, extra, cols []string, splitBy string, opts SheetOptions, clean bool) (SheetOutcome, error) {
+func oldSheetPath(path string, rs []results.Result, extra, cols []string, splitBy string, opts Options, clean bool) (Outcome, error) {
 	labels, skipped, err := LabelsFromResults(rs, extra, cols, opts.Now)
 	if err != nil {
-		return SheetOutcome{}, err
+		return Outcome{}, err
 	}
 	byRow := map[int]*results.Result{}
 	for i := range rs {
@@ -35,17 +36,17 @@ func oldSheetPath(path string, rs []results.Result, extra, cols []string, splitB
 	var groups []string
 	if splitBy != "" {
 		if groups, err = ColumnValues(labels, byRow, extra, splitBy); err != nil {
-			return SheetOutcome{Skipped: skipped}, err
+			return Outcome{Skipped: skipped}, err
 		}
 	}
 	files, notes, err := WriteSheets(path, labels, groups, splitBy, opts, clean)
 	if errors.Is(err, ErrNoLabels) {
-		if rerr := RemoveSheet(path); rerr != nil {
-			return SheetOutcome{Skipped: skipped, Notes: notes}, rerr
+		if rerr := Remove(path); rerr != nil {
+			return Outcome{Skipped: skipped, Notes: notes}, rerr
 		}
-		return SheetOutcome{Skipped: skipped, Notes: notes}, err
+		return Outcome{Skipped: skipped, Notes: notes}, err
 	}
-	return SheetOutcome{Files: files, Labels: len(labels), Skipped: skipped, Notes: notes}, err
+	return Outcome{Files: files, Labels: len(labels), Skipped: skipped, Notes: notes}, err
 }
 
 // sheetResults is a run's results for the sheet tests: printable rows at
@@ -91,12 +92,12 @@ func TestSheetFromResultsMatchesLabelsPath(t *testing.T) {
 		cols    []string
 		splitBy string
 		clean   bool
-		opts    SheetOptions
+		opts    Options
 		notes   bool // rows 3 and 0 get notes
 		held    bool // more values than maxGroupPasses: the labels are held
 	}{
 		{name: "one sheet", rs: sheetResults(), cols: []string{"site", "technician", "row"}, notes: true},
-		{name: "one sheet in parts", rs: sheetResults(), cols: []string{"Site"}, opts: SheetOptions{MaxPages: 1, LabelsPerPage: 2}},
+		{name: "one sheet in parts", rs: sheetResults(), cols: []string{"Site"}, opts: Options{MaxPages: 1, LabelsPerPage: 2}},
 		{name: "split by site", rs: sheetResults(), cols: []string{"Technician"}, splitBy: "site", notes: true},
 		{name: "split by site, clean", rs: sheetResults(), splitBy: "Site", clean: true},
 		{name: "split by site, labels held", rs: sheetResults(), cols: []string{"Technician"}, splitBy: "site", notes: true, held: true},
@@ -114,7 +115,7 @@ func TestSheetFromResultsMatchesLabelsPath(t *testing.T) {
 			}
 			opts := tc.opts
 			opts.Date, opts.Now, opts.Workers = testNow, testNow, 2
-			var outs [2]SheetOutcome
+			var outs [2]Outcome
 			var errs [2]error
 			var dirs [2]string
 			for i := range dirs {
@@ -136,7 +137,7 @@ func TestSheetFromResultsMatchesLabelsPath(t *testing.T) {
 						defer func(n int) { maxGroupPasses = n }(maxGroupPasses)
 						maxGroupPasses = 1
 					}
-					outs[i], errs[i] = SheetFromResults(path, results.FromSlice(rs), extra, tc.cols, tc.splitBy, opts, tc.clean)
+					outs[i], errs[i] = FromResults(path, results.FromSlice(rs), extra, tc.cols, tc.splitBy, opts, tc.clean)
 				}
 				for j, f := range outs[i].Files {
 					outs[i].Files[j] = filepath.Base(f)
@@ -260,7 +261,7 @@ func TestSheetFromResultsErrors(t *testing.T) {
 			if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			out, err := SheetFromResults(path, tc.src, extra, tc.cols, tc.splitBy, SheetOptions{Date: testNow, Now: testNow}, true)
+			out, err := FromResults(path, tc.src, extra, tc.cols, tc.splitBy, Options{Date: testNow, Now: testNow}, true)
 			if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
 				t.Fatalf("err %v, want one saying %s", err, tc.want)
 			}
@@ -326,8 +327,8 @@ func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 			var before heapSampler
 			base := before.sample()
 			start := time.Now()
-			out, err := SheetFromResults(filepath.Join(t.TempDir(), "qr-codes.pdf"), src, []string{"Site", "Technician"},
-				[]string{"Technician"}, tc.splitBy, SheetOptions{Date: testNow, Now: testNow}, false)
+			out, err := FromResults(filepath.Join(t.TempDir(), "qr-codes.pdf"), src, []string{"Site", "Technician"},
+				[]string{"Technician"}, tc.splitBy, Options{Date: testNow, Now: testNow}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -354,4 +355,21 @@ func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// heapSampler records HeapInuse after a collection at chosen points.
+type heapSampler struct {
+	base, peak uint64
+	samples    int
+	all        []uint64 // every sample, in order
+}
+
+func (h *heapSampler) sample() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	h.samples++
+	h.peak = max(h.peak, ms.HeapInuse)
+	h.all = append(h.all, ms.HeapInuse)
+	return ms.HeapInuse
 }

@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package output
+package qrsheet
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/enrollbatch/enrollbatch/typeset"
 )
 
-// SheetWriter writes a QR sheet from labels given one by one, in order, so
+// Writer writes a QR sheet from labels given one by one, in order, so
 // that a run can print as its results arrive without holding every page:
 // labels are laid out in batches on every core and placed in order, and a
 // sheet longer than MaxPages pages is written in parts of at most MaxPages
@@ -29,9 +29,9 @@ import (
 // parts are PATH-part-01-of-NN.pdf and so on (numbered once the last is
 // known). Labels whose code does not fit the sheet's cells at MinModuleMM go
 // on pages of larger cells, in their place in the order.
-type SheetWriter struct {
+type Writer struct {
 	path  string
-	opts  SheetOptions
+	opts  Options
 	lays  map[int]layout
 	fonts *pooledFonts
 
@@ -63,8 +63,8 @@ type sheetPart struct {
 // batchSize is how many labels are laid out together.
 const batchSize = 48
 
-// NewSheetWriter starts a sheet at path. Nothing is written before Close.
-func NewSheetWriter(path string, opts SheetOptions) (*SheetWriter, error) {
+// NewWriter starts a sheet at path. Nothing is written before Close.
+func NewWriter(path string, opts Options) (*Writer, error) {
 	lays, err := layouts(opts)
 	if err != nil {
 		return nil, fmt.Errorf("qr sheet: %w", err)
@@ -97,12 +97,12 @@ func NewSheetWriter(path string, opts SheetOptions) (*SheetWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("qr sheet: %w", err)
 	}
-	return &SheetWriter{path: path, opts: opts, lays: lays, fonts: fonts, notes: map[int][]string{}}, nil
+	return &Writer{path: path, opts: opts, lays: lays, fonts: fonts, notes: map[int][]string{}}, nil
 }
 
 // Add puts the next label on the sheet. A label whose token has expired is
 // skipped. A label needs Content (or Code) or an Image.
-func (w *SheetWriter) Add(lb Label) error {
+func (w *Writer) Add(lb Label) error {
 	if w.closed {
 		return errors.New("qr sheet: add after close")
 	}
@@ -123,7 +123,7 @@ func (w *SheetWriter) Add(lb Label) error {
 }
 
 // flush lays out the pending labels and places them.
-func (w *SheetWriter) flush() error {
+func (w *Writer) flush() error {
 	if len(w.batch) == 0 {
 		return nil
 	}
@@ -153,16 +153,16 @@ func (w *SheetWriter) flush() error {
 // Notes returns what the labels laid out so far had said about them, by
 // input row (see LabelNotes); labels without a row have theirs under 0,
 // each prefixed with the label's displayName.
-func (w *SheetWriter) Notes() map[int][]string { return w.notes }
+func (w *Writer) Notes() map[int][]string { return w.notes }
 
-func (w *SheetWriter) writeErr() error {
+func (w *Writer) writeErr() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.werr
 }
 
 // newPart starts the next file.
-func (w *SheetWriter) newPart() error {
+func (w *Writer) newPart() error {
 	lay := w.lays[w.opts.LabelsPerPage]
 	pdf := gofpdf.NewCustom(&gofpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: lay.sizeStr})
 	pdf.AliasNbPages("{nb}")
@@ -184,7 +184,7 @@ func (w *SheetWriter) newPart() error {
 
 // place puts a laid-out label in the next free cell, starting a page (of
 // the label's layout) or a part when needed.
-func (w *SheetWriter) place(p *placed) error {
+func (w *Writer) place(p *placed) error {
 	if w.part == nil {
 		if err := w.newPart(); err != nil {
 			return err
@@ -238,7 +238,7 @@ func (w *SheetWriter) place(p *placed) error {
 // layer writes invisible text (render mode 3) with its baseline starting at
 // (x, y) millimetres, scaled to span width points, so
 // that search, copy and text extraction find it where its glyphs are drawn.
-func (w *SheetWriter) layer(pdf *gofpdf.Fpdf, x, y, size, width float64, text string) {
+func (w *Writer) layer(pdf *gofpdf.Fpdf, x, y, size, width float64, text string) {
 	txt := clean(text)
 	n := float64(len([]rune(txt)))
 	if n == 0 {
@@ -261,7 +261,7 @@ func (w *SheetWriter) layer(pdf *gofpdf.Fpdf, x, y, size, width float64, text st
 // expand appends ops to b with each glyph placeholder replaced by the
 // glyph's form XObject, created in this file at its first use: a glyph's
 // outline is stored once per file however often it is drawn.
-func (w *SheetWriter) expand(pt *sheetPart, b, ops []byte, glyphs []typeset.Glyph) []byte {
+func (w *Writer) expand(pt *sheetPart, b, ops []byte, glyphs []typeset.Glyph) []byte {
 	for {
 		i := bytes.IndexByte(ops, 0)
 		if i < 0 {
@@ -320,7 +320,7 @@ func (pt *sheetPart) addForm(name string, form []byte) {
 
 // drawImage places a service image that could not be traced, enlarged by
 // whole pixels so that it is never smoothed.
-func (w *SheetWriter) drawImage(pt *sheetPart, p *placed, x, y float64) error {
+func (w *Writer) drawImage(pt *sheetPart, p *placed, x, y float64) error {
 	data, err := upscalePNG(p.img)
 	if err != nil {
 		return fmt.Errorf("qr image: %w", err)
@@ -334,7 +334,7 @@ func (w *SheetWriter) drawImage(pt *sheetPart, p *placed, x, y float64) error {
 }
 
 // frame draws the header, the footer and the cut lines of a page.
-func (w *SheetWriter) frame(pt *sheetPart) {
+func (w *Writer) frame(pt *sheetPart) {
 	pdf, lay := pt.pdf, w.lays[pt.per]
 	width := lay.pageW - 2*marginMM
 	pdf.SetTextColor(0, 0, 0)
@@ -406,7 +406,7 @@ func (w *SheetWriter) frame(pt *sheetPart) {
 
 // finishPart writes the current part to a temporary file, in the
 // background when async (so the next part is laid out meanwhile).
-func (w *SheetWriter) finishPart(async bool) {
+func (w *Writer) finishPart(async bool) {
 	pt := w.part
 	w.part = nil
 	label := ""
@@ -464,7 +464,7 @@ func PartName(path string, i, n int) string {
 // written, and ErrNoLabels (writing nothing) when no label was printable.
 // Parts of an earlier sheet at the same path that this one does not
 // replace are removed, so the folder holds one sheet.
-func (w *SheetWriter) Close() ([]string, error) {
+func (w *Writer) Close() ([]string, error) {
 	if w.closed {
 		return nil, errors.New("qr sheet: closed twice")
 	}
@@ -499,7 +499,7 @@ func (w *SheetWriter) Close() ([]string, error) {
 		}
 		w.parts[i] = ""
 	}
-	if err := RemoveSheet(w.path, files...); err != nil {
+	if err := Remove(w.path, files...); err != nil {
 		return files, err
 	}
 	atomicfile.SyncDir(filepath.Dir(w.path))
@@ -507,13 +507,13 @@ func (w *SheetWriter) Close() ([]string, error) {
 }
 
 // Abort drops the sheet: nothing is written, temporary files are removed.
-func (w *SheetWriter) Abort() {
+func (w *Writer) Abort() {
 	w.closed = true
 	w.writing.Wait()
 	w.removeTemps()
 }
 
-func (w *SheetWriter) removeTemps() {
+func (w *Writer) removeTemps() {
 	for _, p := range w.parts {
 		if p != "" {
 			_ = os.Remove(p)
@@ -521,10 +521,10 @@ func (w *SheetWriter) removeTemps() {
 	}
 }
 
-// RemoveSheet removes the sheet at path and its parts (PATH-part-*-of-*),
+// Remove removes the sheet at path and its parts (PATH-part-*-of-*),
 // except the files named in keep. A run that prints nothing calls it so that
 // the folder matches the results.
-func RemoveSheet(path string, keep ...string) error {
+func Remove(path string, keep ...string) error {
 	var matches []string
 	for _, m := range siblings(path, "-part-") {
 		if strings.Contains(filepath.Base(m), "-of-") {
