@@ -449,7 +449,7 @@ func captionLines(lb *Label, now time.Time) []textLine {
 	if lb.Expires.IsZero() {
 		lines = append(lines, textLine{text: "Token expiry unknown", scale: 0.95})
 	} else {
-		lines = append(lines, textLine{text: "Token valid until " + FormatTime(lb.Expires), scale: 0.95})
+		lines = append(lines, textLine{text: ValidText(lb.Expires), scale: 0.95})
 		if left := lb.Expires.Sub(now); left < ExpiryWarning {
 			lines = append(lines, textLine{text: ExpiresIn(left), bold: true, red: true, scale: 0.95})
 		}

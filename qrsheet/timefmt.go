@@ -1,6 +1,10 @@
 package qrsheet
 
-import "time"
+import (
+	"time"
+
+	"github.com/enrollbatch/enrollbatch/profile"
+)
 
 // Shown returns t as people should read it: in the zone it carries when
 // that is not UTC (the offset the input gave, such as -05:00), else in the
@@ -20,4 +24,15 @@ func FormatTime(t time.Time) string {
 // FormatDay formats the day of t in its shown zone: "31 March 2027".
 func FormatDay(t time.Time) string {
 	return Shown(t).Format("2 January 2006")
+}
+
+// ValidText is a label's line about its token's expiry: "Token valid
+// through 2027-05-31 (23:59 UTC)" for a token valid through a day (a date
+// given without a time, profile.ThroughDay), else "Token valid until" and
+// the moment with its offset.
+func ValidText(t time.Time) string {
+	if profile.IsThroughDay(t) {
+		return "Token valid through " + t.UTC().Format("2006-01-02") + " (23:59 UTC)"
+	}
+	return "Token valid until " + FormatTime(t)
 }

@@ -28,3 +28,19 @@ func TestShownTimesCarryTheirZone(t *testing.T) {
 		}
 	}
 }
+
+// A token valid through a day says so, with the moment in UTC; any other
+// expiry is the moment with its offset.
+func TestValidText(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2027, 5, 31, 23, 59, 59, 0, time.UTC), "Token valid through 2027-05-31 (23:59 UTC)"},
+		{time.Date(2027, 3, 31, 23, 30, 0, 0, time.FixedZone("", -5*3600)), "Token valid until 2027-03-31 23:30 -05:00"},
+	} {
+		if got := ValidText(tc.t); got != tc.want {
+			t.Errorf("ValidText(%v) = %q; want %q", tc.t, got, tc.want)
+		}
+	}
+}

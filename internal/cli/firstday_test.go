@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/qrsheet"
 )
 
@@ -164,5 +167,39 @@ func TestExportOpensInExcelAndRunsAsItIs(t *testing.T) {
 		if code != 0 || !strings.Contains(stderr, "10 row(s): exists 10") {
 			t.Errorf("the export run again with --on-exists update: exit %d\n%s", code, stderr)
 		}
+	}
+}
+
+// A date without a time means the token is valid through that day: the
+// run sends 23:59:59 UTC of it, the label says "valid through" that day
+// wherever the run happens, and a rerun with --on-exists update finds the
+// profile unchanged.
+func TestDateAloneValidThroughThatDay(t *testing.T) {
+	t.Parallel()
+	requirePDFTools(t)
+	day := time.Now().UTC().AddDate(0, 2, 0).Format("2006-01-02")
+	in := filepath.Join(t.TempDir(), "p.csv")
+	if err := os.WriteFile(in, []byte("displayName,tokenExpirationDateTime\nTill 1,"+day+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	env := []string{"TZ=America/Los_Angeles"} // where 23:59 UTC is the afternoon
+	if code, _, stderr := run(t, env, "run", in, "--simulate", "--out", out); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, output.ResultsFile))
+	if len(rs) != 1 || !rs[0].TokenExpiration.Equal(profile.ThroughDay(rs[0].TokenExpiration)) || rs[0].TokenExpiration.UTC().Format("2006-01-02") != day {
+		t.Fatalf("expiry %v; want %s 23:59:59 UTC", rs[0].TokenExpiration, day)
+	}
+	text, err := tool("pdftotext", "-layout", filepath.Join(out, output.SheetFile), "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Token valid through " + day + " (23:59 UTC)"; !strings.Contains(string(text), want) {
+		t.Errorf("the label does not say %q:\n%s", want, text)
+	}
+	code, _, stderr := run(t, env, "run", in, "--simulate", "--out", out, "--on-exists", "update", "--dry-run")
+	if code != 0 || !strings.Contains(stderr, "1 unchanged") {
+		t.Errorf("the plan of a rerun: exit %d\n%s", code, stderr)
 	}
 }
