@@ -145,6 +145,9 @@ func (c *Cloud) Add(spec TenantSpec) *Server {
 	}
 	o.ScopeTags = append(slices.Clone(c.base.ScopeTags), spec.ScopeTags...)
 	o.Groups = append(slices.Clone(c.base.Groups), spec.Groups...)
+	if spec.Granted != nil {
+		o.Granted = spec.Granted
+	}
 	if spec.NotConsented {
 		// No service principal, so no permission: every request needing
 		// one is answered 403, in Intune's or Entra's words.
@@ -242,6 +245,9 @@ func (c *Cloud) Token(idOrDomain string) (string, error) {
 		life = time.Hour
 	}
 	roles := c.base.Granted
+	if t.spec.Granted != nil {
+		roles = t.spec.Granted
+	}
 	if roles == nil {
 		roles = []string{permission}
 	}

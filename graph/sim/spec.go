@@ -46,6 +46,11 @@ type TenantSpec struct {
 	// refuses to sign in to it (AADSTS700016), and a token naming it
 	// anyway carries no permission, so Graph answers every request 403.
 	NotConsented bool
+	// Granted, when not nil, are the permissions the tenant's tokens carry
+	// (Options.Granted): an empty list models a tenant where the app was
+	// consented without the Intune permission, or that has no Intune
+	// licence, which Graph answers 403.
+	Granted []string
 	// Limit, Window, WriteLimit, WriteWindow, Latency and RetryAfter
 	// replace the base Options' fields of the same names when not zero.
 	Limit       int
@@ -67,6 +72,7 @@ type tenantSpecJSON struct {
 	Domain       string            `json:"domain,omitempty"`
 	Organization string            `json:"organization,omitempty"`
 	NotConsented bool              `json:"notConsented,omitempty"`
+	Granted      *[]string         `json:"granted,omitempty"` // an empty list is kept: it grants nothing
 	Limit        int               `json:"limit,omitempty"`
 	Window       string            `json:"window,omitempty"`
 	WriteLimit   int               `json:"writeLimit,omitempty"`
@@ -90,6 +96,9 @@ func (t *TenantSpec) UnmarshalJSON(data []byte) error {
 	out := TenantSpec{ID: j.ID, Domain: j.Domain, Organization: j.Organization, NotConsented: j.NotConsented,
 		Limit: j.Limit, WriteLimit: j.WriteLimit, RetryAfter: j.RetryAfter,
 		Tenant: Tenant{ScopeTags: j.ScopeTags, Groups: j.Groups}}
+	if j.Granted != nil {
+		out.Granted = append([]string{}, (*j.Granted)...)
+	}
 	for _, d := range []struct {
 		name string
 		v    string
@@ -124,6 +133,10 @@ func (t TenantSpec) MarshalJSON() ([]byte, error) {
 	j := tenantSpecJSON{ID: t.ID, Domain: t.Domain, Organization: t.Organization, NotConsented: t.NotConsented,
 		Limit: t.Limit, WriteLimit: t.WriteLimit, RetryAfter: t.RetryAfter,
 		ScopeTags: t.ScopeTags, Groups: t.Groups}
+	if t.Granted != nil {
+		g := t.Granted
+		j.Granted = &g
+	}
 	for _, d := range []struct {
 		v  time.Duration
 		to *string

@@ -21,9 +21,11 @@ import (
 	"github.com/enrollbatch/enrollbatch/auth"
 	"github.com/enrollbatch/enrollbatch/batch"
 	"github.com/enrollbatch/enrollbatch/console"
+	"github.com/enrollbatch/enrollbatch/graph"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/lock"
 	"github.com/enrollbatch/enrollbatch/output"
+	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/ratelimit"
 	"github.com/enrollbatch/enrollbatch/results"
 	"github.com/enrollbatch/enrollbatch/tenant"
@@ -88,6 +90,8 @@ type service struct {
 	url   string
 	http  *http.Client
 	cloud *sim.Cloud // with --simulate
+	// consent is the admin-consent page of the app in a tenant, or "".
+	consent func(t string) string
 	// keepDir, with --sim-tenant, is the folder whose <tenant>/ folders
 	// keep the simulated tenants (an earlier run's OUT).
 	keepDir string
@@ -115,6 +119,16 @@ func (m *Main) openService(ctx context.Context, c *connFlags, folders bool) (*se
 		if svc.signIn, err = auth.NewTenants(ctx, ao); err != nil {
 			return nil, &usageError{err}
 		}
+		client := m.Getenv(auth.EnvClientID)
+		if client == "" && (c.auth == auth.ModeDeviceCode || c.auth == auth.ModeBrowser) {
+			client = auth.DefaultPublicClientID
+		}
+		svc.consent = func(t string) string {
+			if client == "" {
+				return ""
+			}
+			return auth.ConsentURL(ao.AuthorityHost, t, client)
+		}
 		return svc, nil
 	}
 	if c.simTenant != "" {
@@ -131,6 +145,7 @@ func (m *Main) openService(ctx context.Context, c *connFlags, folders bool) (*se
 		}
 	}
 	svc.simTenants = c.simTenants
+	svc.consent = func(t string) string { return auth.ConsentURL("", t, sim.SimulatedAppID) }
 	svc.cloud = sim.NewCloud(sim.Options{Content: c.simContent}, specs...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -465,6 +480,12 @@ func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Lo
 		if !cf.simulate {
 			undo = append(undo, c.pacer.Remember(ratelimit.RecordPath(path)))
 		}
+		// One read before the job: a tenant that refuses access (no
+		// permission granted there, no Intune licence) fails alone,
+		// its rows saying what to do, before anything is sent.
+		if err := probeTenant(st.ctx, c); err != nil {
+			tc.failure = tenantRefusal(t, err, svc.consent(t))
+		}
 	}
 	tc.release = func() {
 		for i := len(undo) - 1; i >= 0; i-- {
@@ -472,6 +493,26 @@ func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Lo
 		}
 	}
 	return tc, nil
+}
+
+// probeTenant reads one profile of the tenant, as the job's listing would:
+// its error, when the tenant refuses access (graph.IsAuth), or nil.
+func probeTenant(ctx context.Context, c *conn) error {
+	_, err := c.client.Do(ctx, http.MethodGet, profile.CollectionPath+"?$top=1&$select=id", nil)
+	if graph.IsAuth(err) {
+		return err
+	}
+	return nil // anything else is the job's to meet, and to record per row
+}
+
+// tenantRefusal is the message of every row of a tenant that refused
+// access: the tenant, the service's answer, and what to do.
+func tenantRefusal(t string, err error, consent string) string {
+	msg := fmt.Sprintf("not sent: tenant %s refused access (%v): the app needs %s there", t, err, graph.Permission)
+	if consent != "" {
+		msg += ", granted by an administrator of the tenant at " + consent
+	}
+	return msg + ", and the tenant an Intune licence; then run again"
 }
 
 // tenantSignInFailure is the message of every row of a tenant that could

@@ -30,6 +30,7 @@ const (
 	contoso   = "contoso.onmicrosoft.com"
 	fabrikam  = "fabrikam.onmicrosoft.com"
 	northwind = "northwind.onmicrosoft.com"
+	tailspin  = "tailspin.onmicrosoft.com"
 )
 
 // tenantSheet writes a sheet whose rows go to tenants: rows[tenant] are
@@ -112,12 +113,14 @@ func TestTenantsEachGetTheirRows(t *testing.T) {
 		contoso:   {"Till 1", "Till 2", "Scanner 1"},
 		fabrikam:  {"Till 1", "Kiosk 1"}, // a name of Contoso's too: names are per tenant
 		northwind: {"Till 9"},
+		tailspin:  {"Till 1"},
 	}
 	in, lines := tenantSheet(t, rows)
 	simTenants := writeTenants(t,
 		sim.TenantSpec{Domain: contoso, Organization: "Contoso"},
 		sim.TenantSpec{Domain: fabrikam, Organization: "Fabrikam"},
-		sim.TenantSpec{Domain: northwind, Organization: "Northwind Traders", NotConsented: true})
+		sim.TenantSpec{Domain: northwind, Organization: "Northwind Traders", NotConsented: true},
+		sim.TenantSpec{Domain: tailspin, Granted: []string{}}) // consented without the Intune permission: 403
 	out := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := run(t, nil, "run", "--input", in, "--simulate", "--sim-tenants", simTenants, "--out", out, "--log-format", "json")
 	if code != 1 {
@@ -130,11 +133,14 @@ func TestTenantsEachGetTheirRows(t *testing.T) {
 		for _, r := range rs {
 			got = append(got, r.Row)
 			want := results.Created
-			if tn == northwind {
+			if tn == northwind || tn == tailspin {
 				want = results.Failed
-				if !strings.Contains(r.ErrorMessage, northwind) || !strings.Contains(r.ErrorMessage, "/"+northwind+"/adminconsent?client_id=") {
+				if !strings.Contains(r.ErrorMessage, tn) || !strings.Contains(r.ErrorMessage, "/"+tn+"/adminconsent?client_id=") {
 					t.Errorf("%s row %d: %q does not name the tenant and its consent page", tn, r.Row, r.ErrorMessage)
 				}
+			}
+			if tn == tailspin && !strings.Contains(r.ErrorMessage, "refused access") {
+				t.Errorf("%s row %d: %q does not say the tenant refused access", tn, r.Row, r.ErrorMessage)
 			}
 			if r.Status != want {
 				t.Errorf("%s row %d: %s (%s); want %s", tn, r.Row, r.Status, r.ErrorMessage, want)
@@ -143,7 +149,7 @@ func TestTenantsEachGetTheirRows(t *testing.T) {
 		if !slices.Equal(got, lines[tn]) {
 			t.Errorf("%s's results hold rows %v; want its rows %v", tn, got, lines[tn])
 		}
-		if tn == northwind {
+		if tn == northwind || tn == tailspin {
 			if _, err := os.Stat(filepath.Join(dir, output.SheetFile)); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%s has a QR sheet: %v", tn, err)
 			}
@@ -175,11 +181,11 @@ func TestTenantsEachGetTheirRows(t *testing.T) {
 	states := map[string]string{}
 	for _, s := range sum {
 		states[s.Tenant] = s.State
-		if s.Tenant != northwind && (s.Counts[results.Created] != len(rows[s.Tenant]) || s.Sheet == "") {
+		if s.Tenant != northwind && s.Tenant != tailspin && (s.Counts[results.Created] != len(rows[s.Tenant]) || s.Sheet == "") {
 			t.Errorf("summary of %s: %+v", s.Tenant, s)
 		}
 	}
-	if fmt.Sprint(states) != fmt.Sprintf("map[%s:done %s:done %s:failed]", contoso, fabrikam, northwind) {
+	if fmt.Sprint(states) != fmt.Sprintf("map[%s:done %s:done %s:failed %s:failed]", contoso, fabrikam, northwind, tailspin) {
 		t.Errorf("summary states %v", states)
 	}
 	// Every event of a tenant's job names the tenant.
@@ -206,7 +212,7 @@ func TestTenantsEachGetTheirRows(t *testing.T) {
 			t.Errorf("a tenant's notice does not name it: %s", sc.Text())
 		}
 	}
-	if events != 5 { // northwind's row was never sent
+	if events != 5 { // the rows of northwind and tailspin were never sent
 		t.Errorf("%d row events; want 5", events)
 	}
 }
@@ -288,7 +294,7 @@ func TestTenantsRowWithoutTenant(t *testing.T) {
 // pacer, and a Retry-After from one tenant pauses only that tenant.
 func TestTenantsThrottledTenantAlone(t *testing.T) {
 	t.Parallel()
-	slow := "tailspin.onmicrosoft.com"
+	slow := "adatum.onmicrosoft.com"
 	rows := map[string][]string{contoso: {"A1", "A2", "A3", "A4"}, fabrikam: {"B1", "B2", "B3", "B4"}, slow: {"S1", "S2", "S3", "S4", "S5", "S6"}}
 	in, _ := tenantSheet(t, rows)
 	simTenants := writeTenants(t, sim.TenantSpec{Domain: contoso}, sim.TenantSpec{Domain: fabrikam},
