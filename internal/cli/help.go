@@ -38,8 +38,10 @@ var examples = map[string][]string{
 	"qr": {
 		"enrollbatch qr --results out/results.xlsx --out sheet.pdf --label-columns Site",
 		"enrollbatch qr --from-tenant --name-prefix \"Site 12 \" --out site12.pdf",
+		"enrollbatch qr --from-tenant --tenant contoso.onmicrosoft.com,fabrikam.onmicrosoft.com --out sheets/all.pdf   # sheets/<tenant>/all.pdf",
 	},
-	"export": {"enrollbatch export --out profiles.xlsx --name-prefix \"Site 12 \""},
+	"export": {"enrollbatch export --out profiles.xlsx --name-prefix \"Site 12 \"",
+		"enrollbatch export --out fleet.xlsx --tenant contoso.onmicrosoft.com,fabrikam.onmicrosoft.com   # one sheet, a tenant column"},
 	"delete": {
 		"enrollbatch delete --name-prefix \"Site 12 \" --dry-run",
 		"enrollbatch delete --input retired.xlsx --yes",
