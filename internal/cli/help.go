@@ -45,9 +45,11 @@ var examples = map[string][]string{
 	"delete": {
 		"enrollbatch delete --name-prefix \"Site 12 \" --dry-run",
 		"enrollbatch delete --input retired.xlsx --yes",
+		"enrollbatch delete --tenant contoso.onmicrosoft.com,fabrikam.onmicrosoft.com --name-prefix \"Pilot \" --dry-run",
 	},
-	"revoke":  {"enrollbatch revoke --input lost-sheet.xlsx --dry-run"},
-	"doctor":  {"enrollbatch doctor --auth device-code"},
+	"revoke": {"enrollbatch revoke --input lost-sheet.xlsx --dry-run"},
+	"doctor": {"enrollbatch doctor --auth device-code",
+		"enrollbatch doctor --input fleet.xlsx --auth env   # one row per tenant of the sheet"},
 	"signout": {"enrollbatch signout"},
 	"sim":     {"enrollbatch sim --listen 127.0.0.1:8080 --write-limit 100"},
 }
