@@ -111,21 +111,13 @@ func buildDeviceCode(c *config) (TokenSource, error) {
 			return err
 		},
 	}
-	if k != nil {
-		o.Cache = k.cache
-		if k.have {
-			o.AuthenticationRecord = k.rec
-		}
-	}
+	o.Cache, o.AuthenticationRecord = k.options()
 	// One credential for the whole run: it keeps the token and its refresh token in memory, so the person signs in
 	// once. A fresh token is asked for with claims, which MSAL answers with the refresh token, without a prompt.
 	return newAzSource(srcDeviceCode, "device code sign-in"+c.idList(tenant, client), c.delegatedScope(), refreshClaims,
 		func() (azcore.TokenCredential, error) {
 			cred, err := azidentity.NewDeviceCodeCredential(o)
-			if err != nil || k == nil {
-				return cred, err
-			}
-			return k.wrap(cred), nil
+			return wrap(k, cred, err)
 		})
 }
 
@@ -141,19 +133,11 @@ func buildBrowser(c *config) (TokenSource, error) {
 		// Tools; an app of one's own must register it as a "Mobile and desktop applications" redirect URI.
 		RedirectURL: "http://localhost",
 	}
-	if k != nil {
-		o.Cache = k.cache
-		if k.have {
-			o.AuthenticationRecord = k.rec
-		}
-	}
+	o.Cache, o.AuthenticationRecord = k.options()
 	return newAzSource(srcBrowser, "browser sign-in"+c.idList(tenant, client), c.delegatedScope(), refreshClaims,
 		func() (azcore.TokenCredential, error) {
 			cred, err := azidentity.NewInteractiveBrowserCredential(o)
-			if err != nil || k == nil {
-				return cred, err
-			}
-			return k.wrap(cred), nil
+			return wrap(k, cred, err)
 		})
 }
 

@@ -85,13 +85,26 @@ func (c *config) keep(tenant, client string) (*kept, error) {
 	return k, nil
 }
 
-// wrap makes cred sign the person in explicitly the first time, so that
-// the record of the sign-in can be kept for the next command.
-func (k *kept) wrap(cred authenticator) azcore.TokenCredential {
+// options are the credential options of a kept sign-in: its cache, and
+// the record of the account when one was kept (zero values for none).
+func (k *kept) options() (azidentity.Cache, azidentity.AuthenticationRecord) {
 	if k == nil {
-		return cred
+		return azidentity.Cache{}, azidentity.AuthenticationRecord{}
 	}
-	return &keptCred{k: k, cred: cred}
+	if !k.have {
+		return k.cache, azidentity.AuthenticationRecord{}
+	}
+	return k.cache, k.rec
+}
+
+// wrap makes a new delegated credential sign the person in explicitly the
+// first time, so that the record of the sign-in can be kept for the next
+// command; without a kept sign-in it is the credential itself.
+func wrap[C authenticator](k *kept, cred C, err error) (azcore.TokenCredential, error) {
+	if err != nil || k == nil {
+		return cred, err
+	}
+	return &keptCred{k: k, cred: cred}, nil
 }
 
 // keptCred is a delegated credential whose first sign-in is recorded.

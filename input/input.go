@@ -339,32 +339,18 @@ func (f *File) setHeaders(headers []string, colName func(int) string) error {
 		norm := normalize(h)
 		p, ok := normalized[norm]
 		switch {
-		case ok && p.Input:
-			if prev, dup := f.Columns[p.Name]; dup {
+		case ok && p.Input, !ok && (norm == deviceGroupNorm || norm == tenantNorm):
+			name := map[string]string{deviceGroupNorm: DeviceGroupColumn, tenantNorm: tenant.Column}[norm]
+			if ok {
+				name = p.Name
+			}
+			if prev, dup := f.Columns[name]; dup {
 				f.Warnings = append(f.Warnings, fmt.Sprintf(
 					"column %q (%s) repeats %s, already given in column %q (%s); only the first is used, this one is kept as an extra column",
-					h, colName(i), p.Name, f.Headers[prev], colName(prev)))
+					h, colName(i), name, f.Headers[prev], colName(prev)))
 				break
 			}
-			f.Columns[p.Name] = i
-			continue
-		case !ok && norm == deviceGroupNorm:
-			if prev, dup := f.Columns[DeviceGroupColumn]; dup {
-				f.Warnings = append(f.Warnings, fmt.Sprintf(
-					"column %q (%s) repeats %s, already given in column %q (%s); only the first is used, this one is kept as an extra column",
-					h, colName(i), DeviceGroupColumn, f.Headers[prev], colName(prev)))
-				break
-			}
-			f.Columns[DeviceGroupColumn] = i
-			continue
-		case !ok && norm == tenantNorm:
-			if prev, dup := f.Columns[tenant.Column]; dup {
-				f.Warnings = append(f.Warnings, fmt.Sprintf(
-					"column %q (%s) repeats %s, already given in column %q (%s); only the first is used, this one is kept as an extra column",
-					h, colName(i), tenant.Column, f.Headers[prev], colName(prev)))
-				break
-			}
-			f.Columns[tenant.Column] = i
+			f.Columns[name] = i
 			continue
 		case ok && p.Name == "id" && f.idCol == 0:
 			// An exported sheet's id column: never sent, read to check
