@@ -13,6 +13,8 @@
 //	go run ./bench -scenario lift -repeat 3       # 20 writes per 20 s for 2 minutes, then 100
 //	go run ./bench -scenario memory -repeat 3    # 10,000, 50,000 and 100,000 rows
 //	go run ./bench -scenario reprint -repeat 3   # 20,000 rows
+//	go run ./bench -scenario tenants -repeat 3   # one sheet over 1, 50 and 500 tenants
+//	go run ./bench -scenario tenants -profile DIR # 50 tenants once, with --cpuprofile and --memprofile into DIR
 package main
 
 import (
@@ -53,12 +55,13 @@ func main() {
 	}
 	var (
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
-		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, backtoback-norecord, burst, lift, faults, overhead, memory, reprint, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
+		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, backtoback-norecord, burst, lift, faults, overhead, memory, reprint, tenants, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
 		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
 		repeat = flag.Int("repeat", 1, "runs of each scenario (of each size, for window)")
+		prof   = flag.String("profile", "", "tenants: run 50 tenants × 40 rows once with --cpuprofile and --memprofile into this folder, instead of the table")
 	)
 	flag.Parse()
-	if err := run(*bin, *which, *sizes, *repeat); err != nil {
+	if err := run(*bin, *which, *sizes, *repeat, *prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -465,7 +468,7 @@ func (t *table) row(missed error, cells ...string) {
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
-func run(bin, which, sizes string, repeat int) error {
+func run(bin, which, sizes string, repeat int, profile string) error {
 	tmp, err := os.MkdirTemp("", "enrollbatch-bench")
 	if err != nil {
 		return err
@@ -664,6 +667,11 @@ func run(bin, which, sizes string, repeat int) error {
 					t.row(merr, strconv.Itoa(i), strconv.Itoa(n), r.what, secs(r.wall), fmt.Sprintf("%d MiB", r.maxRSS/1024), r.note)
 				}
 			}
+		}
+	}
+	if want("tenants") {
+		if err := tenantsScenario(bin, tmp, repeat, profile, t); err != nil {
+			return err
 		}
 	}
 	if t.failed > 0 {
