@@ -128,11 +128,32 @@ func writeTenantSheet(path string, domains []string, perTenant int) error {
 	return f.Close()
 }
 
+// tenantsOptions are more arguments and environment of the binary in the
+// tenants scenario (-args, -env).
+type tenantsOptions struct {
+	args []string
+	env  []string
+}
+
+var tenantOpts tenantsOptions
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // tenantsRun is what a run over several tenants did.
 type tenantsRun struct {
 	tenants, perTenant int
 	wall               time.Duration
-	maxRSS             int64 // KiB
+	maxRSS             int64         // KiB
+	cpu                time.Duration // user and system CPU of the process
 	exit               int
 	requests           int // summed over tenants
 	throttled          int
@@ -207,11 +228,12 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 	}
 	out := filepath.Join(dir, "out")
 	full := append([]string{"run", "--input", in, "--auth", "env", "--graph-url", "http://" + ln.Addr().String() + "/beta",
-		"--out", out, "--progress", "never", "--log-format", "text"}, args...)
+		"--out", out, "--progress", "never", "--log-format", "text"}, append(args, tenantOpts.args...)...)
 	cmd, rssFile := measured(dir, bin, full...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home,
 		"AZURE_CLIENT_ID=" + sim.SimulatedAppID, "AZURE_CLIENT_SECRET=x",
 		"AZURE_AUTHORITY_HOST=" + auth.srv.URL + "/", "SSL_CERT_FILE=" + cert}
+	cmd.Env = append(cmd.Env, tenantOpts.env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()
@@ -224,6 +246,7 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 	r.exit = cmd.ProcessState.ExitCode()
 	r.stderr = stderr.String()
 	r.maxRSS = readRSS(rssFile)
+	r.cpu = readCPU(rssFile)
 	for _, d := range domains {
 		srv, _ := cloud.Tenant(d)
 		st := srv.Stats()
@@ -248,11 +271,35 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 	return r, nil
 }
 
-// tenantsScenario runs the tenants scenario: 1 tenant × 40 rows, 50 × 40
-// and 500 × 10, repeat times, and adds their rows to t. With profile set,
-// it runs 50 × 40 once more with --cpuprofile and --memprofile into that
-// folder instead.
-func tenantsScenario(bin, tmp string, repeat int, profile string, t *table) error {
+// tenantSize is a sheet of the tenants scenario: rows rows in each of n
+// tenants.
+type tenantSize struct{ n, per int }
+
+// parseTenantSizes reads -sizes for the tenants scenario: TENANTSxROWS,
+// comma-separated.
+func parseTenantSizes(s string) ([]tenantSize, error) {
+	if s == "" {
+		s = "1x40,50x40,500x10"
+	}
+	var out []tenantSize
+	for _, f := range splitList(s) {
+		a, b, ok := strings.Cut(strings.ToLower(f), "x")
+		n, err1 := strconv.Atoi(a)
+		per, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || n < 1 || per < 1 {
+			return nil, fmt.Errorf("-sizes %q: use TENANTSxROWS such as 1x40,50x40", s)
+		}
+		out = append(out, tenantSize{n, per})
+	}
+	return out, nil
+}
+
+// tenantsScenario runs the tenants scenario: by default 1 tenant × 40
+// rows, 50 × 40 and 500 × 10, repeat times, and adds their rows to t; the
+// ratio is to the last one-tenant run before. With profile set, it runs
+// 50 × 40 once with --cpuprofile and --memprofile into that folder
+// instead.
+func tenantsScenario(bin, tmp, sizes string, repeat int, profile string, t *table) error {
 	const goalRSS = 256 * 1024 // KiB
 	if profile != "" {
 		if err := os.MkdirAll(profile, 0o755); err != nil {
@@ -264,28 +311,36 @@ func tenantsScenario(bin, tmp string, repeat int, profile string, t *table) erro
 		if err != nil {
 			return err
 		}
-		fmt.Printf("profiled 50 × 40: wall %s, peak RSS %d MiB, %v; profiles in %s\n", secs(r.wall), r.maxRSS/1024, r.check(), profile)
+		fmt.Printf("profiled 50 × 40: wall %s, peak RSS %d MiB, CPU %s, missed %v; profiles in %s\n", secs(r.wall), r.maxRSS/1024, secs(r.cpu), r.check(), profile)
 		return nil
 	}
-	fmt.Printf("\n**tenants**: one sheet over many customer tenants (a `tenant` column, t01.example.com …), `enrollbatch run --auth env` with default flags (`--tenant-concurrency %d`), signed in as a multi-tenant app to each tenant through a local TLS authority; every tenant of the simulated cloud allows %d writes and %d requests per sliding %v, %v latency. The simulator omits the QR image of each profile (the service renders it on Microsoft's CPU, not ours), and runs in the bench process on the same cores. Peak RSS of the enrollbatch process; inside Retry-After summed over tenants.\n",
-		64, intuneWrites, intuneRequests, intuneWindow, latency)
-	t.header("run", "tenants × rows", "wall", "50 / 1 tenant", "peak RSS", "requests", "429s", "inside Retry-After", "created", "duplicates", "exit", "result")
+	ss, err := parseTenantSizes(sizes)
+	if err != nil {
+		return err
+	}
+	flags := "default flags (`--tenant-concurrency 64`)"
+	if len(tenantOpts.args) > 0 || len(tenantOpts.env) > 0 {
+		flags = fmt.Sprintf("`%s` and environment %q", strings.Join(tenantOpts.args, " "), tenantOpts.env)
+	}
+	fmt.Printf("\n**tenants**: one sheet over many customer tenants (a `tenant` column, t01.example.com …), `enrollbatch run --auth env` with %s, signed in as a multi-tenant app to each tenant through a local TLS authority; every tenant of the simulated cloud allows %d writes and %d requests per sliding %v, %v latency. The simulator omits the QR image of each profile (the service renders it on Microsoft's CPU, not ours), and runs in the bench process on the same cores. Peak RSS and CPU (user and system) of the enrollbatch process; inside Retry-After summed over tenants.\n",
+		flags, intuneWrites, intuneRequests, intuneWindow, latency)
+	t.header("run", "tenants × rows", "wall", "N / 1 tenant", "peak RSS", "CPU", "CPU per tenant", "requests", "429s", "inside Retry-After", "created", "duplicates", "exit", "result")
 	for i := 1; i <= repeat; i++ {
 		var base time.Duration
-		for _, c := range []struct{ n, per int }{{1, 40}, {50, 40}, {500, 10}} {
+		for _, c := range ss {
 			r, err := runTenants(bin, tmp, c.n, c.per)
 			if err != nil {
 				return fmt.Errorf("tenants %d × %d: %w", c.n, c.per, err)
 			}
 			missed := r.check()
 			ratio := ""
-			switch c.n {
-			case 1:
+			switch {
+			case c.n == 1:
 				base = r.wall
-			case 50:
+			case base > 0:
 				q := r.wall.Seconds() / base.Seconds()
 				ratio = fmt.Sprintf("%.2f", q)
-				if q > 1.2 {
+				if c.n == 50 && q > 1.2 {
 					missed = append(missed, "over 1.2 × one tenant")
 				}
 			}
@@ -297,6 +352,7 @@ func tenantsScenario(bin, tmp string, repeat int, profile string, t *table) erro
 				merr = errors.New(strings.Join(missed, ", "))
 			}
 			t.row(merr, strconv.Itoa(i), fmt.Sprintf("%d × %d", c.n, c.per), secs(r.wall), ratio, fmt.Sprintf("%d MiB", r.maxRSS/1024),
+				secs(r.cpu), fmt.Sprintf("%.0f ms", float64(r.cpu.Milliseconds())/float64(c.n)),
 				strconv.Itoa(r.requests), strconv.Itoa(r.throttled), strconv.Itoa(r.inside),
 				fmt.Sprintf("%d / %d", r.created, r.rows()), strconv.Itoa(r.duplicates), strconv.Itoa(r.exit),
 				fmt.Sprintf("%d sign-ins; load %s", r.tokenRequests, loadAvg()))
