@@ -14,7 +14,8 @@
 //	go run ./bench -scenario memory -repeat 3    # 10,000, 50,000 and 100,000 rows
 //	go run ./bench -scenario reprint -repeat 3   # 20,000 rows
 //	go run ./bench -scenario tenants -repeat 3   # one sheet over 1, 50 and 500 tenants
-//	go run ./bench -scenario tenants -profile DIR # 50 tenants once, with --cpuprofile and --memprofile into DIR
+//	go run ./bench -scenario tenants -profile DIR # 50 tenants × 40 rows once, with --cpuprofile and --memprofile into DIR
+//	go run ./bench -scenario tenants -sizes 50x40 -args "--tenant-concurrency 16" -repeat 3
 package main
 
 import (
@@ -58,7 +59,7 @@ func main() {
 		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, backtoback-norecord, burst, lift, faults, overhead, memory, reprint, tenants, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
 		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000); tenants: TENANTSxROWS, default 1x40,50x40,500x10")
 		repeat = flag.Int("repeat", 1, "runs of each scenario (of each size, for window)")
-		prof   = flag.String("profile", "", "tenants: run 50 tenants × 40 rows once with --cpuprofile and --memprofile into this folder, instead of the table")
+		prof   = flag.String("profile", "", "tenants: run 50 tenants × 40 rows (or the one -sizes) once with --cpuprofile and --memprofile into this folder, instead of the table")
 		extra  = flag.String("args", "", "tenants: more arguments of enrollbatch run, space-separated (e.g. \"--tenant-concurrency 16\")")
 		env    = flag.String("env", "", "tenants: more environment of enrollbatch, comma-separated (e.g. GOMEMLIMIT=200MiB)")
 	)

@@ -297,21 +297,29 @@ func parseTenantSizes(s string) ([]tenantSize, error) {
 // tenantsScenario runs the tenants scenario: by default 1 tenant × 40
 // rows, 50 × 40 and 500 × 10, repeat times, and adds their rows to t; the
 // ratio is to the last one-tenant run before. With profile set, it runs
-// 50 × 40 once with --cpuprofile and --memprofile into that folder
-// instead.
+// 50 × 40 (or the one size -sizes gives) once with --cpuprofile and
+// --memprofile into that folder instead.
 func tenantsScenario(bin, tmp, sizes string, repeat int, profile string, t *table) error {
 	const goalRSS = 256 * 1024 // KiB
 	if profile != "" {
+		size := tenantSize{50, 40}
+		if sizes != "" {
+			ss, err := parseTenantSizes(sizes)
+			if err != nil || len(ss) != 1 {
+				return fmt.Errorf("-profile: give one size, such as -sizes 500x10")
+			}
+			size = ss[0]
+		}
 		if err := os.MkdirAll(profile, 0o755); err != nil {
 			return err
 		}
 		cpu, _ := filepath.Abs(filepath.Join(profile, "cpu.pprof"))
 		mem, _ := filepath.Abs(filepath.Join(profile, "mem.pprof"))
-		r, err := runTenants(bin, tmp, 50, 40, "--cpuprofile", cpu, "--memprofile", mem)
+		r, err := runTenants(bin, tmp, size.n, size.per, "--cpuprofile", cpu, "--memprofile", mem)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("profiled 50 × 40: wall %s, peak RSS %d MiB, CPU %s, missed %v; profiles in %s\n", secs(r.wall), r.maxRSS/1024, secs(r.cpu), r.check(), profile)
+		fmt.Printf("profiled %d × %d: wall %s, peak RSS %d MiB, CPU %s, missed %v; profiles in %s\n", size.n, size.per, secs(r.wall), r.maxRSS/1024, secs(r.cpu), r.check(), profile)
 		return nil
 	}
 	ss, err := parseTenantSizes(sizes)
