@@ -13,6 +13,9 @@
 //	go run ./bench -scenario lift -repeat 3       # 20 writes per 20 s for 2 minutes, then 100
 //	go run ./bench -scenario memory -repeat 3    # 10,000, 50,000 and 100,000 rows
 //	go run ./bench -scenario reprint -repeat 3   # 20,000 rows
+//	go run ./bench -scenario tenants -repeat 3   # one sheet over 1, 50 and 500 tenants
+//	go run ./bench -scenario tenants -profile DIR # 50 tenants × 40 rows once, with --cpuprofile and --memprofile into DIR
+//	go run ./bench -scenario tenants -sizes 50x40 -args "--tenant-concurrency 16" -repeat 3
 package main
 
 import (
@@ -53,12 +56,16 @@ func main() {
 	}
 	var (
 		bin    = flag.String("bin", "", "enrollbatch binary (default: build it)")
-		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, backtoback-norecord, burst, lift, faults, overhead, memory, reprint, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
-		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000)")
+		which  = flag.String("scenario", "pacing", "window, unknown, shortwindow, bucket, backtoback, backtoback-norecord, burst, lift, faults, overhead, memory, reprint, tenants, pacing (window, unknown, bucket, backtoback, burst, lift) or all")
+		sizes  = flag.String("sizes", "", "row counts, comma-separated (window default 50,80,300,1000; memory default 10000,50000,100000; overhead default 2000); tenants: TENANTSxROWS, default 1x40,50x40,500x10")
 		repeat = flag.Int("repeat", 1, "runs of each scenario (of each size, for window)")
+		prof   = flag.String("profile", "", "tenants: run 50 tenants × 40 rows (or the one -sizes) once with --cpuprofile and --memprofile into this folder, instead of the table")
+		extra  = flag.String("args", "", "tenants: more arguments of enrollbatch run, space-separated (e.g. \"--tenant-concurrency 16\")")
+		env    = flag.String("env", "", "tenants: more environment of enrollbatch, comma-separated (e.g. GOMEMLIMIT=200MiB)")
 	)
 	flag.Parse()
-	if err := run(*bin, *which, *sizes, *repeat); err != nil {
+	tenantOpts = tenantsOptions{args: strings.Fields(*extra), env: splitList(*env)}
+	if err := run(*bin, *which, *sizes, *repeat, *prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -288,7 +295,8 @@ func measured(dir, bin string, args ...string) (*exec.Cmd, string) {
 
 // measure runs args[0] with the rest as its arguments, passing the
 // standard streams and the environment through, writes its peak RSS (KiB)
-// to rssFile and returns its exit code.
+// and the CPU time it used (ms, user and system) to rssFile and returns
+// its exit code.
 func measure(rssFile string, args []string) int {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -298,17 +306,30 @@ func measure(rssFile string, args []string) int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 125
 	}
-	os.WriteFile(rssFile, []byte(strconv.FormatInt(maxRSS(cmd.ProcessState), 10)), 0o600)
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	os.WriteFile(rssFile, []byte(strconv.FormatInt(maxRSS(cmd.ProcessState), 10)+" "+strconv.FormatInt(cpu.Milliseconds(), 10)), 0o600)
 	return cmd.ProcessState.ExitCode()
 }
 
-// readRSS reads what measure wrote; 0 when it wrote nothing.
-func readRSS(path string) int64 {
+// readRSS reads the peak RSS measure wrote; 0 when it wrote nothing.
+func readRSS(path string) int64 { return readMeasured(path, 0) }
+
+// readCPU reads the CPU time measure wrote; 0 when it wrote nothing.
+func readCPU(path string) time.Duration {
+	return time.Duration(readMeasured(path, 1)) * time.Millisecond
+}
+
+// readMeasured reads field i of what measure wrote; 0 when there is none.
+func readMeasured(path string, i int) int64 {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	f := strings.Fields(string(b))
+	if i >= len(f) {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[i], 10, 64)
 	return n
 }
 
@@ -465,7 +486,7 @@ func (t *table) row(missed error, cells ...string) {
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
-func run(bin, which, sizes string, repeat int) error {
+func run(bin, which, sizes string, repeat int, profile string) error {
 	tmp, err := os.MkdirTemp("", "enrollbatch-bench")
 	if err != nil {
 		return err
@@ -664,6 +685,11 @@ func run(bin, which, sizes string, repeat int) error {
 					t.row(merr, strconv.Itoa(i), strconv.Itoa(n), r.what, secs(r.wall), fmt.Sprintf("%d MiB", r.maxRSS/1024), r.note)
 				}
 			}
+		}
+	}
+	if want("tenants") {
+		if err := tenantsScenario(bin, tmp, sizes, repeat, profile, t); err != nil {
+			return err
 		}
 	}
 	if t.failed > 0 {
