@@ -15,10 +15,24 @@ import (
 // holds its labels) goes above it, the collector working harder. It
 // returns the limit set, 0 when GOMEMLIMIT decides.
 func runMemoryLimit(pagesPerFile int) int64 {
+	return setMemoryLimit(int64(60+pagesPerFile*4/5) << 20)
+}
+
+// tenantsMemoryLimit is runMemoryLimit for a run over several tenants:
+// sheets writes at once (see writeSlots), each as one run's, and about
+// 4 MiB for each of inFlight tenants whose rows are in flight, measured
+// by the tenants bench (docs/speed.md). It is capped at 224 MiB, so that a
+// run of hundreds of tenants stays near the 256 MiB a small container has.
+func tenantsMemoryLimit(pagesPerFile, sheets, inFlight int) int64 {
+	mib := min(60+sheets*pagesPerFile*4/5+inFlight*4, 224)
+	return setMemoryLimit(int64(mib) << 20)
+}
+
+// setMemoryLimit sets the soft memory limit, unless GOMEMLIMIT is set.
+func setMemoryLimit(limit int64) int64 {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
-	limit := int64(60+pagesPerFile*4/5) << 20
 	debug.SetMemoryLimit(limit)
 	return limit
 }

@@ -24,3 +24,21 @@ func TestRunMemoryLimit(t *testing.T) {
 		t.Errorf("with GOMEMLIMIT set the run set a limit of %d", debug.SetMemoryLimit(-1))
 	}
 }
+
+// A run over several tenants sizes its limit for the sheets written at
+// once and the tenants in flight, capped near a small container's memory.
+func TestTenantsMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		pages, sheets, inFlight int
+		want                    int64
+	}{
+		{50, 2, 10, (60 + 80 + 40) << 20},
+		{50, 2, 64, 224 << 20},
+		{0, 1, 1, 64 << 20},
+	} {
+		if got := tenantsMemoryLimit(tc.pages, tc.sheets, tc.inFlight); got != tc.want || debug.SetMemoryLimit(-1) != tc.want {
+			t.Errorf("tenantsMemoryLimit(%d, %d, %d) = %d; want %d", tc.pages, tc.sheets, tc.inFlight, got, tc.want)
+		}
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+}

@@ -243,6 +243,9 @@ type tenantJob struct {
 	writing  func()
 	// printMu keeps one tenant's printed plan together.
 	printMu *sync.Mutex
+	// writeSlots, in a run over several tenants, bounds how many tenants
+	// write their outputs at once; nil for one.
+	writeSlots chan struct{}
 	// notices is where the job's notices go (wrote, carried over); the
 	// command's stderr when nil.
 	notices io.Writer
@@ -387,6 +390,12 @@ func (m *Main) runOne(ctx context.Context, o *runOptions, t *tenantJob) (*runOut
 		}
 	}
 	res := &runOutcome{run: run, runErr: runErr}
+	if t.writeSlots != nil {
+		// Writing a sheet is CPU work: more at once than there are cores
+		// only adds memory.
+		t.writeSlots <- struct{}{}
+		defer func() { <-t.writeSlots }()
+	}
 	err = output.WriteRun(output.RunFiles{Dir: out, CSV: o.resultsCSV, Plan: o.dryRun, Sheet: sf.spec(t.start), Report: w}, run, rec)
 	if err == nil || errors.As(err, &res.kept) {
 		// This run's results hold what the spools of stopped runs held,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -321,6 +322,8 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 	st := startStopper(ctx, m.Stderr, o.deadline)
 	defer st.end()
 	app := ratelimit.NewApp(ratelimit.AppRequestBudget, ratelimit.AppWindow, rateHeadroom)
+	writeSlots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	tenantsMemoryLimit(o.sf.pagesPerFile, cap(writeSlots), min(o.tf.concurrency, len(names)))
 
 	var (
 		done, running, finished atomic.Int64
@@ -339,7 +342,7 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 			showState()
 			var last int64
 			tlog := log.With("tenant", t)
-			states[i] = m.runTenant(ctx, o, &cf, svc, st, app, t, scans[t], tlog, start, &printMu, func(d, _ int) {
+			states[i] = m.runTenant(ctx, o, &cf, svc, st, app, writeSlots, t, scans[t], tlog, start, &printMu, func(d, _ int) {
 				done.Add(int64(d) - last)
 				last = int64(d)
 				prog.Update(int(done.Load()), rows)
@@ -368,7 +371,7 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 // its folder's lock, its sign-in, its tenant lock, then the job. A tenant
 // that cannot be signed in to has every row failed, naming the tenant and
 // what to do; nothing of it stops the other tenants.
-func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc *service, st *stopper, app *ratelimit.App,
+func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc *service, st *stopper, app *ratelimit.App, writeSlots chan struct{},
 	t string, scan *batch.Scan, log *slog.Logger, start time.Time, printMu *sync.Mutex, progress func(done, total int)) tenantState {
 	out := filepath.Join(o.out, t)
 	s := tenantState{tenant: t, out: out, rows: scan.Census.Rows}
@@ -385,7 +388,7 @@ func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc 
 	}
 	defer tc.release()
 	job := &tenantJob{tenant: t, out: out, scan: scan, c: tc.c, cf: &tcf, st: st, log: log, start: start, sf: o.sf,
-		progress: progress, printMu: printMu, failAll: tc.failure}
+		progress: progress, printMu: printMu, failAll: tc.failure, writeSlots: writeSlots}
 	if o.lf.format == "json" {
 		jl := &console.JSONLines{W: m.Stderr, Tenant: t}
 		defer jl.Flush()
