@@ -367,6 +367,20 @@ func (s *Server) Seed(names ...string) []profile.Profile {
 	return s.SeedProfiles(ps...)
 }
 
+// ReplaceProfiles empties the tenant's profiles and seeds ps, as a tenant
+// kept between runs comes back: what the file keeps replaces the seeds the
+// tenant started with. It returns the profiles as stored.
+func (s *Server) ReplaceProfiles(ps ...profile.Profile) []profile.Profile {
+	s.mu.Lock()
+	s.recs = nil
+	s.byID = make(map[string]int)
+	s.byName = make(map[string][]int)
+	s.keyCount = make(map[string]int)
+	s.live = 0
+	s.mu.Unlock()
+	return s.SeedProfiles(ps...)
+}
+
 // SeedProfiles adds profiles to the tenant as given and returns them as
 // stored. DisplayName is required; id, timestamps, token and defaults are
 // filled in when zero (a given TokenExpirationDateTime is kept, so a test can

@@ -480,3 +480,18 @@ func TestReadTenant(t *testing.T) {
 		}
 	}
 }
+
+// ReplaceProfiles makes the tenant hold exactly the profiles given: a
+// tenant kept between runs replaces the seeds it started with.
+func TestReplaceProfiles(t *testing.T) {
+	s := sim.New(sim.Options{})
+	s.Seed("Till 1", "Till 2")
+	s.ReplaceProfiles(profile.Profile{DisplayName: "Till 2"}, profile.Profile{DisplayName: "Till 3"})
+	var names []string
+	for _, p := range s.Profiles() {
+		names = append(names, p.DisplayName)
+	}
+	if strings.Join(names, ",") != "Till 2,Till 3" || len(s.Named("Till 1")) != 0 || len(s.Named("Till 2")) != 1 {
+		t.Errorf("after ReplaceProfiles the tenant holds %q", names)
+	}
+}

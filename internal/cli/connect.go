@@ -206,7 +206,7 @@ func loadSimTenant(srv *sim.Server, path string) error {
 	if err := json.Unmarshal(data, &ps); err != nil {
 		return fmt.Errorf("read the simulated tenant %s: %w (delete it to start from an empty one)", path, err)
 	}
-	srv.SeedProfiles(ps...)
+	srv.ReplaceProfiles(ps...) // the kept tenant, not the seeds it started with
 	return nil
 }
 

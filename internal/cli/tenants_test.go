@@ -531,3 +531,58 @@ func TestTenantsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// --prune and --on-exists update act per tenant, never across: a profile
+// that a row names in one tenant does not keep its namesake in another,
+// and one no row names is pruned only in its own tenant. revoke over
+// tenants revokes in each only what the prefix selects there.
+func TestTenantsPruneUpdateRevokePerTenant(t *testing.T) {
+	t.Parallel()
+	seed := func(names ...string) []profile.Profile {
+		var ps []profile.Profile
+		for _, n := range names {
+			ps = append(ps, profile.Profile{DisplayName: n, EnrollmentMode: "corporateOwnedDedicatedDevice", Description: "old"})
+		}
+		return ps
+	}
+	simTenants := writeTenants(t,
+		sim.TenantSpec{Domain: contoso, Profiles: seed("Site 1 Till", "Site 1 Gone")},
+		sim.TenantSpec{Domain: fabrikam, Profiles: seed("Site 1 Till", "Site 1 Gone")})
+	in := filepath.Join(t.TempDir(), "fleet.csv")
+	// Contoso's sheet names "Site 1 Gone"; Fabrikam's does not.
+	os.WriteFile(in, []byte("tenant,displayName,description\n"+
+		contoso+",Site 1 Till,new\n"+contoso+",Site 1 Gone,new\n"+fabrikam+",Site 1 Till,new\n"), 0o600)
+	out := filepath.Join(t.TempDir(), "out")
+	sims := []string{"--simulate", "--sim-tenants", simTenants}
+	code, _, stderr := run(t, nil, append([]string{"run", "--input", in, "--out", out, "--on-exists", "update",
+		"--prune", "--name-prefix", "Site 1 ", "--yes"}, sims...)...)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	for tn, want := range map[string][]string{contoso: {"Site 1 Gone", "Site 1 Till"}, fabrikam: {"Site 1 Till"}} {
+		if got := keptNames(t, filepath.Join(out, tn)); !slices.Equal(got, want) {
+			t.Errorf("%s holds %q after the prune; want %q", tn, got, want)
+		}
+		rs := readResults(t, filepath.Join(out, tn, output.ResultsFile))
+		c := statuses(rs)
+		wantUpdated, wantDeleted := len(want), 0
+		if tn == fabrikam {
+			wantDeleted = 1
+		}
+		if c[results.Updated] != wantUpdated || c[results.Deleted] != wantDeleted {
+			t.Errorf("%s: %v; want %d updated, %d deleted", tn, c, wantUpdated, wantDeleted)
+		}
+	}
+	// revoke over both tenants, from the simulated tenants the run kept.
+	code, stdout, stderr := run(t, nil, append([]string{"revoke", "--tenant", contoso + "," + fabrikam, "--name-prefix", "Site 1 Gone",
+		"--out", out, "--yes", "--sim-tenant", out}, sims...)...)
+	if code != 0 {
+		t.Fatalf("revoke: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if c := statuses(readResults(t, filepath.Join(out, contoso, output.ResultsFile))); c[results.Revoked] != 1 {
+		t.Errorf("contoso's revoke: %v", c)
+	}
+	if c := statuses(readResults(t, filepath.Join(out, fabrikam, output.ResultsFile))); c[results.Revoked] != 0 {
+		t.Errorf("fabrikam's revoke: %v", c)
+	}
+}
