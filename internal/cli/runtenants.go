@@ -54,6 +54,18 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 	default:
 		names = scan.TenantList()
 	}
+	if o.strict && scan.Census.Invalid > 0 {
+		// --strict holds the whole sheet back, every tenant's rows, when
+		// any row of it is invalid: each tenant's job sees the sheet's
+		// invalid rows.
+		held := make(map[string]*batch.Scan, len(scans))
+		for t, ts := range scans {
+			c := *ts
+			c.Census.Invalid, c.Census.InvalidLines = scan.Census.Invalid, scan.Census.InvalidLines
+			held[t] = &c
+		}
+		scans = held
+	}
 	names = o.tf.shard.Take(names)
 	if len(names) == 0 {
 		fmt.Fprintf(m.Stderr, "shard %s: no tenant of the sheet falls to it; nothing to do\n", o.tf.shard)

@@ -586,3 +586,23 @@ func TestTenantsPruneUpdateRevokePerTenant(t *testing.T) {
 		t.Errorf("fabrikam's revoke: %v", c)
 	}
 }
+
+// --strict holds the whole sheet back when any row is invalid, whichever
+// tenant's: no tenant gets anything, and every row says why.
+func TestTenantsStrictHoldsEveryTenant(t *testing.T) {
+	t.Parallel()
+	in := filepath.Join(t.TempDir(), "fleet.csv")
+	os.WriteFile(in, []byte("tenant,displayName,enrollmentMode\n"+contoso+",Till 1,\n"+fabrikam+",Till 2,corporateOwnedSomething\n"), 0o600)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, nil, "run", "--input", in, "--simulate", "--out", out, "--strict")
+	if code != 1 {
+		t.Fatalf("exit %d; want 1\n%s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, contoso, output.ResultsFile))
+	if len(rs) != 1 || rs[0].Status != results.NotAttempted || !strings.Contains(rs[0].ErrorMessage, "row 3 is") {
+		t.Errorf("contoso's valid row under --strict: %+v", rs)
+	}
+	if names := keptNames(t, filepath.Join(out, contoso)); len(names) != 0 {
+		t.Errorf("contoso got %q", names)
+	}
+}
