@@ -2,6 +2,7 @@ package cli
 
 import (
 	"math"
+	"os"
 	"runtime/debug"
 	"testing"
 )
@@ -32,8 +33,9 @@ func TestTenantsMemoryLimit(t *testing.T) {
 		pages, sheets, inFlight int
 		want                    int64
 	}{
-		{50, 2, 10, (60 + 80 + 40) << 20},
-		{50, 2, 64, 224 << 20},
+		{50, 2, 10, 176 << 20},
+		{20, 2, 10, (60 + 32 + 40) << 20},
+		{50, 2, 64, 176 << 20},
 		{0, 1, 1, 64 << 20},
 	} {
 		if got := tenantsMemoryLimit(tc.pages, tc.sheets, tc.inFlight); got != tc.want || debug.SetMemoryLimit(-1) != tc.want {
@@ -41,4 +43,7 @@ func TestTenantsMemoryLimit(t *testing.T) {
 		}
 	}
 	debug.SetMemoryLimit(math.MaxInt64)
+	if old := debug.SetGCPercent(100); old != 200 && os.Getenv("GOGC") == "" {
+		t.Errorf("GOGC for a run over tenants is %d; want 200", old)
+	}
 }
