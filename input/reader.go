@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/enrollbatch/enrollbatch/tenant"
 )
 
 // Reader reads a CSV or XLSX input file row by row. Each row Next returns
@@ -99,6 +101,11 @@ func (r *Reader) Next() (Row, error) {
 		if rr.blank() && len(rr.problems) == 0 {
 			continue
 		}
+		if r.tenant != "" && !r.ofTenant(rr) {
+			// Another tenant's row: the checks that look back count
+			// each tenant apart, so skipping it changes none of them.
+			continue
+		}
 		row := r.file.validate(rr)
 		r.state.check(r.file, &row)
 		if r.tenant != "" && row.Tenant != r.tenant {
@@ -118,4 +125,17 @@ func (r *Reader) Close() error {
 		return fmt.Errorf("close %s: %w", r.file.Path, err)
 	}
 	return nil
+}
+
+// ofTenant reports whether the raw row's tenant cell, read as validate
+// reads it, names the reader's tenant; rows it does not are never
+// validated, so that each tenant's pass over a sheet of many costs about
+// its own rows.
+func (r *Reader) ofTenant(rr rawRow) bool {
+	i, ok := r.file.Columns[tenant.Column]
+	if !ok || i >= len(rr.cells) {
+		return false
+	}
+	t, err := tenant.Parse(rr.cells[i].text)
+	return err == nil && t == r.tenant
 }
