@@ -290,7 +290,7 @@ func (m *Main) applyChangeTenants(ctx context.Context, ch *change, run results.R
 	if err := os.MkdirAll(ch.out, 0o700); err != nil {
 		return usagef("create output folder: %w", err)
 	}
-	svc, err := m.openService(ctx, ch.cf, true)
+	svc, err := m.openService(ctx, ch.cf, true, list)
 	if err != nil {
 		return err
 	}

@@ -145,7 +145,7 @@ var doctorChecks = []string{"sign-in", "list", "read back", "permission", "throt
 // throttling, and whether it is ready, then what to do for each tenant
 // that is not. One tenant's failure never stops the others.
 func (m *Main) doctorTenants(ctx context.Context, cf *connFlags, lf *logFlags, tenants []string, tags, groups bool, log *slog.Logger) error {
-	svc, err := m.openService(ctx, cf, false)
+	svc, err := m.openService(ctx, cf, false, tenants)
 	if err != nil {
 		return err
 	}

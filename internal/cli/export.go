@@ -83,7 +83,7 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 		// Several tenants: one sheet with a tenant column, which runs
 		// again across the same tenants. A tenant that cannot be read
 		// fails the export: a sheet missing a tenant would look complete.
-		svc, err := m.openService(ctx, &cf, false)
+		svc, err := m.openService(ctx, &cf, false, tf.tenants)
 		if err != nil {
 			return err
 		}

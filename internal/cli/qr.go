@@ -158,7 +158,7 @@ func (m *Main) checkCodes(ctx context.Context, cf *connFlags, log *slog.Logger, 
 		c, err = m.connect(ctx, cf, log)
 	} else {
 		var svc *service
-		if svc, err = m.openService(ctx, cf, false); err == nil {
+		if svc, err = m.openService(ctx, cf, false, []string{tenant}); err == nil {
 			defer svc.close()
 			// Simulated, the tenant is the one kept beside the results.
 			c, err = m.connectTo(ctx, svc, cf, tenant, log.With("tenant", tenant), filepath.Join(folder, simTenantFile))
@@ -182,7 +182,7 @@ func (m *Main) checkCodes(ctx context.Context, cf *connFlags, log *slog.Logger, 
 // per tenant: --out DIR/NAME.pdf writes DIR/<tenant>/NAME.pdf, each headed
 // with its tenant. A tenant that cannot be read fails alone.
 func (m *Main) qrFromTenants(ctx context.Context, cf *connFlags, sf *sheetFlags, tenants []string, out string, force bool, prefix, only string, log *slog.Logger) error {
-	svc, err := m.openService(ctx, cf, false)
+	svc, err := m.openService(ctx, cf, false, tenants)
 	if err != nil {
 		return err
 	}

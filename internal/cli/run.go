@@ -372,12 +372,14 @@ func (m *Main) runOne(ctx context.Context, o *runOptions, t *tenantJob) (*runOut
 	if o.dryRun {
 		if t.printMu != nil {
 			t.printMu.Lock()
-			defer t.printMu.Unlock()
 			if o.lf.format != "json" {
 				fmt.Fprintf(m.Stderr, "tenant %s:\n", t.tenant)
 			}
 		}
 		m.printChanges(log, o.lf.format, rec.Source())
+		if t.printMu != nil {
+			t.printMu.Unlock()
+		}
 	} else {
 		sf.simulated = t.cf.simulate
 		if sf.title == "" && rec.Tally.Printable > 0 && t.failAll == "" {

@@ -86,7 +86,7 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 	}
 	cf := o.cf
 	cf.askFor(groups)
-	svc, err := m.openService(ctx, &cf, true)
+	svc, err := m.openService(ctx, &cf, true, names)
 	if err != nil {
 		return err
 	}

@@ -101,9 +101,11 @@ type service struct {
 }
 
 // openService starts the simulator's tenants (--simulate) or prepares the
-// sign-in for several tenants; it sends nothing to Microsoft. folders says
-// the command keeps each simulated tenant in its folder OUT/<tenant>.
-func (m *Main) openService(ctx context.Context, c *connFlags, folders bool) (*service, error) {
+// sign-in for the tenants; it sends nothing to Microsoft. folders says
+// the command keeps each simulated tenant in its folder OUT/<tenant>. A
+// sign-in that serves one tenant only (GRAPH_ACCESS_TOKEN, a managed
+// identity) is refused here, once, as a usage error.
+func (m *Main) openService(ctx context.Context, c *connFlags, folders bool, tenants []string) (*service, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -116,6 +118,11 @@ func (m *Main) openService(ctx context.Context, c *connFlags, folders bool) (*se
 		svc.url = ao.GraphURL
 		if svc.signIn, err = auth.NewTenants(ctx, ao); err != nil {
 			return nil, &usageError{err}
+		}
+		if len(tenants) > 0 {
+			if _, err := svc.signIn.For(tenants[0]); errors.Is(err, auth.ErrSingleTenant) {
+				return nil, &usageError{err}
+			}
 		}
 		client := m.Getenv(auth.EnvClientID)
 		if client == "" && (c.auth == auth.ModeDeviceCode || c.auth == auth.ModeBrowser) {

@@ -606,3 +606,19 @@ func TestTenantsStrictHoldsEveryTenant(t *testing.T) {
 		t.Errorf("contoso got %q", names)
 	}
 }
+
+// A sign-in that serves one tenant (GRAPH_ACCESS_TOKEN) is refused for a
+// run over several, once, before anything is sent, saying what to use.
+func TestTenantsRefuseAOneTenantSignIn(t *testing.T) {
+	t.Parallel()
+	s, url := simServer(t, sim.Options{OmitImage: true})
+	in, _ := tenantSheet(t, map[string][]string{contoso: {"A"}, fabrikam: {"B"}})
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, []string{"GRAPH_ACCESS_TOKEN=t"}, "run", "--input", in, "--graph-url", url, "--out", out)
+	if code != 2 || !strings.Contains(stderr, "one tenant") || strings.Count(stderr, "GRAPH_ACCESS_TOKEN") == 0 {
+		t.Errorf("exit %d; want 2, saying GRAPH_ACCESS_TOKEN serves one tenant\n%s", code, stderr)
+	}
+	if n := s.Stats().Requests; n != 0 {
+		t.Errorf("%d request(s) reached Graph", n)
+	}
+}
