@@ -273,7 +273,8 @@ type tenantState struct {
 type tenantConn struct {
 	c *conn
 	// failure, when set, is why nothing can be sent to the tenant (its
-	// sign-in failed), as its rows say it; the tenant is not locked then.
+	// sign-in failed, it refused access, another run holds its lock), as
+	// its rows say it.
 	failure string
 	release func()
 }
@@ -282,8 +283,9 @@ type tenantConn struct {
 // (created): it takes the folder's lock, builds the tenant's client (its
 // own pacer, under the app's budget, shut by st), signs in, and takes the
 // tenant's lock named by the token's tenant id. An error means the tenant
-// cannot be worked on at all (its folder or tenant is locked); a sign-in
-// that fails is the conn's failure instead, so that its rows can say so.
+// cannot be worked on at all (its folder is locked or cannot be made); a
+// sign-in that fails, a refusal, or a tenant another run holds is the
+// conn's failure instead, so that its rows, in its folder, can say so.
 func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Logger, st *stopper, app *ratelimit.App, out string) (*tenantConn, error) {
 	tc := &tenantConn{release: func() {}}
 	var undo []func()
@@ -328,18 +330,22 @@ func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Lo
 			return fail(err)
 		}
 		tl, err := lock.Acquire(path, "tenant "+t+" at "+host+"; two runs against one tenant could create profiles twice (does the sheet name this tenant both by id and by domain?)")
-		if err != nil {
-			return fail(err)
-		}
-		undo = append(undo, func() { tl.Release() })
-		if !cf.simulate {
-			undo = append(undo, c.pacer.Remember(ratelimit.RecordPath(path)))
-		}
-		// One read before the job: a tenant that refuses access (no
-		// permission granted there, no Intune licence) fails alone,
-		// its rows saying what to do, before anything is sent.
-		if err := probeTenant(st.ctx, c); err != nil {
-			tc.failure = tenantRefusal(t, err, svc.consent(t))
+		switch {
+		case err != nil:
+			// Another run works on the tenant: nothing is sent, and the
+			// rows, in this run's folder, say which run holds it.
+			tc.failure = "not sent: " + err.Error() + "; run again once it is done"
+		default:
+			undo = append(undo, func() { tl.Release() })
+			if !cf.simulate {
+				undo = append(undo, c.pacer.Remember(ratelimit.RecordPath(path)))
+			}
+			// One read before the job: a tenant that refuses access (no
+			// permission granted there, no Intune licence) fails alone,
+			// its rows saying what to do, before anything is sent.
+			if err := probeTenant(st.ctx, c); err != nil {
+				tc.failure = tenantRefusal(t, err, svc.consent(t))
+			}
 		}
 	}
 	tc.release = func() {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/enrollbatch/enrollbatch/auth"
 	"github.com/enrollbatch/enrollbatch/graph/sim"
+	"github.com/enrollbatch/enrollbatch/lock"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/profile"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -620,5 +621,35 @@ func TestTenantsRefuseAOneTenantSignIn(t *testing.T) {
 	}
 	if n := s.Stats().Requests; n != 0 {
 		t.Errorf("%d request(s) reached Graph", n)
+	}
+}
+
+// A tenant another run holds is left alone: its rows, in this run's
+// folder for it, are failed and say which run holds it; the other tenants
+// run.
+func TestTenantsLockedTenantFailsAlone(t *testing.T) {
+	t.Parallel()
+	cache := t.TempDir()
+	dir := filepath.Join(cache, "enrollbatch", "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	held, err := lock.Acquire(filepath.Join(dir, "simulator_"+sim.DomainTenantID(contoso)+".lock"), "a run of the test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	in, _ := tenantSheet(t, map[string][]string{contoso: {"A"}, fabrikam: {"B"}})
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run(t, []string{"XDG_CACHE_HOME=" + cache}, "run", "--input", in, "--simulate", "--out", out)
+	if code != 1 {
+		t.Fatalf("exit %d; want 1\n%s", code, stderr)
+	}
+	rs := readResults(t, filepath.Join(out, contoso, output.ResultsFile))
+	if len(rs) != 1 || rs[0].Status != results.Failed || !strings.Contains(rs[0].ErrorMessage, "another run") {
+		t.Errorf("the locked tenant's row: %+v", rs)
+	}
+	if c := statuses(readResults(t, filepath.Join(out, fabrikam, output.ResultsFile))); c[results.Created] != 1 {
+		t.Errorf("fabrikam: %v", c)
 	}
 }
