@@ -30,8 +30,18 @@ import (
 // the system cannot keep it (a macOS build without cgo, a container
 // without a keyring), each command signs in again, as before.
 
-// keepName names enrollbatch's cache among the system's.
-const keepName = "enrollbatch"
+// keepName names enrollbatch's cache among the system's: "enrollbatch-"
+// and a hash of the folder of the records, so that the cache and its key
+// (on Linux a key of the user's keyring, named by it) belong to one set of
+// records: two homes of one user, as tests make, never share a key.
+func keepName() string {
+	dir, err := keepFolder()
+	if err != nil {
+		return "enrollbatch"
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return "enrollbatch-" + hex.EncodeToString(sum[:4])
+}
 
 // keepFolder is the folder of the sign-in records, in the user's
 // configuration folder.

@@ -16,7 +16,7 @@ import (
 // persistentCache is azidentity's persistent cache; its error says why the
 // system cannot keep a sign-in (no keyring, say).
 func persistentCache() (azidentity.Cache, error) {
-	return cache.New(&cache.Options{Name: keepName})
+	return cache.New(&cache.Options{Name: keepName()})
 }
 
 // forgetCache removes the persistent cache where azidentity's cache module
@@ -25,7 +25,7 @@ func persistentCache() (azidentity.Cache, error) {
 // item of the login keychain on macOS.
 func forgetCache() ([]string, error) {
 	if runtime.GOOS == "darwin" {
-		err := exec.Command("security", "delete-generic-password", "-s", keepName, "-a", "MSALCache").Run()
+		err := exec.Command("security", "delete-generic-password", "-s", keepName(), "-a", "MSALCache").Run()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() == 44 { // not in the keychain
 			return nil, nil
@@ -33,7 +33,7 @@ func forgetCache() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []string{"the keychain item " + keepName}, nil
+		return []string{"the keychain item " + keepName()}, nil
 	}
 	var dir string
 	if runtime.GOOS == "windows" {
@@ -45,7 +45,7 @@ func forgetCache() ([]string, error) {
 		}
 		dir = filepath.Join(home, ".cache")
 	}
-	p := filepath.Join(dir, ".IdentityService", keepName)
+	p := filepath.Join(dir, ".IdentityService", keepName())
 	if err := os.Remove(p); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
