@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/url"
@@ -39,11 +37,6 @@ func (m *Main) takeLocks(ctx context.Context, lockPath, out string, c *conn, cf 
 		return nil, &usageError{err}
 	}
 	host, tenant := m.tenantOf(ctx, c, cf)
-	path, err := lock.TenantPath(host, tenant)
-	if err != nil {
-		folder.Release()
-		return nil, &usageError{err}
-	}
 	what := "tenant " + tenant + " at " + host
 	if tenant == "" {
 		what = "every tenant at " + host + " (the tenant is not known before signing in: set " + auth.EnvTenantID + ")"
@@ -51,16 +44,33 @@ func (m *Main) takeLocks(ctx context.Context, lockPath, out string, c *conn, cf 
 	if cf.simulate {
 		what = "the simulator"
 	}
-	tl, err := lock.Acquire(path, what+"; two runs against one tenant could create profiles twice")
+	tl, save, err := lockTenant(c, cf, host, tenant, what)
 	if err != nil {
 		folder.Release()
 		return nil, &usageError{err}
 	}
-	save := func() {}
-	if !cf.simulate { // the built-in simulator starts with an empty window
+	return &runLocks{folder: folder, tenant: tl, saveRecord: save}, nil
+}
+
+// lockTenant takes the lock of tenant at host, which what names for the
+// person another run finds it held by, and makes the pacer count what
+// earlier runs of the tenant sent in the last window (not for the
+// simulator, which starts with an empty window). save keeps this run's
+// record; call it before the lock is released.
+func lockTenant(c *conn, cf *connFlags, host, tenant, what string) (l *lock.Lock, save func(), err error) {
+	path, err := lock.TenantPath(host, tenant)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err = lock.Acquire(path, what+"; two runs against one tenant could create profiles twice")
+	if err != nil {
+		return nil, nil, err
+	}
+	save = func() {}
+	if !cf.simulate {
 		save = c.pacer.Remember(ratelimit.RecordPath(path))
 	}
-	return &runLocks{folder: folder, tenant: tl, saveRecord: save}, nil
+	return l, save, nil
 }
 
 // tenantOf names the Graph host and tenant a run works on: the tenant from
@@ -73,7 +83,7 @@ func (m *Main) tenantOf(ctx context.Context, c *conn, cf *connFlags) (host, tena
 	host = lockHost(c.url)
 	if c.client.Tokens != nil {
 		if tok, err := c.client.Tokens.Token(ctx, false); err == nil {
-			if tid := tokenTenant(tok); tid != "" {
+			if tid := auth.TokenTenant(tok); tid != "" {
 				return host, tid
 			}
 		}
@@ -98,26 +108,6 @@ func lockHost(graphURL string) string {
 		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
 	}
 	return host + ":" + port
-}
-
-// tokenTenant reads the tid claim of a JWT access token without verifying
-// it (only the lock's name depends on it); "" when tok is not a JWT.
-func tokenTenant(tok string) string {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		TID string `json:"tid"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return ""
-	}
-	return claims.TID // lock.TenantPath keeps it to a file name
 }
 
 // tenantName names the tenant for the QR sheet's header: the organization's

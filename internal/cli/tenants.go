@@ -317,7 +317,7 @@ func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Lo
 	if err != nil {
 		tc.failure = tenantSignInFailure(t, err)
 	} else {
-		tid := tokenTenant(tok)
+		tid := auth.TokenTenant(tok)
 		if tid == "" {
 			tid = t
 		}
@@ -325,21 +325,17 @@ func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Lo
 		if cf.simulate {
 			host = "simulator"
 		}
-		path, err := lock.TenantPath(host, tid)
-		if err != nil {
-			return fail(err)
-		}
-		tl, err := lock.Acquire(path, "tenant "+t+" at "+host+"; two runs against one tenant could create profiles twice (does the sheet name this tenant both by id and by domain?)")
+		tl, save, err := lockTenant(c, cf, host, tid, "tenant "+t+" at "+host+" (does the sheet name it both by id and by domain?)")
+		var held *lock.HeldError
 		switch {
-		case err != nil:
+		case errors.As(err, &held):
 			// Another run works on the tenant: nothing is sent, and the
 			// rows, in this run's folder, say which run holds it.
 			tc.failure = "not sent: " + err.Error() + "; run again once it is done"
+		case err != nil:
+			return fail(err)
 		default:
-			undo = append(undo, func() { tl.Release() })
-			if !cf.simulate {
-				undo = append(undo, c.pacer.Remember(ratelimit.RecordPath(path)))
-			}
+			undo = append(undo, func() { tl.Release() }, save)
 			// One read before the job: a tenant that refuses access (no
 			// permission granted there, no Intune licence) fails alone,
 			// its rows saying what to do, before anything is sent.
