@@ -378,26 +378,12 @@ func (m *Main) applyChangeTenants(ctx context.Context, ch *change, run results.R
 		})
 	}
 	g.Wait()
-	sum := make([]output.TenantSummary, len(tcs))
-	notOK, bad := 0, 0
+	states := make([]tenantState, len(tcs))
 	for i, x := range tcs {
-		s := x.state.summary()
-		if s.Results == "" && fileExists(x.xlsx) {
-			s.Results = filepath.Join(x.state.tenant, filepath.Base(x.xlsx))
-		}
-		sum[i] = s
-		notOK += s.Counts[results.Failed] + s.Counts[results.NotAttempted] + s.Counts[results.Invalid]
-		if x.state.state != output.TenantDone {
-			bad++
-		}
+		states[i] = x.state
 		m.reportTenant(log.With("tenant", x.state.tenant), ch.lf, &x.state)
 	}
-	if err := output.WriteSummary(ch.out, sum); err != nil {
-		fmt.Fprintf(m.Stderr, "enrollbatch: %v\n", err)
-	}
-	if ch.lf.format != "json" {
-		fmt.Fprintf(m.Stderr, "%d tenant(s): %d done, %d not; see %s\n", len(tcs), len(tcs)-bad, bad, filepath.Join(ch.out, output.SummaryFile))
-	}
+	notOK, bad := m.writeTenantSummary(ch.out, ch.lf, states)
 	if why := st.stopped(); why != "" {
 		fmt.Fprintf(m.Stderr, "stopped (%s): profiles not yet %s are not_attempted; run the same command again to finish them\n", why, done)
 	}
@@ -467,10 +453,4 @@ func (m *Main) changeTenant(ch *change, run results.Run, x *tenantChange, st *st
 	default:
 		x.state.state = output.TenantDone
 	}
-}
-
-// fileExists reports whether path names a file.
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

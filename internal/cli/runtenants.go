@@ -128,15 +128,22 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 	}
 	g.Wait()
 	prog.SetState("writing the summary")
-	sum := make([]output.TenantSummary, len(states))
-	for i, s := range states {
-		sum[i] = s.summary()
-	}
-	if err := output.WriteSummary(o.out, sum); err != nil {
-		fmt.Fprintf(m.Stderr, "enrollbatch: %v\n", err)
-	}
+	notOK, bad := m.writeTenantSummary(o.out, &o.lf, states)
 	prog.Finish()
-	return m.endTenants(log, o, states, st)
+	var plan results.Plan
+	for _, s := range states {
+		if s.res != nil {
+			plan.Merge(s.res.tally.Plan)
+		}
+	}
+	m.logPlan(log, o.lf.format, o.dryRun, plan)
+	if why := st.stopped(); why != "" {
+		fmt.Fprintf(m.Stderr, "stopped (%s): rows never sent are not_attempted; run the same command again to finish them\n", why)
+	}
+	if notOK > 0 || bad > 0 {
+		return &rowsError{n: notOK}
+	}
+	return nil
 }
 
 // runTenant is one tenant's share of a run, in its folder OUT/<tenant>:
@@ -187,31 +194,4 @@ func (m *Main) runTenant(ctx context.Context, o *runOptions, cf *connFlags, svc 
 		s.state = output.TenantDone
 	}
 	return s
-}
-
-// endTenants prints the run's last lines and picks its exit: 1 when any
-// tenant did not end done or any row was not done.
-func (m *Main) endTenants(log *slog.Logger, o *runOptions, states []tenantState, st *stopper) error {
-	notOK, bad := 0, 0
-	var plan results.Plan
-	for _, s := range states {
-		if s.res != nil {
-			notOK += s.res.tally.NotOK
-			plan.Merge(s.res.tally.Plan)
-		}
-		if s.state != output.TenantDone {
-			bad++
-		}
-	}
-	if o.lf.format != "json" {
-		fmt.Fprintf(m.Stderr, "%d tenant(s): %d done, %d not; see %s\n", len(states), len(states)-bad, bad, filepath.Join(o.out, output.SummaryFile))
-	}
-	m.logPlan(log, o.lf.format, o.dryRun, plan)
-	if why := st.stopped(); why != "" {
-		fmt.Fprintf(m.Stderr, "stopped (%s): rows never sent are not_attempted; run the same command again to finish them\n", why)
-	}
-	if notOK > 0 || bad > 0 {
-		return &rowsError{n: notOK}
-	}
-	return nil
 }

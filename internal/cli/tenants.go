@@ -202,7 +202,7 @@ func (m *Main) tenantConn(s *service, t string, c *connFlags, log *slog.Logger, 
 		keep = filepath.Join(s.keepDir, t, simTenantFile)
 	}
 	if s.simTenants == "" {
-		s.cloud.Add(sim.TenantSpec{Domain: domainOf(t), ID: idOf(t)})
+		s.cloud.Add(simSpecOf(t))
 	}
 	if srv, ok := s.cloud.Tenant(t); ok && keep != "" {
 		if err := loadSimTenant(srv, keep); err != nil {
@@ -217,19 +217,13 @@ func (m *Main) tenantConn(s *service, t string, c *connFlags, log *slog.Logger, 
 	return out, nil
 }
 
-// domainOf and idOf split a tenant as tenant.Parse gives it.
-func domainOf(t string) string {
+// simSpecOf is the simulated tenant a run creates on first use for t, as
+// tenant.Parse gives it: a domain, or an id.
+func simSpecOf(t string) sim.TenantSpec {
 	if strings.Contains(t, ".") {
-		return t
+		return sim.TenantSpec{Domain: t}
 	}
-	return ""
-}
-
-func idOf(t string) string {
-	if strings.Contains(t, ".") {
-		return ""
-	}
-	return t
+	return sim.TenantSpec{ID: t}
 }
 
 // simSignIn is the sign-in to one tenant of the simulator.
@@ -242,11 +236,7 @@ func (s simSignIn) Token(_ context.Context, _ bool) (string, error) {
 	tok, err := s.cloud.Token(s.tenant)
 	var se *sim.SignInError
 	if errors.As(err, &se) {
-		app := s.cloud.AppID
-		if app == "" {
-			app = sim.SimulatedAppID
-		}
-		if hint := auth.TenantHint(se.Code, s.tenant, app, ""); hint != "" {
+		if hint := auth.TenantHint(se.Code, s.tenant, sim.SimulatedAppID, ""); hint != "" {
 			return "", fmt.Errorf("tenant %s refused the sign-in (%s): %s", s.tenant, se.Code, hint)
 		}
 	}
@@ -287,14 +277,17 @@ type tenantConn struct {
 // sign-in that fails, a refusal, or a tenant another run holds is the
 // conn's failure instead, so that its rows, in its folder, can say so.
 func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Logger, st *stopper, app *ratelimit.App, out string) (*tenantConn, error) {
-	tc := &tenantConn{release: func() {}}
 	var undo []func()
-	fail := func(err error) (*tenantConn, error) {
+	undoAll := func() {
 		for i := len(undo) - 1; i >= 0; i-- {
 			undo[i]()
 		}
+	}
+	fail := func(err error) (*tenantConn, error) {
+		undoAll()
 		return nil, err
 	}
+	tc := &tenantConn{release: undoAll}
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return fail(fmt.Errorf("create output folder: %w", err))
 	}
@@ -315,7 +308,7 @@ func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Lo
 	// Sign in first: a tenant whose sign-in fails fails alone.
 	tok, err := c.client.Tokens.Token(st.ctx, false)
 	if err != nil {
-		tc.failure = tenantSignInFailure(t, err)
+		tc.failure = "not sent: " + signInProblem(t, err)
 	} else {
 		tid := auth.TokenTenant(tok)
 		if tid == "" {
@@ -344,11 +337,6 @@ func (m *Main) connectTenant(svc *service, cf *connFlags, t string, log *slog.Lo
 			}
 		}
 	}
-	tc.release = func() {
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i]()
-		}
-	}
 	return tc, nil
 }
 
@@ -372,14 +360,14 @@ func tenantRefusal(t string, err error, consent string) string {
 	return msg + ", and the tenant an Intune licence; then run again"
 }
 
-// tenantSignInFailure is the message of every row of a tenant that could
-// not be signed in to: the tenant, why, and what to do.
-func tenantSignInFailure(t string, err error) string {
+// signInProblem says why tenant t could not be signed in to, naming it,
+// and what to do.
+func signInProblem(t string, err error) string {
 	msg := err.Error()
 	if !strings.Contains(strings.ToLower(msg), t) {
 		msg = "tenant " + t + ": " + msg
 	}
-	return "not sent: " + msg
+	return msg
 }
 
 // summary is the tenant's row of summary.xlsx.
@@ -397,6 +385,29 @@ func (s *tenantState) summary() output.TenantSummary {
 		}
 	}
 	return ts
+}
+
+// writeTenantSummary writes OUT/summary.xlsx, one row per tenant, says on
+// the terminal how many tenants ended done, and returns the rows and the
+// tenants not done, which make the exit code.
+func (m *Main) writeTenantSummary(out string, lf *logFlags, states []tenantState) (notOK, bad int) {
+	sum := make([]output.TenantSummary, len(states))
+	for i := range states {
+		sum[i] = states[i].summary()
+		if states[i].res != nil {
+			notOK += states[i].res.tally.NotOK
+		}
+		if states[i].state != output.TenantDone {
+			bad++
+		}
+	}
+	if err := output.WriteSummary(out, sum); err != nil {
+		fmt.Fprintf(m.Stderr, "enrollbatch: %v\n", err)
+	}
+	if lf.format != "json" {
+		fmt.Fprintf(m.Stderr, "%d tenant(s): %d done, %d not; see %s\n", len(states), len(states)-bad, bad, filepath.Join(out, output.SummaryFile))
+	}
+	return notOK, bad
 }
 
 // reportTenant says how a tenant ended, as it ends: one line for people,
@@ -439,7 +450,7 @@ func (m *Main) connectTo(ctx context.Context, svc *service, cf *connFlags, t str
 	}
 	if _, err := c.client.Tokens.Token(ctx, false); err != nil {
 		c.close()
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(tenantSignInFailure(t, err), "not sent: "))
+		return nil, errors.New(signInProblem(t, err))
 	}
 	return c, nil
 }

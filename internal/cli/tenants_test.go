@@ -653,3 +653,9 @@ func TestTenantsLockedTenantFailsAlone(t *testing.T) {
 		t.Errorf("fabrikam: %v", c)
 	}
 }
+
+// fileExists reports whether path names a file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
