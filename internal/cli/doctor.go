@@ -58,7 +58,7 @@ func (m *Main) doctorCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(tenants) > 0 {
-		return m.doctorTenants(ctx, &cf, &lf, tf.shard.Take(tenants), tags, groups, log)
+		return m.doctorTenants(ctx, &cf, &lf, tf.shard.Take(tenants), tf.concurrency, tags, groups, log)
 	}
 	c, err := m.connect(ctx, &cf, log)
 	if err != nil {
@@ -144,7 +144,7 @@ var doctorChecks = []string{"sign-in", "list", "read back", "permission", "throt
 // row per tenant: signed in, listing, reading back, permission,
 // throttling, and whether it is ready, then what to do for each tenant
 // that is not. One tenant's failure never stops the others.
-func (m *Main) doctorTenants(ctx context.Context, cf *connFlags, lf *logFlags, tenants []string, tags, groups bool, log *slog.Logger) error {
+func (m *Main) doctorTenants(ctx context.Context, cf *connFlags, lf *logFlags, tenants []string, concurrency int, tags, groups bool, log *slog.Logger) error {
 	svc, err := m.openService(ctx, cf, false, tenants)
 	if err != nil {
 		return err
@@ -152,7 +152,7 @@ func (m *Main) doctorTenants(ctx context.Context, cf *connFlags, lf *logFlags, t
 	defer svc.close()
 	lines := make([]doctorTenant, len(tenants))
 	g := new(errgroup.Group)
-	g.SetLimit(8)
+	g.SetLimit(concurrency)
 	for i, t := range tenants {
 		g.Go(func() error {
 			lines[i].Tenant = t

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/enrollbatch/enrollbatch/cliflag"
 	"github.com/enrollbatch/enrollbatch/export"
 	"github.com/enrollbatch/enrollbatch/profile"
@@ -88,18 +90,28 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 			return err
 		}
 		defer svc.close()
-		for _, tn := range tf.shard.Take(slices.Sorted(slices.Values(tf.tenants))) {
-			c, err := m.connectTo(ctx, svc, &cf, tn, log.With("tenant", tn), "")
-			if err != nil {
-				return fmt.Errorf("export: %w; nothing was written", err)
-			}
-			t, err := exportTenant(ctx, c, prefix, func(w string) { warn("tenant " + tn + ": " + w) })
-			c.close()
-			if err != nil {
-				return fmt.Errorf("export: tenant %s: %w; nothing was written", tn, err)
-			}
-			t.Name = tn
-			ts = append(ts, t)
+		names := tf.shard.Take(slices.Sorted(slices.Values(tf.tenants)))
+		ts = make([]export.Tenant, len(names))
+		g := new(errgroup.Group)
+		g.SetLimit(tf.concurrency)
+		for i, tn := range names {
+			g.Go(func() error {
+				c, err := m.connectTo(ctx, svc, &cf, tn, log.With("tenant", tn), "")
+				if err != nil {
+					return fmt.Errorf("export: %w; nothing was written", err)
+				}
+				defer c.close()
+				t, err := exportTenant(ctx, c, prefix, func(w string) { warn("tenant " + tn + ": " + w) })
+				if err != nil {
+					return fmt.Errorf("export: tenant %s: %w; nothing was written", tn, err)
+				}
+				t.Name = tn
+				ts[i] = t
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 	}
 	var ps []profile.Profile
@@ -107,13 +119,12 @@ func (m *Main) exportCommand(ctx context.Context, args []string) error {
 		ps = append(ps, t.Profiles...)
 	}
 	f := export.Format{Sheet: sheet, Delimiter: map[string]rune{"comma": ',', "semicolon": ';', "tab": '\t'}[delimiter]}
-	write := export.WriteTenants
 	if len(tf.tenants) == 0 {
-		write = func(path string, f export.Format, ts []export.Tenant) error {
-			return export.WriteNamed(path, f, ts[0].Profiles, ts[0].Names)
-		}
+		err = export.WriteNamed(out, f, ts[0].Profiles, ts[0].Names)
+	} else {
+		err = export.WriteTenants(out, f, ts)
 	}
-	if err := write(out, f, ts); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, t := range ts {

@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/qrsheet"
@@ -92,7 +95,7 @@ func (m *Main) qrCommand(ctx context.Context, args []string) error {
 			unchecked = !checked
 		}
 	} else if len(tf.tenants) > 0 {
-		return m.qrFromTenants(ctx, &cf, &sf, tf.shard.Take(tf.tenants), out, force, prefix, only, log)
+		return m.qrFromTenants(ctx, &cf, &sf, tf.shard.Take(tf.tenants), tf.concurrency, out, force, prefix, only, log)
 	} else {
 		c, err := m.connect(ctx, &cf, log)
 		if err != nil {
@@ -181,27 +184,33 @@ func (m *Main) checkCodes(ctx context.Context, cf *connFlags, log *slog.Logger, 
 // qrFromTenants prints the codes of several tenants' profiles, one sheet
 // per tenant: --out DIR/NAME.pdf writes DIR/<tenant>/NAME.pdf, each headed
 // with its tenant. A tenant that cannot be read fails alone.
-func (m *Main) qrFromTenants(ctx context.Context, cf *connFlags, sf *sheetFlags, tenants []string, out string, force bool, prefix, only string, log *slog.Logger) error {
+func (m *Main) qrFromTenants(ctx context.Context, cf *connFlags, sf *sheetFlags, tenants []string, concurrency int, out string, force bool, prefix, only string, log *slog.Logger) error {
 	svc, err := m.openService(ctx, cf, false, tenants)
 	if err != nil {
 		return err
 	}
 	defer svc.close()
-	failed, bad := 0, 0
+	var failed, bad atomic.Int64
+	g := new(errgroup.Group)
+	g.SetLimit(concurrency)
 	for _, t := range tenants {
-		path := filepath.Join(filepath.Dir(out), t, filepath.Base(out))
-		if err := m.qrOneTenant(ctx, svc, cf, *sf, t, path, force, prefix, only, log.With("tenant", t)); err != nil {
+		g.Go(func() error {
+			path := filepath.Join(filepath.Dir(out), t, filepath.Base(out))
+			err := m.qrOneTenant(ctx, svc, cf, *sf, t, path, force, prefix, only, log.With("tenant", t))
 			var re *rowsError
-			if errors.As(err, &re) {
-				failed += re.n
-			} else {
-				bad++
+			switch {
+			case errors.As(err, &re):
+				failed.Add(int64(re.n))
+			case err != nil:
+				bad.Add(1)
 				fmt.Fprintf(m.Stderr, "enrollbatch: tenant %s: %v\n", t, err)
 			}
-		}
+			return nil
+		})
 	}
-	if failed > 0 || bad > 0 {
-		return &rowsError{n: failed}
+	g.Wait()
+	if failed.Load() > 0 || bad.Load() > 0 {
+		return &rowsError{n: int(failed.Load())}
 	}
 	return nil
 }

@@ -56,8 +56,8 @@ func (t *tenantFlags) register(fs *flag.FlagSet) {
 func (t *tenantFlags) check() error {
 	seen := map[string]bool{}
 	for _, s := range strings.Split(t.tenantText, ",") {
-		if strings.TrimSpace(s) == "" && t.tenantText == "" {
-			continue
+		if t.tenantText == "" {
+			break
 		}
 		p, err := tenant.Parse(s)
 		if err != nil {
