@@ -55,12 +55,15 @@ func (t TenantSummary) CountsText() string {
 	return strings.Join(parts, ", ")
 }
 
-// summaryHeaders are SummaryFile's columns before and after the counts by
-// status.
-var (
-	summaryHead = []string{"tenant", "state", "rows"}
-	summaryTail = []string{"requests", "429 responses", "results", "qr sheet", "message"}
-)
+// summaryHeaders are SummaryFile's columns: the tenant, its state and
+// rows, a count per status, then its requests and files.
+func summaryHeaders() []string {
+	h := []string{"tenant", "state", "rows"}
+	for _, st := range results.Statuses {
+		h = append(h, string(st))
+	}
+	return append(h, "requests", "429 responses", "results", "qr sheet", "message")
+}
 
 // WriteSummary writes dir/SummaryFile (mode 0600, replaced whole), unless
 // a file enrollbatch did not write is there.
@@ -74,11 +77,10 @@ func WriteSummary(dir string, ts []TenantSummary) error {
 	if err := f.SetSheetName(f.GetSheetName(0), TenantsSheet); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	head := append([]any{}, anyOf(summaryHead)...)
-	for _, s := range results.Statuses {
-		head = append(head, string(s))
+	var head []any
+	for _, h := range summaryHeaders() {
+		head = append(head, h)
 	}
-	head = append(head, anyOf(summaryTail)...)
 	if err := f.SetSheetRow(TenantsSheet, "A1", &head); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -140,12 +142,4 @@ func ReadSummary(path string) ([]TenantSummary, error) {
 		out = append(out, t)
 	}
 	return out, nil
-}
-
-func anyOf(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
