@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/enrollbatch/enrollbatch/input"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -418,5 +419,64 @@ func BenchmarkWriteWorkbook(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/row")
 			})
 		}
+	}
+}
+
+// Workbooks written at once, as the tenants of one run write theirs, share
+// fastZip's pooled compressors: each must read back as its own.
+func TestWorkbooksWrittenAtOnceReadBack(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8
+	var g errgroup.Group
+	for i := range n {
+		g.Go(func() error {
+			rs := manyResults(5 + 37*i)
+			rs[0].DisplayName = fmt.Sprintf("Workbook %d", i)
+			return WriteWorkbook(filepath.Join(dir, fmt.Sprintf("results-%d.xlsx", i)), results.Run{ExtraHeaders: []string{"Site"}}, rs)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		_, got, err := ReadWorkbook(filepath.Join(dir, fmt.Sprintf("results-%d.xlsx", i)))
+		if err != nil {
+			t.Fatalf("workbook %d: %v", i, err)
+		}
+		if len(got) != 5+37*i || got[0].DisplayName != fmt.Sprintf("Workbook %d", i) {
+			t.Errorf("workbook %d: %d rows, first %q", i, len(got), got[0].DisplayName)
+		}
+	}
+}
+
+func TestPooledCompressorClosesOnce(t *testing.T) {
+	var buf bytes.Buffer
+	zw := fastZip(&buf)
+	w, err := zw.Create("a.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, strings.Repeat("<row/>", 100))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(f)
+	if string(b) != strings.Repeat("<row/>", 100) {
+		t.Fatalf("read back %q", b)
+	}
+	p := &pooledFlate{}
+	if err := p.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	if _, err := p.Write([]byte("x")); err == nil {
+		t.Error("a closed compressor took a write")
 	}
 }
