@@ -62,9 +62,10 @@ func main() {
 		prof   = flag.String("profile", "", "tenants: run 50 tenants × 40 rows (or the one -sizes) once with --cpuprofile and --memprofile into this folder, instead of the table")
 		extra  = flag.String("args", "", "tenants: more arguments of enrollbatch run, space-separated (e.g. \"--tenant-concurrency 16\")")
 		env    = flag.String("env", "", "tenants: more environment of enrollbatch, comma-separated (e.g. GOMEMLIMIT=200MiB)")
+		lat    = flag.Duration("latency", latency, "tenants: the simulated cloud's latency per request")
 	)
 	flag.Parse()
-	tenantOpts = tenantsOptions{args: strings.Fields(*extra), env: splitList(*env)}
+	tenantOpts = tenantsOptions{args: strings.Fields(*extra), env: splitList(*env), latency: *lat}
 	if err := run(*bin, *which, *sizes, *repeat, *prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	"syscall"
+	"time"
 )
 
 // maxRSS is the peak resident memory of an ended process, as getrusage
@@ -14,4 +15,13 @@ func maxRSS(ps *os.ProcessState) int64 {
 		return int64(ru.Maxrss)
 	}
 	return 0
+}
+
+// selfCPU is the CPU time (user and system) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

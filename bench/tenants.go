@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,8 +132,9 @@ func writeTenantSheet(path string, domains []string, perTenant int) error {
 // tenantsOptions are more arguments and environment of the binary in the
 // tenants scenario (-args, -env).
 type tenantsOptions struct {
-	args []string
-	env  []string
+	args    []string
+	env     []string
+	latency time.Duration // of every request; the bench's 50 ms unless -latency
 }
 
 var tenantOpts tenantsOptions
@@ -154,6 +156,7 @@ type tenantsRun struct {
 	wall               time.Duration
 	maxRSS             int64         // KiB
 	cpu                time.Duration // user and system CPU of the process
+	simCPU             time.Duration // CPU of the bench process (the simulated cloud and authority) during the run
 	exit               int
 	requests           int // summed over tenants
 	throttled          int
@@ -163,6 +166,13 @@ type tenantsRun struct {
 	summaryDone        int // tenants the summary says are done with every row created
 	tokenRequests      int
 	stderr             string
+}
+
+// floor is the CPU the run took on both sides, enrollbatch's and the
+// simulated cloud's, spread over every core: the wall time below which
+// the run cannot go on this machine, whatever it waits for.
+func (r tenantsRun) floor() time.Duration {
+	return (r.cpu + r.simCPU) / time.Duration(runtime.NumCPU())
 }
 
 // rows is the sheet's row count.
@@ -203,6 +213,7 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 		specs[i] = sim.TenantSpec{Domain: d}
 	}
 	opts := intune()
+	opts.Latency = tenantOpts.latency
 	opts.OmitImage = true // the service renders images on its side, not on this machine
 	cloud := sim.NewCloud(opts, specs...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -236,9 +247,10 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 	cmd.Env = append(cmd.Env, tenantOpts.env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	start := time.Now()
+	start, self0 := time.Now(), selfCPU()
 	err = cmd.Run()
 	r.wall = time.Since(start)
+	r.simCPU = selfCPU() - self0
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		return r, err
@@ -330,9 +342,9 @@ func tenantsScenario(bin, tmp, sizes string, repeat int, profile string, t *tabl
 	if len(tenantOpts.args) > 0 || len(tenantOpts.env) > 0 {
 		flags = fmt.Sprintf("`%s` and environment %q", strings.Join(tenantOpts.args, " "), tenantOpts.env)
 	}
-	fmt.Printf("\n**tenants**: one sheet over many customer tenants (a `tenant` column, t01.example.com …), `enrollbatch run --auth env` with %s, signed in as a multi-tenant app to each tenant through a local TLS authority; every tenant of the simulated cloud allows %d writes and %d requests per sliding %v, %v latency. The simulator omits the QR image of each profile (the service renders it on Microsoft's CPU, not ours), and runs in the bench process on the same cores. Peak RSS and CPU (user and system) of the enrollbatch process; inside Retry-After summed over tenants.\n",
-		flags, intuneWrites, intuneRequests, intuneWindow, latency)
-	t.header("run", "tenants × rows", "wall", "N / 1 tenant", "peak RSS", "CPU", "CPU per tenant", "requests", "429s", "inside Retry-After", "created", "duplicates", "exit", "result")
+	fmt.Printf("\n**tenants**: one sheet over many customer tenants (a `tenant` column, t01.example.com …), `enrollbatch run --auth env` with %s, signed in as a multi-tenant app to each tenant through a local TLS authority; every tenant of the simulated cloud allows %d writes and %d requests per sliding %v, %v latency. The simulator omits the QR image of each profile (the service renders it on Microsoft's CPU, not ours), and runs in the bench process on the same cores. Peak RSS and CPU (user and system) of the enrollbatch process; simulator CPU is the bench process's (the simulated cloud and its authority) during the run; CPU / cores is both over the machine's %d cores, the wall time no run can beat here; inside Retry-After summed over tenants.\n",
+		flags, intuneWrites, intuneRequests, intuneWindow, tenantOpts.latency, runtime.NumCPU())
+	t.header("run", "tenants × rows", "wall", "N / 1 tenant", "peak RSS", "CPU", "CPU per tenant", "simulator CPU", "CPU / cores", "requests", "429s", "inside Retry-After", "created", "duplicates", "exit", "result")
 	for i := 1; i <= repeat; i++ {
 		var base time.Duration
 		for _, c := range ss {
@@ -361,6 +373,7 @@ func tenantsScenario(bin, tmp, sizes string, repeat int, profile string, t *tabl
 			}
 			t.row(merr, strconv.Itoa(i), fmt.Sprintf("%d × %d", c.n, c.per), secs(r.wall), ratio, fmt.Sprintf("%d MiB", r.maxRSS/1024),
 				secs(r.cpu), fmt.Sprintf("%.0f ms", float64(r.cpu.Milliseconds())/float64(c.n)),
+				secs(r.simCPU), secs(r.floor()),
 				strconv.Itoa(r.requests), strconv.Itoa(r.throttled), strconv.Itoa(r.inside),
 				fmt.Sprintf("%d / %d", r.created, r.rows()), strconv.Itoa(r.duplicates), strconv.Itoa(r.exit),
 				fmt.Sprintf("%d sign-ins; load %s", r.tokenRequests, loadAvg()))
