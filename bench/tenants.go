@@ -346,7 +346,8 @@ func tenantsScenario(bin, tmp, sizes string, repeat int, profile string, t *tabl
 		flags, intuneWrites, intuneRequests, intuneWindow, tenantOpts.latency, runtime.NumCPU())
 	t.header("run", "tenants × rows", "wall", "N / 1 tenant", "peak RSS", "CPU", "CPU per tenant", "simulator CPU", "CPU / cores", "requests", "429s", "inside Retry-After", "created", "duplicates", "exit", "result")
 	for i := 1; i <= repeat; i++ {
-		var base time.Duration
+		var base time.Duration // the last one-tenant run's wall
+		basePer := 0           // and its rows
 		for _, c := range ss {
 			r, err := runTenants(bin, tmp, c.n, c.per)
 			if err != nil {
@@ -356,8 +357,8 @@ func tenantsScenario(bin, tmp, sizes string, repeat int, profile string, t *tabl
 			ratio := ""
 			switch {
 			case c.n == 1:
-				base = r.wall
-			case base > 0:
+				base, basePer = r.wall, c.per
+			case base > 0 && c.per == basePer:
 				q := r.wall.Seconds() / base.Seconds()
 				ratio = fmt.Sprintf("%.2f", q)
 				if c.n == 50 && q > 1.2 {
