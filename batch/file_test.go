@@ -120,3 +120,86 @@ func TestScanAndStreamOneTenant(t *testing.T) {
 		t.Errorf("recorded rows %v, created %d; want rows [2 4], 2 created", lines, s.Stats().Created)
 	}
 }
+
+// Tenants whose rows SplitFile put aside read them from there: the job
+// over each sends and records exactly what it would over the file, even
+// when the file is changed after the split (the split is what the scan
+// saw); FailFile reads them too; a file changed between the scan and the
+// split is not split, and each tenant's pass then finds the change.
+func TestSplitFileFeedsEachTenant(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.csv")
+	content := "displayName,tenant,Site\n" +
+		"Till 1,contoso.onmicrosoft.com,Leeds\n" +
+		"Till 1,fabrikam.onmicrosoft.com,York\n" +
+		"Till 2,Contoso.onmicrosoft.com,Leeds\n" +
+		"Till 2,contoso.onmicrosoft.com,Leeds\n" + // a repeated name: invalid
+		"Till 3,northwind.onmicrosoft.com,Hull\n"
+	if err := os.WriteFile(in, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scan, err := ScanFile(in, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spoolDir := t.TempDir()
+	tenants := []string{"contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"}
+	release, err := SplitFile(in, "", spoolDir, scan.Tenants, tenants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scan.Tenants["northwind.onmicrosoft.com"].split != nil {
+		t.Error("a tenant not asked for was split")
+	}
+	// The file changes after the split: the tenants work from what the
+	// scan saw.
+	if err := os.WriteFile(in, []byte("displayName,tenant\nSomething else,contoso.onmicrosoft.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, job := setup(t, sim.Options{OmitImage: true})
+	var got []string
+	err = job.StreamFile(context.Background(), in, "", scan.Tenants["contoso.onmicrosoft.com"], func(r *results.Result) error {
+		got = append(got, fmt.Sprintf("%d %s %s %v", r.Row, r.DisplayName, r.Status, r.Extras))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[2 Till 1 created [Leeds] 4 Till 2 created [Leeds] 5 Till 2 invalid [Leeds]]"; fmt.Sprint(got) != want {
+		t.Errorf("contoso recorded %v\nwant %s", got, want)
+	}
+	if s.Stats().Created != 2 {
+		t.Errorf("%d created, want 2", s.Stats().Created)
+	}
+	got = nil
+	err = FailFile(in, "", scan.Tenants["fabrikam.onmicrosoft.com"], "no consent", func(r *results.Result) error {
+		got = append(got, fmt.Sprintf("%d %s %s %s", r.Row, r.DisplayName, r.Status, r.ErrorMessage))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[3 Till 1 failed no consent]"; fmt.Sprint(got) != want {
+		t.Errorf("fabrikam recorded %v, want %s", got, want)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if scan.Tenants["contoso.onmicrosoft.com"].split != nil {
+		t.Error("the split is still handed out after release")
+	}
+	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
+		t.Errorf("left after release: %v", left)
+	}
+
+	// Changed between the scan and the split: nothing is handed over.
+	if _, err := SplitFile(in, "", spoolDir, scan.Tenants, tenants); !errors.Is(err, ErrInputChanged) {
+		t.Fatalf("split of a changed file: %v, want the input changed", err)
+	}
+	if scan.Tenants["contoso.onmicrosoft.com"].split != nil {
+		t.Fatal("a changed file was handed out")
+	}
+	err = job.StreamFile(context.Background(), in, "", scan.Tenants["contoso.onmicrosoft.com"], func(*results.Result) error { return nil })
+	if !errors.Is(err, ErrInputChanged) {
+		t.Errorf("the tenant's own pass: %v, want the input changed", err)
+	}
+}

@@ -63,9 +63,14 @@ func main() {
 		extra  = flag.String("args", "", "tenants: more arguments of enrollbatch run, space-separated (e.g. \"--tenant-concurrency 16\")")
 		env    = flag.String("env", "", "tenants: more environment of enrollbatch, comma-separated (e.g. GOMEMLIMIT=200MiB)")
 		lat    = flag.Duration("latency", latency, "tenants: the simulated cloud's latency per request")
+		format = flag.String("format", "csv", "tenants: the sheet's format, csv or xlsx")
 	)
 	flag.Parse()
-	tenantOpts = tenantsOptions{args: strings.Fields(*extra), env: splitList(*env), latency: *lat}
+	if *format != "csv" && *format != "xlsx" {
+		fmt.Fprintln(os.Stderr, "bench: -format: use csv or xlsx")
+		os.Exit(2)
+	}
+	tenantOpts = tenantsOptions{args: strings.Fields(*extra), env: splitList(*env), latency: *lat, format: *format}
 	if err := run(*bin, *which, *sizes, *repeat, *prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

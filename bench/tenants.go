@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/enrollbatch/enrollbatch/graph/sim"
 	"github.com/enrollbatch/enrollbatch/output"
 	"github.com/enrollbatch/enrollbatch/results"
@@ -108,18 +110,57 @@ func tenantDomains(n int) []string {
 	return out
 }
 
-// writeTenantSheet writes a CSV of perTenant rows for each tenant, the
-// tenants' rows taking turns, as a sheet of a fleet sorted by site would.
+// writeTenantSheet writes a sheet of perTenant rows for each tenant, the
+// tenants' rows taking turns, as a sheet of a fleet sorted by site would:
+// a CSV, or an XLSX workbook when path ends in .xlsx (its expiry a date
+// cell, as Excel stores a typed date).
 func writeTenantSheet(path string, domains []string, perTenant int) error {
+	headers := []string{"displayName", "tenant", "description", "tokenExpirationDateTime", "Site"}
+	expires := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
+	if strings.HasSuffix(path, ".xlsx") {
+		wb := excelize.NewFile()
+		defer wb.Close()
+		date, err := wb.NewStyle(&excelize.Style{NumFmt: 14})
+		if err != nil {
+			return err
+		}
+		sw, err := wb.NewStreamWriter("Sheet1")
+		if err != nil {
+			return err
+		}
+		row := make([]any, len(headers))
+		for i, h := range headers {
+			row[i] = h
+		}
+		if err := sw.SetRow("A1", row); err != nil {
+			return err
+		}
+		n := 2
+		for i := 1; i <= perTenant; i++ {
+			for _, d := range domains {
+				ref, _ := excelize.CoordinatesToCellName(1, n)
+				row := []any{fmt.Sprintf("Scanner %04d", i), d, "Handheld scanner",
+					excelize.Cell{StyleID: date, Value: expires}, fmt.Sprintf("Site %d", i%8)}
+				if err := sw.SetRow(ref, row); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+		return wb.SaveAs(path)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	w.WriteString("displayName,tenant,description,tokenExpirationDateTime,Site\n")
+	w.WriteString(strings.Join(headers, ",") + "\n")
 	for i := 1; i <= perTenant; i++ {
 		for _, d := range domains {
-			fmt.Fprintf(w, "Scanner %04d,%s,Handheld scanner,2027-06-30,Site %d\n", i, d, i%8)
+			fmt.Fprintf(w, "Scanner %04d,%s,Handheld scanner,%s,Site %d\n", i, d, expires.Format(time.DateOnly), i%8)
 		}
 	}
 	if err := w.Flush(); err != nil {
@@ -135,6 +176,7 @@ type tenantsOptions struct {
 	args    []string
 	env     []string
 	latency time.Duration // of every request; the bench's 50 ms unless -latency
+	format  string        // of the sheet: csv or xlsx
 }
 
 var tenantOpts tenantsOptions
@@ -229,7 +271,7 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 	if err != nil {
 		return r, err
 	}
-	in := filepath.Join(dir, "fleet.csv")
+	in := filepath.Join(dir, "fleet."+tenantOpts.format)
 	if err := writeTenantSheet(in, domains, perTenant); err != nil {
 		return r, err
 	}
@@ -342,8 +384,8 @@ func tenantsScenario(bin, tmp, sizes string, repeat int, profile string, t *tabl
 	if len(tenantOpts.args) > 0 || len(tenantOpts.env) > 0 {
 		flags = fmt.Sprintf("`%s` and environment %q", strings.Join(tenantOpts.args, " "), tenantOpts.env)
 	}
-	fmt.Printf("\n**tenants**: one sheet over many customer tenants (a `tenant` column, t01.example.com …), `enrollbatch run --auth env` with %s, signed in as a multi-tenant app to each tenant through a local TLS authority; every tenant of the simulated cloud allows %d writes and %d requests per sliding %v, %v latency. The simulator omits the QR image of each profile (the service renders it on Microsoft's CPU, not ours), and runs in the bench process on the same cores. Peak RSS and CPU (user and system) of the enrollbatch process; simulator CPU is the bench process's (the simulated cloud and its authority) during the run; CPU / cores is both over the machine's %d cores, the wall time no run can beat here; inside Retry-After summed over tenants.\n",
-		flags, intuneWrites, intuneRequests, intuneWindow, tenantOpts.latency, runtime.NumCPU())
+	fmt.Printf("\n**tenants**: one %s sheet over many customer tenants (a `tenant` column, t01.example.com …), `enrollbatch run --auth env` with %s, signed in as a multi-tenant app to each tenant through a local TLS authority; every tenant of the simulated cloud allows %d writes and %d requests per sliding %v, %v latency. The simulator omits the QR image of each profile (the service renders it on Microsoft's CPU, not ours), and runs in the bench process on the same cores. Peak RSS and CPU (user and system) of the enrollbatch process; simulator CPU is the bench process's (the simulated cloud and its authority) during the run; CPU / cores is both over the machine's %d cores, the wall time no run can beat here; inside Retry-After summed over tenants.\n",
+		tenantOpts.format, flags, intuneWrites, intuneRequests, intuneWindow, tenantOpts.latency, runtime.NumCPU())
 	t.header("run", "tenants × rows", "wall", "N / 1 tenant", "peak RSS", "CPU", "CPU per tenant", "simulator CPU", "CPU / cores", "requests", "429s", "inside Retry-After", "created", "duplicates", "exit", "result")
 	for i := 1; i <= repeat; i++ {
 		var base time.Duration // the last one-tenant run's wall

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -76,6 +77,21 @@ func (m *Main) runTenants(ctx context.Context, o *runOptions, scan *batch.Scan, 
 	}
 	if o.prune && !o.yes && !o.dryRun && len(names) > 1 {
 		return usagef("--prune over several tenants needs --yes (questions for many tenants at once could not be told apart): run with --dry-run first to see what each tenant would prune")
+	}
+	if scan.Tenants != nil && len(names) > 1 {
+		// Each tenant's pass reads its own rows, put aside in one pass
+		// over the sheet, not the whole sheet again. Without them (the
+		// sheet changed, no room for the spool) each tenant reads the
+		// sheet itself, as before, and finds any change.
+		if err := os.MkdirAll(o.out, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", o.out, err)
+		}
+		release, err := batch.SplitFile(o.inPath, o.sheet, o.out, scans, names)
+		if err != nil {
+			log.Warn("each tenant reads the whole sheet", "why", err.Error())
+		} else {
+			defer release()
+		}
 	}
 	groups := false
 	rows := 0
