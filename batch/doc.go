@@ -14,7 +14,9 @@
 //     validates and counts every row and keeps the names prune protects,
 //     then the job over a second pass (StreamFile); the two passes compare
 //     the file's content, and rows of a file that changed between them are
-//     recorded not_attempted.
+//     recorded not_attempted. In a run over several tenants, SplitFile
+//     reads the file once more, putting each tenant's rows aside, and each
+//     tenant's second pass reads its own rows from there.
 //   - job.go: Job, its Options and the errors it returns; Run and Stream,
 //     which read the rows one by one, classify each, and fan the rows that
 //     need work out to a group of at most Concurrency goroutines; an item

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/enrollbatch/enrollbatch/tenant"
@@ -58,7 +59,8 @@ func SplitTenants(path string, opts Options, tenants []string, dir string) (*Spl
 	for _, t := range tenants {
 		want[t] = true
 	}
-	f, err := os.CreateTemp(dir, ".enrollbatch-rows-*")
+	removeStaleSpools(dir)
+	f, err := os.CreateTemp(dir, spoolPattern)
 	if err != nil {
 		return nil, fmt.Errorf("put the rows aside by tenant: %w", err)
 	}
@@ -101,6 +103,20 @@ func SplitTenants(path string, opts Options, tenants []string, dir string) (*Spl
 		return fail(fmt.Errorf("put the rows aside by tenant: %w", err))
 	}
 	return s, nil
+}
+
+// spoolPattern names the spool files in their folder.
+const spoolPattern = ".enrollbatch-rows-*"
+
+// removeStaleSpools removes the spools that runs stopped at once (killed,
+// or a power cut) left in dir. None is in use: a spool is gone from its
+// folder as soon as it is made, except on Windows, which refuses to
+// remove a file a running process has open.
+func removeStaleSpools(dir string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, spoolPattern))
+	for _, p := range stale {
+		os.Remove(p)
+	}
 }
 
 // Rows is the number of rows put aside for tenant t.
