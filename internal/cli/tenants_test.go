@@ -189,6 +189,13 @@ func TestTenantsEachGetTheirRows(t *testing.T) {
 	if fmt.Sprint(states) != fmt.Sprintf("map[%s:done %s:done %s:failed %s:failed]", contoso, fabrikam, northwind, tailspin) {
 		t.Errorf("summary states %v", states)
 	}
+	// The tenants' rows were put aside for the run only.
+	if left, _ := filepath.Glob(filepath.Join(out, ".enrollbatch-rows-*")); len(left) != 0 {
+		t.Errorf("the run left its rows put aside: %v", left)
+	}
+	if strings.Contains(stderr, "each tenant reads the whole sheet") {
+		t.Errorf("the rows were not put aside:\n%s", stderr)
+	}
 	// Every event of a tenant's job names the tenant.
 	rowTenant := map[int]string{}
 	for tn, ls := range lines {
