@@ -66,11 +66,16 @@ func Open(path string, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	return newReader(f, src, opts), nil
+}
+
+// newReader returns a Reader of src's rows of f, its clock read now.
+func newReader(f *File, src rowSource, opts Options) *Reader {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	return &Reader{file: f, src: src, state: fileState{now: now(), seen: make(map[nameKey]int32)}, tenant: opts.Tenant}, nil
+	return &Reader{file: f, src: src, state: fileState{now: now(), seen: make(map[nameKey]int32)}, tenant: opts.Tenant}
 }
 
 // File returns the file's metadata: Path, Sheet, Format, Delimiter,

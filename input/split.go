@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/enrollbatch/enrollbatch/tenant"
 )
@@ -126,12 +125,7 @@ func (s *Split) Rows(t string) int { return len(s.byTen[t]) }
 // …, Tenant: t, Now: opts.Now}) would read them. Readers of several
 // tenants may be used at once.
 func (s *Split) Open(t string, opts Options) *Reader {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	src := &spoolRows{s: s, refs: s.byTen[t]}
-	return &Reader{file: s.file, src: src, state: fileState{now: now(), seen: make(map[nameKey]int32)}, tenant: t}
+	return newReader(s.file, &spoolRows{s: s, refs: s.byTen[t]}, Options{Tenant: t, Now: opts.Now})
 }
 
 // Close removes the spool. Readers of it fail after.
