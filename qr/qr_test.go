@@ -11,17 +11,9 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
-)
 
-// provisioningJSON builds an Android provisioning payload like the one Intune
-// returns in qrCodeContent, with token as the enrollment token.
-func provisioningJSON(token string) string {
-	return `{"android.app.extra.PROVISIONING_DEVICE_ADMIN_COMPONENT_NAME":"com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver",` +
-		`"android.app.extra.PROVISIONING_DEVICE_ADMIN_SIGNATURE_CHECKSUM":"I5YvS0O5hXY46mb01BlRjq4oJJGs2kuUcHvVkAPEXlg",` +
-		`"android.app.extra.PROVISIONING_DEVICE_ADMIN_PACKAGE_DOWNLOAD_LOCATION":"https://play.google.com/managed/downloadManagingApp?identifier=setup",` +
-		`"android.app.extra.PROVISIONING_ADMIN_EXTRAS_BUNDLE":{"com.google.android.apps.work.clouddpc.EXTRA_ENROLLMENT_TOKEN":"` + token + `"},` +
-		`"android.app.extra.PROVISIONING_SKIP_ENCRYPTION":false,"android.app.extra.PROVISIONING_LEAVE_ALL_SYSTEM_APPS_ENABLED":true}`
-}
+	"github.com/enrollbatch/enrollbatch/internal/testpayload"
+)
 
 // zxingDecode reads a rendered code with gozxing's QR reader and returns the
 // bytes of its byte segments and the text decoded as UTF-8.
@@ -65,8 +57,8 @@ func TestEncodeProvisioningPayloads(t *testing.T) {
 	}{
 		{"short url", "https://example.com/enroll", 1, 4},
 		{"utf-8 name", "Zażółć gęślą jaźń — Ελληνικά", 1, 6},
-		{"provisioning json", provisioningJSON(strings.Repeat("ABCDEFGHJK", 6)[:60]), 18, 24},
-		{"provisioning json other token", provisioningJSON("QWERTYUIOPASDFGHJKLZ"), 18, 24},
+		{"provisioning json", testpayload.WithToken(strings.Repeat("ABCDEFGHJK", 6)[:60]), 18, 24},
+		{"provisioning json other token", testpayload.WithToken("QWERTYUIOPASDFGHJKLZ"), 18, 24},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,7 +221,7 @@ func ExampleEncode() {
 }
 
 // benchPayload is a provisioning payload of about 700 bytes (version 21-M).
-var benchPayload = provisioningJSON(strings.Repeat("ABCDEFGHJK", 6))
+var benchPayload = testpayload.WithToken(strings.Repeat("ABCDEFGHJK", 6))
 
 func BenchmarkEncode(b *testing.B) {
 	content := benchPayload

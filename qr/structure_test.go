@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+
+	"github.com/enrollbatch/enrollbatch/internal/testpayload"
 )
 
 // zxLevels maps our levels to the decoder's.
@@ -199,7 +201,7 @@ func TestChosenMaskHasLowestPenalty(t *testing.T) {
 		level   Level
 	}{
 		{"hello", M},
-		{provisioningJSON("QWERTYUIOPASDFGHJKLZ"), M},
+		{testpayload.WithToken("QWERTYUIOPASDFGHJKLZ"), M},
 		{payload(rng, "binary", 300), L},
 		{payload(rng, "utf-8", 100), Q},
 		{payload(rng, "json", 800), H},
@@ -386,7 +388,7 @@ func TestPenaltyMatchesReference(t *testing.T) {
 }
 
 func TestImageAndPNG(t *testing.T) {
-	c, err := Encode(provisioningJSON("QWERTYUIOPASDFGHJKLZ"))
+	c, err := Encode(testpayload.WithToken("QWERTYUIOPASDFGHJKLZ"))
 	if err != nil {
 		t.Fatal(err)
 	}
