@@ -174,11 +174,12 @@ func (r *spoolRows) close() error { return nil }
 
 // The spool's encoding of a raw row: the line; the cells, each its text,
 // type, number, date (time.MarshalBinary, empty for none) and unsaved
-// mark; the problems, each its fields. Integers are varints, strings and
-// dates length-prefixed.
+// mark; the problems, each its fields. Integers are unsigned varints (a
+// negative one comes back as it went, through its two's complement),
+// strings and dates length-prefixed.
 
 func appendRawRow(b []byte, rr rawRow) []byte {
-	b = binary.AppendVarint(b, int64(rr.line))
+	b = binary.AppendUvarint(b, uint64(rr.line))
 	b = binary.AppendUvarint(b, uint64(len(rr.cells)))
 	for _, c := range rr.cells {
 		b = appendString(b, c.text)
@@ -194,7 +195,7 @@ func appendRawRow(b []byte, rr rawRow) []byte {
 	b = binary.AppendUvarint(b, uint64(len(rr.problems)))
 	for _, p := range rr.problems {
 		b = appendString(b, p.File)
-		b = binary.AppendVarint(b, int64(p.Row))
+		b = binary.AppendUvarint(b, uint64(p.Row))
 		b = appendString(b, p.Column)
 		b = appendString(b, p.Message)
 		b = appendBool(b, p.ForNew)
@@ -221,16 +222,6 @@ var errSpool = errors.New("a row put aside is damaged")
 type spoolReader struct {
 	b   []byte
 	err error
-}
-
-func (d *spoolReader) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errSpool
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
 }
 
 func (d *spoolReader) uvarint() uint64 {
@@ -277,7 +268,7 @@ func (d *spoolReader) bool() bool {
 func readRawRow(b []byte) (rawRow, error) {
 	d := &spoolReader{b: b}
 	var rr rawRow
-	rr.line = int(d.varint())
+	rr.line = int(d.uvarint())
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(b)) {
 		return rawRow{}, errSpool
@@ -305,7 +296,7 @@ func readRawRow(b []byte) (rawRow, error) {
 	for i := range rr.problems {
 		p := &rr.problems[i]
 		p.File = string(d.bytes())
-		p.Row = int(d.varint())
+		p.Row = int(d.uvarint())
 		p.Column = string(d.bytes())
 		p.Message = string(d.bytes())
 		p.ForNew = d.bool()
