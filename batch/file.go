@@ -204,8 +204,8 @@ const NotSentChanged = "not sent: the input file changed while the run read it; 
 // not_attempted.
 func (j *Job) StreamFile(ctx context.Context, path, sheet string, scan *Scan, record func(*results.Result) error) error {
 	if scan.split != nil {
-		// SplitFile compared the file's content before and after its
-		// pass: the rows put aside are those the scan counted.
+		// SplitFile compared the file's content after its pass with the
+		// scan's: the rows put aside are those the scan counted.
 		r := scan.split.Open(scan.Tenant, input.Options{})
 		defer r.Close()
 		return j.streamRows(ctx, path, scan, r, record)
@@ -267,8 +267,8 @@ func (j *Job) streamRows(ctx context.Context, path string, scan *Scan, r *input.
 // tenants times the rows: a workbook of 10,000 rows over 500 tenants was
 // parsed 500 times.
 //
-// The file's content must be the scan's before and after this pass. When
-// it is not, or the rows cannot be put aside, nothing is handed over and
+// The file's content must be the scan's after this pass. When it is not,
+// or the rows cannot be put aside, nothing is handed over and
 // the error says why; each tenant's pass then reads the file itself, as
 // it would without SplitFile (and finds the change, if there is one).
 // release, once every tenant's pass is over, removes the spool.
@@ -276,17 +276,13 @@ func SplitFile(path, sheet, dir string, scans map[string]*Scan, tenants []string
 	if len(tenants) == 0 {
 		return func() error { return nil }, nil
 	}
-	sum := scans[tenants[0]].sum
-	if before, err := hashFile(path); err != nil {
-		return nil, err
-	} else if before != sum {
-		return nil, fmt.Errorf("read %s: %w", path, ErrInputChanged)
-	}
 	sp, err := input.SplitTenants(path, input.Options{Sheet: sheet}, tenants, dir)
 	if err != nil {
 		return nil, err
 	}
-	if after, err := hashFile(path); err != nil || after != sum {
+	// Nothing is sent during this pass: the content after it being the
+	// scan's is enough.
+	if after, err := hashFile(path); err != nil || after != scans[tenants[0]].sum {
 		sp.Close()
 		if err == nil {
 			err = fmt.Errorf("read %s: %w", path, ErrInputChanged)
