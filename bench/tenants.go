@@ -7,7 +7,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -30,73 +28,12 @@ import (
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
-// authority is a TLS Entra authority for the tenants of a simulated
-// cloud: per tenant, its openid-configuration and a client-credentials
-// token endpoint that answers with the cloud's token for that tenant.
-type authority struct {
-	srv   *httptest.Server
-	cloud *sim.Cloud
-	mu    sync.Mutex
-	asked int // token requests
-}
-
-func newAuthority(cloud *sim.Cloud) *authority {
-	a := &authority{cloud: cloud}
-	a.srv = httptest.NewTLSServer(http.HandlerFunc(a.serve))
-	return a
-}
-
-// certFile writes the authority's certificate as PEM to a file in dir,
-// for SSL_CERT_FILE.
-func (a *authority) certFile(dir string) (string, error) {
+// certFile writes the certificate of a TLS test server as PEM to a file
+// in dir, for SSL_CERT_FILE.
+func certFile(srv *httptest.Server, dir string) (string, error) {
 	p := filepath.Join(dir, "authority.pem")
-	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.srv.Certificate().Raw})
+	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	return p, os.WriteFile(p, b, 0o600)
-}
-
-func (a *authority) serve(w http.ResponseWriter, r *http.Request) {
-	// /<tenant>/v2.0/.well-known/openid-configuration, /<tenant>/oauth2/v2.0/token
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	reply := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(v)
-	}
-	if len(parts) != 4 {
-		http.NotFound(w, r)
-		return
-	}
-	tn := parts[0]
-	switch {
-	case parts[3] == "openid-configuration":
-		base := a.srv.URL + "/" + tn
-		reply(http.StatusOK, map[string]any{
-			"issuer":                                base + "/v2.0",
-			"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
-			"token_endpoint":                        base + "/oauth2/v2.0/token",
-			"jwks_uri":                              base + "/discovery/v2.0/keys",
-			"response_types_supported":              []string{"code"},
-			"token_endpoint_auth_methods_supported": []string{"client_secret_post"},
-		})
-	case parts[3] == "token" && r.Method == http.MethodPost:
-		a.mu.Lock()
-		a.asked++
-		a.mu.Unlock()
-		tok, err := a.cloud.Token(tn)
-		if err != nil {
-			var se *sim.SignInError
-			code := 0
-			if errors.As(err, &se) {
-				fmt.Sscanf(se.Code, "AADSTS%d", &code)
-			}
-			reply(http.StatusBadRequest, map[string]any{"error": "unauthorized_client", "error_codes": []int{code},
-				"error_description": err.Error() + "\r\nTrace ID: 0"})
-			return
-		}
-		reply(http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tok})
-	default:
-		http.NotFound(w, r)
-	}
 }
 
 // tenantDomains names n tenants t01.example.com …, zero-padded to the
@@ -265,9 +202,10 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 	graphSrv := &http.Server{Handler: cloud}
 	go graphSrv.Serve(ln)
 	defer graphSrv.Close()
-	auth := newAuthority(cloud)
-	defer auth.srv.Close()
-	cert, err := auth.certFile(dir)
+	authority := sim.NewAuthority(cloud)
+	authSrv := httptest.NewTLSServer(authority)
+	defer authSrv.Close()
+	cert, err := certFile(authSrv, dir)
 	if err != nil {
 		return r, err
 	}
@@ -285,7 +223,7 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 	cmd, rssFile := measured(dir, bin, full...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home,
 		"AZURE_CLIENT_ID=" + sim.SimulatedAppID, "AZURE_CLIENT_SECRET=x",
-		"AZURE_AUTHORITY_HOST=" + auth.srv.URL + "/", "SSL_CERT_FILE=" + cert}
+		"AZURE_AUTHORITY_HOST=" + authSrv.URL + "/", "SSL_CERT_FILE=" + cert}
 	cmd.Env = append(cmd.Env, tenantOpts.env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -310,9 +248,7 @@ func runTenants(bin, tmp string, n, perTenant int, args ...string) (tenantsRun, 
 		r.duplicates += st.Duplicates
 		r.created += len(srv.Profiles())
 	}
-	auth.mu.Lock()
-	r.tokenRequests = auth.asked
-	auth.mu.Unlock()
+	r.tokenRequests = len(authority.Asked())
 	sum, err := output.ReadSummary(filepath.Join(out, output.SummaryFile))
 	if err != nil {
 		return r, fmt.Errorf("%w (stderr: %s)", err, tail(r.stderr))

@@ -6,14 +6,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -349,54 +347,6 @@ func TestTenantsThrottledTenantAlone(t *testing.T) {
 	}
 }
 
-// fakeEntra is a TLS authority that signs the app in to each tenant of a
-// simulated cloud (client credentials): its openid-configuration and token
-// endpoints, per tenant. It records the tenant of every token request.
-type fakeEntra struct {
-	srv   *httptest.Server
-	cloud *sim.Cloud
-	mu    sync.Mutex
-	asked []string
-}
-
-func newFakeEntra(t *testing.T, cloud *sim.Cloud) *fakeEntra {
-	e := &fakeEntra{cloud: cloud}
-	e.srv = httptest.NewTLSServer(http.HandlerFunc(e.serve))
-	t.Cleanup(e.srv.Close)
-	return e
-}
-
-func (e *fakeEntra) serve(w http.ResponseWriter, r *http.Request) {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	reply := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(v)
-	}
-	switch {
-	case len(parts) == 4 && parts[3] == "openid-configuration":
-		base := e.srv.URL + "/" + parts[0]
-		reply(200, map[string]any{"issuer": base + "/v2.0", "authorization_endpoint": base + "/oauth2/v2.0/authorize",
-			"token_endpoint": base + "/oauth2/v2.0/token", "jwks_uri": base + "/discovery/v2.0/keys",
-			"response_types_supported": []string{"code"}, "token_endpoint_auth_methods_supported": []string{"client_secret_post"}})
-	case len(parts) == 4 && parts[3] == "token" && r.Method == http.MethodPost:
-		e.mu.Lock()
-		e.asked = append(e.asked, parts[0])
-		e.mu.Unlock()
-		tok, err := e.cloud.Token(parts[0])
-		var se *sim.SignInError
-		if errors.As(err, &se) {
-			var code int
-			fmt.Sscanf(se.Code, "AADSTS%d", &code)
-			reply(400, map[string]any{"error": "unauthorized_client", "error_codes": []int{code}, "error_description": se.Error() + "\r\nTrace ID: 1"})
-			return
-		}
-		reply(200, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tok})
-	default:
-		http.NotFound(w, r)
-	}
-}
-
 // Signed in as an app consented in each customer tenant, a run asks each
 // tenant's authority for that tenant's token, and sends each token only
 // to its own tenant: every tenant of the service saw only tokens whose
@@ -407,14 +357,16 @@ func TestTenantsTokensNeverCross(t *testing.T) {
 		sim.TenantSpec{Domain: contoso}, sim.TenantSpec{Domain: fabrikam}, sim.TenantSpec{Domain: northwind, NotConsented: true})
 	graphSrv := httptest.NewServer(cloud)
 	t.Cleanup(graphSrv.Close)
-	entra := newFakeEntra(t, cloud)
+	entra := sim.NewAuthority(cloud)
+	entraSrv := httptest.NewTLSServer(entra)
+	t.Cleanup(entraSrv.Close)
 	certFile := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: entra.srv.Certificate().Raw}), 0o600)
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: entraSrv.Certificate().Raw}), 0o600)
 	rows := map[string][]string{contoso: {"C1", "C2", "Shared"}, fabrikam: {"F1", "Shared"}, northwind: {"N1"}}
 	in, _ := tenantSheet(t, rows)
 	out := filepath.Join(t.TempDir(), "out")
 	env := []string{auth.EnvClientID + "=" + sim.SimulatedAppID, auth.EnvClientSecret + "=s3cret",
-		auth.EnvAuthorityHost + "=" + entra.srv.URL + "/", "SSL_CERT_FILE=" + certFile}
+		auth.EnvAuthorityHost + "=" + entraSrv.URL + "/", "SSL_CERT_FILE=" + certFile}
 	code, _, stderr := run(t, env, "run", "--input", in, "--auth", "env", "--graph-url", graphSrv.URL+"/beta", "--out", out)
 	if code != 1 {
 		t.Fatalf("exit %d; want 1 (northwind never consented)\n%s", code, stderr)
@@ -440,9 +392,7 @@ func TestTenantsTokensNeverCross(t *testing.T) {
 			t.Errorf("tenant %s holds %q; want %q", spec.Domain, names, want)
 		}
 	}
-	entra.mu.Lock()
-	asked := slices.Clone(entra.asked)
-	entra.mu.Unlock()
+	asked := entra.Asked()
 	sort.Strings(asked)
 	asked = slices.Compact(asked)
 	if fmt.Sprint(asked) != fmt.Sprint([]string{contoso, fabrikam, northwind}) {
