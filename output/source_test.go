@@ -8,13 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/enrollbatch/enrollbatch/internal/heapsample"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -213,23 +213,6 @@ func TestWritersFailOnSourceError(t *testing.T) {
 	}
 }
 
-// heapSampler records HeapInuse after a collection at chosen points.
-type heapSampler struct {
-	base, peak uint64
-	samples    int
-	all        []uint64 // every sample, in order
-}
-
-func (h *heapSampler) sample() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	h.samples++
-	h.peak = max(h.peak, ms.HeapInuse)
-	h.all = append(h.all, ms.HeapInuse)
-	return ms.HeapInuse
-}
-
 func TestWritersFromSourceKeepMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 100,000 rows")
@@ -244,27 +227,28 @@ func TestWritersFromSourceKeepMemoryFlat(t *testing.T) {
 		{"results.csv", WriteCSVFrom},
 	} {
 		t.Run(w.name, func(t *testing.T) {
-			var h heapSampler
+			var h heapsample.Sampler
+			var base uint64
 			src := generatedSource(n, func(i int) {
 				switch {
-				case i == every && h.base == 0:
-					h.base = h.sample()
+				case i == every && base == 0:
+					base = h.Sample()
 				case i > 0 && i%every == 0:
-					h.sample()
+					h.Sample()
 				}
 			})
 			path := filepath.Join(t.TempDir(), w.name)
 			if err := w.write(path, run, src); err != nil {
 				t.Fatal(err)
 			}
-			if h.samples < n/every-1 {
-				t.Fatalf("%d samples taken, want at least %d", h.samples, n/every-1)
+			if h.Samples < n/every-1 {
+				t.Fatalf("%d samples taken, want at least %d", h.Samples, n/every-1)
 			}
 			t.Logf("%s: HeapInuse %.1f MiB at %d rows, at most %.1f MiB in %d samples",
-				w.name, float64(h.base)/(1<<20), every, float64(h.peak)/(1<<20), h.samples)
-			if h.peak > h.base+slack {
+				w.name, float64(base)/(1<<20), every, float64(h.Peak)/(1<<20), h.Samples)
+			if h.Peak > base+slack {
 				t.Errorf("HeapInuse grew from %.1f MiB at %d rows to %.1f MiB: results are being held",
-					float64(h.base)/(1<<20), every, float64(h.peak)/(1<<20))
+					float64(base)/(1<<20), every, float64(h.Peak)/(1<<20))
 			}
 			if w.name == "results.xlsx" {
 				checkRowCount(t, path, n)

@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/enrollbatch/enrollbatch/internal/heapsample"
 	"github.com/enrollbatch/enrollbatch/results"
 )
 
@@ -303,7 +303,7 @@ func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 			// Each result carries 4 KB that the label does not: holding
 			// the results would hold 48 MB or more.
 			unprinted := strings.Repeat("x", 4090)
-			var h heapSampler
+			var h heapsample.Sampler
 			ranges := 0
 			src := func(yield func(*results.Result, error) bool) {
 				ranges++
@@ -311,7 +311,7 @@ func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 					// With splitBy the first range only finds the values
 					// and prints nothing: the samples come from the others.
 					if i > 0 && i%every == 0 && (tc.splitBy == "" || ranges > 1) {
-						h.sample()
+						h.Sample()
 					}
 					// Short contents (small codes) keep the test quick;
 					// every result is printable and has its fields filled.
@@ -324,8 +324,8 @@ func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 					}
 				}
 			}
-			var before heapSampler
-			base := before.sample()
+			var before heapsample.Sampler
+			base := before.Sample()
 			start := time.Now()
 			out, err := FromResults(filepath.Join(t.TempDir(), "qr-codes.pdf"), src, []string{"Site", "Technician"},
 				[]string{"Technician"}, tc.splitBy, Options{Date: testNow, Now: testNow}, false)
@@ -341,12 +341,12 @@ func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 			// the last with the heap before the call: held results would
 			// raise it by 48 MB or more. (The peak, logged, depends on how
 			// far the background write has got.)
-			third := len(h.all) / 3
+			third := len(h.All) / 3
 			low := func(s []uint64) uint64 { return slices.Min(s) }
-			first, last := low(h.all[:third]), low(h.all[len(h.all)-third:])
+			first, last := low(h.All[:third]), low(h.All[len(h.All)-third:])
 			mib := func(v uint64) float64 { return float64(v) / (1 << 20) }
 			t.Logf("%d labels in %d files in %s: HeapInuse %.1f MiB before, low %.1f MiB in the first third, %.1f MiB in the last, peak %.1f MiB in %d samples",
-				out.Labels, len(out.Files), time.Since(start).Round(time.Millisecond), mib(base), mib(first), mib(last), mib(h.peak), h.samples)
+				out.Labels, len(out.Files), time.Since(start).Round(time.Millisecond), mib(base), mib(first), mib(last), mib(h.Peak), h.Samples)
 			if last > first+slack {
 				t.Errorf("HeapInuse low point rose from %.1f MiB to %.1f MiB: labels or results are being held", mib(first), mib(last))
 			}
@@ -355,21 +355,4 @@ func TestSheetFromResultsKeepsMemoryBounded(t *testing.T) {
 			}
 		})
 	}
-}
-
-// heapSampler records HeapInuse after a collection at chosen points.
-type heapSampler struct {
-	base, peak uint64
-	samples    int
-	all        []uint64 // every sample, in order
-}
-
-func (h *heapSampler) sample() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	h.samples++
-	h.peak = max(h.peak, ms.HeapInuse)
-	h.all = append(h.all, ms.HeapInuse)
-	return ms.HeapInuse
 }
