@@ -397,19 +397,7 @@ func TestLargePayloadsMoveToLargerCells(t *testing.T) {
 		t.Errorf("rows %v moved to larger labels, want [3 5]", moved)
 	}
 	path := filepath.Join(t.TempDir(), "qr-codes.pdf")
-	w, err := NewWriter(path, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lb := range labels {
-		if err := w.Add(lb); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, files := writeLabels(t, path, opts, labels)
 	if notes := w.Notes(); len(notes[3]) != 1 || len(notes[5]) != 1 || len(notes[2]) != 0 {
 		t.Errorf("writer notes %v", notes)
 	}
@@ -464,19 +452,7 @@ func TestSheetInParts(t *testing.T) {
 	}
 	labels := makeLabels(27, siteName, later) // 5 pages of 6
 	opts := Options{Date: testNow, Now: testNow, MaxPages: 2, Workers: 2}
-	w, err := NewWriter(path, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lb := range labels {
-		if err := w.Add(lb); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files, err := w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, files := writeLabels(t, path, opts, labels)
 	want := []string{"qr-codes-part-01-of-03.pdf", "qr-codes-part-02-of-03.pdf", "qr-codes-part-03-of-03.pdf"}
 	var names []string
 	for _, f := range files {
@@ -533,4 +509,24 @@ func TestSheetInParts(t *testing.T) {
 	if len(left) != 1 || filepath.Base(left[0]) != "qr-codes.pdf" {
 		t.Errorf("files left %v, want qr-codes.pdf only", left)
 	}
+}
+
+// writeLabels writes labels through a Writer at path and returns it,
+// closed, with the files it wrote.
+func writeLabels(t *testing.T, path string, opts Options, labels []Label) (*Writer, []string) {
+	t.Helper()
+	w, err := NewWriter(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lb := range labels {
+		if err := w.Add(lb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, files
 }
